@@ -24,3 +24,7 @@ bench: env
 
 clean:
 	rm -rf report .pytest_cache .ruff_cache
+
+# Retrain the committed Fashion-MNIST models (subject, judge, generator) deterministically on CPU.
+weights: env
+	$(PY) scripts/train_fashion.py
