@@ -1,0 +1,301 @@
+"""What activation maximisation maximises: composable objectives over captured activations.
+
+An objective is a callable ``{layer_name: activation} -> scores`` of shape ``(N,)``, one score per
+image, to *maximise*. Each declares the layers it reads (``.layers``) so the forward pass stops
+after the deepest one, and objectives combine with ``+``, ``-``, ``* scalar`` and unary ``-``
+(Lucent's design). Per-image scores matter: a batch of N images can carry N targets, e.g.
+``class_logit([3, 7, 9])`` makes image i maximise class i, so N classes cost one batched run.
+
+Targets that need the model (class *names*, channel ranges) are checked by :meth:`Objective.bind`,
+which :func:`stochvis.optimize.optimize` calls before the first step, so a typo fails at once with
+the valid names instead of after minutes of optimisation.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import torch
+
+from stochvis.models import LOGITS, WrappedModel
+
+Activations = Mapping[str, torch.Tensor]
+ScoreFn = Callable[[Activations], torch.Tensor]
+
+
+class Objective:
+    """A per-image score to maximise, built from the activations of ``layers``.
+
+    ``fn`` maps the captured activations to a tensor of shape (N,). Pass ``bind`` (model → bound
+    ``Objective``) when the objective must be checked against or resolved with a model; ``fn`` may
+    then be ``None`` until bound (e.g. a class given by name).
+    """
+
+    def __init__(
+        self,
+        fn: ScoreFn | None,
+        layers: Iterable[str],
+        name: str = "objective",
+        *,
+        bind: Callable[[WrappedModel], Objective] | None = None,
+        children: Sequence[Objective] = (),
+        classes: Sequence[int | str] | None = None,
+    ) -> None:
+        self.fn = fn
+        self.layers = frozenset([layers] if isinstance(layers, str) else layers)
+        self.name = name
+        self._bind = bind
+        self.children = tuple(children)
+        self.classes = list(classes) if classes is not None else None  # class targets, per image
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def __call__(self, activations: Activations) -> torch.Tensor:
+        if self.fn is None:
+            raise RuntimeError(f"objective {self.name!r} needs the model (class names are resolved there): "
+                               "call objective.bind(model) first (optimize does)")
+        score = self.fn(activations)
+        if score.dim() == 0:
+            score = score.reshape(1)
+        if score.dim() != 1:
+            raise ValueError(f"objective {self.name!r} returned shape {tuple(score.shape)}; expected (N,)")
+        return score
+
+    def bind(self, model: WrappedModel) -> Objective:
+        """Validated against ``model`` (layers, channels, classes); names resolved to indices."""
+        for layer in self.layers:
+            model.resolve(layer)  # KeyError naming the closest valid layers
+        return self._bind(model) if self._bind is not None else self
+
+    def leaves(self) -> list[Objective]:
+        """The terms this objective is made of (itself if it is not a combination)."""
+        return [leaf for child in self.children for leaf in child.leaves()] if self.children else [self]
+
+    def __repr__(self) -> str:
+        return f"Objective({self.name})"
+
+    # -- arithmetic ----------------------------------------------------------------------------
+    def __add__(self, other: Objective | float) -> Objective:
+        other = _as_objective(other)
+        return _combine(lambda a, b: a + b, self, other, f"{self.name} + {other.name}")
+
+    def __radd__(self, other: Objective | float) -> Objective:
+        if isinstance(other, numbers.Number) and other == 0:  # sum([...]) starts from 0
+            return self
+        return _as_objective(other) + self
+
+    def __sub__(self, other: Objective | float) -> Objective:
+        other = _as_objective(other)
+        return _combine(lambda a, b: a - b, self, other, f"{self.name} - ({other.name})")
+
+    def __rsub__(self, other: Objective | float) -> Objective:
+        return _as_objective(other) - self
+
+    def __mul__(self, factor: float) -> Objective:
+        if not isinstance(factor, numbers.Number):
+            return NotImplemented
+        return _scale(self, float(factor), f"{factor:g}·{self.name}")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: float) -> Objective:
+        if not isinstance(divisor, numbers.Number):
+            return NotImplemented
+        return _scale(self, 1.0 / float(divisor), f"{self.name}/{divisor:g}")
+
+    def __neg__(self) -> Objective:
+        return _scale(self, -1.0, f"-{self.name}")
+
+
+def _as_objective(value: Objective | float) -> Objective:
+    if isinstance(value, Objective):
+        return value
+    if isinstance(value, numbers.Number):
+        constant = float(value)
+        return Objective(lambda acts: _batch_zeros(acts) + constant, (), f"{constant:g}")
+    raise TypeError(f"cannot combine an objective with {type(value).__name__}")
+
+
+def _batch_zeros(acts: Activations) -> torch.Tensor:
+    if not acts:
+        return torch.zeros(1)
+    first = next(iter(acts.values()))
+    return first.new_zeros(first.shape[0], dtype=torch.float32)
+
+
+def _combine(op, a: Objective, b: Objective, name: str) -> Objective:
+    fn = (lambda acts: op(a(acts), b(acts))) if a.fn is not None and b.fn is not None else None
+    classes = a.classes if a.classes is not None else b.classes
+    return Objective(fn, a.layers | b.layers, name, bind=lambda model: _combine(op, a.bind(model), b.bind(model), name),
+                     children=(a, b), classes=classes)
+
+
+def _scale(a: Objective, factor: float, name: str) -> Objective:
+    fn = (lambda acts: factor * a(acts)) if a.fn is not None else None
+    return Objective(fn, a.layers, name, bind=lambda model: _scale(a.bind(model), factor, name),
+                     children=(a,), classes=a.classes)
+
+
+# ----------------------------------------------------------------------------------------------
+# per-image targets
+# ----------------------------------------------------------------------------------------------
+
+def _targets(values: int | str | Sequence[int | str]) -> list[int | str]:
+    if isinstance(values, (int, str)) or (torch.is_tensor(values) and values.dim() == 0):
+        return [values if isinstance(values, str) else int(values)]
+    out = [v if isinstance(v, str) else int(v) for v in values]
+    if not out:
+        raise ValueError("an empty list of targets")
+    return out
+
+
+def _per_image(index: list[int], batch: int, device: torch.device, what: str) -> torch.Tensor:
+    """Target index per image: one target for the whole batch, or exactly one per image."""
+    if len(index) not in (1, batch):
+        raise ValueError(f"{len(index)} {what} targets for a batch of {batch} images: give 1 or {batch}")
+    return torch.as_tensor(index * batch if len(index) == 1 else index, device=device)
+
+
+def _pick(act: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """act[i, index[i], ...] for every image i."""
+    return act[torch.arange(act.shape[0], device=act.device), index]
+
+
+def _spatial_mean(act: torch.Tensor) -> torch.Tensor:
+    return act.flatten(2).mean(2) if act.dim() > 2 else act
+
+
+# ----------------------------------------------------------------------------------------------
+# constructors
+# ----------------------------------------------------------------------------------------------
+
+def neuron(layer: str, channel: int | Sequence[int], y: int | None = None, x: int | None = None) -> Objective:
+    """One unit: activation of ``channel`` at position (y, x) of ``layer`` (default: the centre).
+
+    This is a single "neuron" in the sense of Yosinski et al. 2015 / the source documents' a_i.
+    """
+    channels = _targets(channel)
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[layer]
+        picked = _pick(act, _per_image(channels, act.shape[0], act.device, "channel"))
+        if picked.dim() == 1:
+            return picked
+        height, width = picked.shape[-2:]
+        row = height // 2 if y is None else y
+        col = width // 2 if x is None else x
+        if not (0 <= row < height and 0 <= col < width):
+            raise IndexError(f"neuron position (y={row}, x={col}) outside layer {layer!r} of size {height}×{width}")
+        return picked[:, row, col]
+
+    name = f"{layer}:{channel}" + (f"@({y},{x})" if y is not None or x is not None else "")
+    return Objective(fn, [layer], name, bind=_check_channels(fn, layer, channels, name))
+
+
+def channel(layer: str, channel: int | Sequence[int]) -> Objective:
+    """Spatial mean of one channel (or one channel per image) of ``layer``."""
+    channels = _targets(channel)
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[layer]
+        return _spatial_mean(_pick(act, _per_image(channels, act.shape[0], act.device, "channel")).unsqueeze(1))[:, 0]
+
+    name = f"{layer}:{channel}"
+    return Objective(fn, [layer], name, bind=_check_channels(fn, layer, channels, name))
+
+
+def _check_channels(fn: ScoreFn, layer: str, channels: list, name: str) -> Callable[[WrappedModel], Objective]:
+    def bind(model: WrappedModel) -> Objective:
+        from stochvis.layers import check_channel
+
+        for c in channels:
+            check_channel(model, layer, c)  # IndexError naming the valid range
+        return Objective(fn, [layer], name)
+
+    return bind
+
+
+def layer_norm(layer: str) -> Objective:
+    """DeepDream: the mean squared activation of a whole layer (its squared L2 norm ÷ its size)."""
+    return Objective(lambda acts: acts[layer].float().pow(2).flatten(1).mean(1), [layer], f"‖{layer}‖²")
+
+
+def _class_objective(targets: int | str | Sequence[int | str], name: str,
+                     score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Objective:
+    wanted = _targets(targets)
+
+    def make(index: list[int]) -> ScoreFn:
+        def fn(acts: Activations) -> torch.Tensor:
+            logits = acts[LOGITS].float()
+            return score(logits, _per_image(index, logits.shape[0], logits.device, "class"))
+
+        return fn
+
+    def bind(model: WrappedModel) -> Objective:
+        index = [model.class_index(t) for t in wanted]
+        label = ",".join(model.classes[i] for i in index)
+        return Objective(make(index), [LOGITS], f"{name}({label})", classes=index)
+
+    eager = make(wanted) if all(isinstance(t, int) for t in wanted) else None
+    return Objective(eager, [LOGITS], f"{name}({','.join(map(str, wanted))})", bind=bind, classes=wanted)
+
+
+def class_logit(target: int | str | Sequence[int | str]) -> Objective:
+    """The unnormalised class score S_c (Simonyan et al. 2013 maximise this, not the softmax:
+    maximising the softmax can be done by *lowering* the other classes)."""
+    return _class_objective(target, "logit", lambda logits, index: _pick(logits, index))
+
+
+def class_probability(target: int | str | Sequence[int | str]) -> Objective:
+    """The softmax probability of the class (the source documents' "maximise the Softmax layer")."""
+    return _class_objective(target, "softmax", lambda logits, index: _pick(logits.softmax(1), index))
+
+
+def direction(layer: str, vector: torch.Tensor | Sequence[float]) -> Objective:
+    """Projection of each position's channel vector on a unit direction, averaged over positions.
+
+    ``vector`` has shape (C,) for every image or (N, C), one direction per image.
+    """
+    vec = torch.as_tensor(vector, dtype=torch.float32)
+    vec = vec / vec.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[layer].float()
+        v = vec.to(act.device)
+        v = v.expand(act.shape[0], -1) if v.dim() == 1 else v
+        if v.shape != act.shape[:2]:
+            raise ValueError(f"direction of shape {tuple(vec.shape)} does not fit layer {layer!r} "
+                             f"with {act.shape[1]} channels and batch {act.shape[0]}")
+        projected = (act * v.reshape(*v.shape, *([1] * (act.dim() - 2)))).sum(1)
+        return projected.flatten(1).mean(1) if projected.dim() > 1 else projected
+
+    return Objective(fn, [layer], f"direction({layer})")
+
+
+def diversity(layer: str) -> Objective:
+    """Gram-matrix dissimilarity across the batch (Olah et al. 2017): image i scores minus the mean
+    cosine similarity of its Gram matrix to the other images'. Add it (weighted) to an objective to
+    get different images for one target. Zero for a batch of one."""
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[layer].float()
+        batch, chans = act.shape[:2]
+        flat = act.reshape(batch, chans, -1)
+        gram = torch.bmm(flat, flat.transpose(1, 2)).reshape(batch, -1)
+        gram = gram / gram.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        similarity = gram @ gram.T
+        if batch < 2:
+            return similarity.new_zeros(batch)
+        off_diagonal = similarity.sum(1) - similarity.diagonal()
+        return -off_diagonal / (batch - 1)
+
+    return Objective(fn, [layer], f"diversity({layer})")
+
+
+def evaluate(model: WrappedModel, objective: Objective, images: torch.Tensor) -> torch.Tensor:
+    """Per-image scores of ``objective`` on fixed ``images`` (no gradient)."""
+    from stochvis.layers import capture
+
+    bound = objective.bind(model)
+    with torch.no_grad():
+        return bound(capture(model, images.to(model.device), sorted(bound.layers))).float().cpu()

@@ -1,0 +1,283 @@
+"""The one optimisation loop: activation maximisation, and anything else that optimises an image.
+
+Every method of the report (Simonyan's class models, Yosinski's and Garon's regularised ascent,
+Olah's Fourier parameterisation, feature inversion, DGN-AM's latent search) is a choice of
+objective, parameterisation and regularisers for :func:`optimize`. One step is the source
+documents' update x ← r1(x + η·r2(∂a/∂x)):
+
+    images = param()                      # pixels, Fourier coefficients, or a generator's code
+    x = transforms(images)                # jitter, scale, rotate, pad (differentiable)
+    score = objective(capture(model, x))  # forward stops after the deepest layer read
+    loss = −Σ (score − penalties)         # TV, Lp
+    g = r2(∂loss/∂θ)                      # gradient filters: blur, normalise, invert when saturated
+    θ ← optimiser step with g             # SGD is exactly x + η·r2(∂a/∂x)
+    pixels ← r1(pixels)                   # decay, blur every k, small-norm / contribution clipping
+    param.project_()                      # stay in the valid range (or a code's box)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from stochvis import params as P
+from stochvis import regularizers as R
+from stochvis.layers import capture
+from stochvis.models import WrappedModel
+from stochvis.objectives import Objective
+
+
+class NonFiniteError(FloatingPointError):
+    """A NaN or Inf appeared: names the step and the term (objective, penalty, filter, projection)."""
+
+
+@dataclass
+class OptimizationResult:
+    images: torch.Tensor  # (N, 3, H, W) in [0, 1], cpu
+    history: torch.Tensor  # (steps, N) objective value per step and image (before the step)
+    seconds_per_step: float
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (step, images) pairs
+    objective: str = ""
+    param: P.ImageParam | None = None  # the final parameterisation (continue from it, or read a latent)
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def final_scores(self) -> torch.Tensor:
+        return self.history[-1]
+
+
+@dataclass(frozen=True)
+class Octaves:
+    """An image pyramid (DeepDream): optimise at ``count`` sizes, each ``scale`` times the previous,
+    upsampling the image between them; the steps are shared evenly. Coarse scales shape the large
+    structure cheaply, the last scale adds detail."""
+
+    count: int = 3
+    scale: float = 1.4
+
+    def plan(self, size: tuple[int, int], steps: int) -> list[tuple[tuple[int, int], int]]:
+        count = max(1, int(self.count))
+        per = [steps // count] * count
+        per[-1] += steps - sum(per)
+        sizes = [tuple(max(8, round(s / self.scale ** (count - 1 - k))) for s in size) for k in range(count)]
+        return [(sz, n) for sz, n in zip(sizes, per) if n > 0]
+
+
+ParamSpec = str | P.ImageParam | Callable[..., P.ImageParam] | None
+
+
+def _make_param(spec: ParamSpec, batch: int, size: tuple[int, int], seed: int, device: torch.device) -> P.ImageParam:
+    if isinstance(spec, P.ImageParam):
+        return spec.to(device)
+    if spec is None or spec == "pixel":
+        return P.pixel(batch, size, seed=seed, device=device)
+    if spec == "fft":
+        return P.fft(batch, size, seed=seed, device=device)
+    if callable(spec):
+        return spec(batch=batch, size=size, seed=seed, device=device)
+    raise ValueError(f"unknown parameterisation {spec!r}: use 'pixel', 'fft', an ImageParam or a factory")
+
+
+_OPTIMIZERS = {
+    "sgd": lambda ps, lr: torch.optim.SGD(ps, lr=lr),
+    "momentum": lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9),
+    "adam": lambda ps, lr: torch.optim.Adam(ps, lr=lr),
+    "adamw": lambda ps, lr: torch.optim.AdamW(ps, lr=lr, weight_decay=0.0),
+    "rmsprop": lambda ps, lr: torch.optim.RMSprop(ps, lr=lr),
+}
+
+
+def _make_optimizer(kind: str | Callable, parameters: Iterable[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    if callable(kind):
+        return kind(parameters, lr)
+    if kind not in _OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {kind!r}: use one of {', '.join(_OPTIMIZERS)} or a callable(params, lr)")
+    return _OPTIMIZERS[kind](parameters, lr)
+
+
+def _split(regularizers: Sequence[R.Regularizer]) -> dict[type, list]:
+    kinds = {R.Transform: [], R.GradientFilter: [], R.ImageProjection: [], R.Penalty: []}
+    for reg in regularizers:
+        for kind, bucket in kinds.items():
+            if isinstance(reg, kind):
+                bucket.append(reg)
+                break
+        else:
+            raise TypeError(f"{reg!r} is not a Transform, GradientFilter, ImageProjection or Penalty")
+    return kinds
+
+
+def _finite(tensor: torch.Tensor, step: int, what: str) -> None:
+    if not torch.isfinite(tensor).all():
+        bad = "NaN" if torch.isnan(tensor).any() else "Inf"
+        raise NonFiniteError(f"step {step}: {bad} in {what}")
+
+
+def _blame(step: int, objective: Objective, activations, penalties, images) -> NonFiniteError:
+    """The first objective term or penalty that is not finite."""
+    with torch.no_grad():
+        for leaf in objective.leaves():
+            value = leaf(activations)
+            if not torch.isfinite(value).all():
+                return NonFiniteError(f"step {step}: objective term {leaf.name!r} is not finite ({value.tolist()})")
+        for penalty in penalties:
+            value = penalty(images)
+            if not torch.isfinite(value).all():
+                return NonFiniteError(f"step {step}: penalty {penalty.name} is not finite ({value.tolist()})")
+    return NonFiniteError(f"step {step}: the loss is not finite")
+
+
+def optimize(
+    model: WrappedModel,
+    objective: Objective,
+    param: ParamSpec = None,
+    regularizers: Sequence[R.Regularizer] = (),
+    *,
+    steps: int = 256,
+    lr: float = 0.05,
+    optimizer: str | Callable = "adam",
+    batch: int = 1,
+    size: int | tuple[int, int] | None = None,
+    seed: int = 0,
+    octaves: int | Octaves | None = None,
+    device: torch.device | str | None = None,
+    autocast_bf16: bool = False,
+    progress: bool = True,
+    callback: Callable[[int, torch.Tensor, torch.Tensor], bool | None] | None = None,
+    record_every: int | None = None,
+) -> OptimizationResult:
+    """Maximise ``objective`` (per image, summed over the batch) over images from ``param``.
+
+    ``param``: "pixel" (default), "fft", an :class:`~stochvis.params.ImageParam`, or a factory
+    called with ``batch, size, seed, device``. ``regularizers`` are applied where their kind says
+    (see :mod:`stochvis.regularizers`). ``octaves``: an int (scale 1.4) or :class:`Octaves`.
+    ``record_every``: keep the images every that many steps (and the last) in ``.snapshots``.
+    ``callback(step, images, scores)`` may return True to stop early.
+    Deterministic for a given ``seed`` on CPU.
+    """
+    if device is not None and torch.device(device) != model.device:
+        model = model.to(device)
+    device = model.device
+    bound = objective.bind(model)
+    regs = [reg.setup(model, bound) for reg in regularizers]
+    kinds = _split(regs)
+    transforms, filters, projections, penalties = (kinds[k] for k in (R.Transform, R.GradientFilter,
+                                                                          R.ImageProjection, R.Penalty))
+    layers = sorted(set(bound.layers).union(*(reg.needs_layers for reg in regs)))
+    if not layers:
+        raise ValueError(f"objective {bound.name!r} reads no layer")
+    full_size = P._size(size) if size is not None else tuple(model.input_size)
+    plan = (Octaves(octaves) if isinstance(octaves, int) else octaves).plan(full_size, steps) if octaves else [(full_size, steps)]
+    total = sum(n for _, n in plan)
+    if total <= 0:
+        raise ValueError("steps must be positive")
+
+    rng = random.Random(seed)
+    current = _make_param(param, batch, plan[0][0], seed, device)
+    if tuple(current.size) != tuple(plan[0][0]):
+        current = current.resized(plan[0][0])
+    pixel_only = [r for r in projections + filters if r.needs_pixels]
+    if pixel_only and current.pixels is None:
+        raise TypeError(f"{', '.join(r.name for r in pixel_only)} act on pixels; {type(current).__name__} has none "
+                        "(use params.pixel)")
+    history = torch.empty(total, current.batch)
+    snapshots: list[tuple[int, torch.Tensor]] = []
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16) if autocast_bf16 else contextlib.nullcontext()
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=bound.name[:40], disable=not progress, leave=False)
+    step = 0
+    stopped = False
+    start = time.perf_counter()
+    try:
+        for octave, (octave_size, octave_steps) in enumerate(plan):
+            if octave:
+                current = current.resized(octave_size)
+            opt = _make_optimizer(optimizer, list(current.parameters()), lr)
+            for _ in range(octave_steps):
+                ctx = R.StepContext(step=step, steps=total, generator=rng)
+                images = current()
+                _finite(images, step, f"the image from {type(current).__name__}")
+                x = images
+                for transform in transforms:
+                    x = transform(x, ctx)
+                with autocast():
+                    activations = capture(model, x, layers)
+                ctx.activations = activations
+                scores = bound(activations).float()
+                total_score = scores
+                for penalty in penalties:
+                    total_score = total_score - penalty(images).float()
+                loss = -total_score.sum()
+                if not torch.isfinite(loss):
+                    raise _blame(step, bound, activations, penalties, images)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                pixels = current.pixels
+                for tensor in current.parameters():
+                    if tensor.grad is None:
+                        continue
+                    _finite(tensor.grad, step, "the gradient")
+                    grad = tensor.grad
+                    if tensor is pixels:
+                        ctx.pixels, ctx.grad = pixels.detach().clone(), grad.detach().clone()
+                    for gradient_filter in filters:
+                        if gradient_filter.needs_pixels and tensor is not pixels:
+                            continue
+                        grad = gradient_filter(grad, ctx)
+                        _finite(grad, step, f"the gradient after {gradient_filter.name}")
+                    tensor.grad = grad
+                opt.step()
+                with torch.no_grad():
+                    for projection in projections:
+                        pixels.copy_(projection(pixels, ctx))
+                        _finite(pixels, step, f"the image after {projection.name}")
+                    current.project_()
+                history[step] = scores.detach().cpu()
+                if record_every and (step % record_every == 0):
+                    snapshots.append((step, images.detach().float().cpu().clamp(0, 1)))
+                if callback is not None and callback(step, images.detach(), scores.detach()):
+                    stopped = True
+                step += 1
+                bar.update(1)
+                if step % 10 == 0 or step == total:
+                    bar.set_postfix(score=f"{scores.mean().item():.3g}")
+                if stopped:
+                    break
+            if stopped:
+                break
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        final = current().detach().float().cpu().clamp(0, 1)
+    if record_every:
+        snapshots.append((step, final))
+    return OptimizationResult(
+        images=final, history=history[:step], seconds_per_step=seconds / max(step, 1), snapshots=snapshots,
+        objective=bound.name, param=current,
+        settings=dict(steps=steps, lr=lr, optimizer=optimizer if isinstance(optimizer, str) else repr(optimizer),
+                      batch=batch, size=full_size, seed=seed, octaves=[s for s, _ in plan] if octaves else None,
+                      regularizers=[r.name for r in regs], autocast_bf16=autocast_bf16,
+                      param=type(current).__name__, device=str(device)),
+    )
+
+
+def target_probability(model: WrappedModel, images: torch.Tensor, classes: int | str | Sequence[int | str]) -> torch.Tensor:
+    """Softmax probability of each image's target class (one class for all, or one per image)."""
+    names = [classes] if isinstance(classes, (int, str)) else list(classes)
+    index = [model.class_index(c) for c in names]
+    with torch.no_grad():
+        probs = model(images.to(model.device)).float().softmax(1).cpu()
+    index = index * len(probs) if len(index) == 1 else index
+    return probs[torch.arange(len(probs)), torch.tensor(index)]
+
+
+__all__ = ["NonFiniteError", "Octaves", "OptimizationResult", "optimize", "target_probability"]

@@ -1,0 +1,172 @@
+"""Image parameterisations: what the optimiser actually changes.
+
+A parameterisation is an ``nn.Module`` whose ``parameters()`` are optimised and whose call returns
+images (N, 3, H, W) in [0, 1]. Pixels are the obvious choice (Simonyan 2013, Yosinski 2015, the
+source documents); a Fourier basis with decorrelated colour (Olah et al. 2017) changes the
+geometry of steepest ascent so low frequencies move first; a generator's latent code (DGN-AM,
+Nguyen et al. 2016) restricts images to what a generator can draw. All three are the same kind of
+object for :func:`stochvis.optimize.optimize`: subclass :class:`ImageParam`, implement
+``forward()``, and optionally ``project_()`` (a constraint applied after every step, e.g. clipping
+a code to [0, a]) and ``resized()`` (to support octaves).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Size = tuple[int, int]
+
+
+def _size(size: int | Size) -> Size:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+class ImageParam(nn.Module):
+    """Base class: ``self()`` → images (N, 3, H, W) in [0, 1] from ``self.parameters()``.
+
+    ``pixels`` is the tensor that image-space projections (decay, blur, clipping; the r1 of the
+    source documents' update x ← r1(x + η·r2(∂a/∂x))) act on, centred so that 0 is mid-grey; it is
+    ``None`` for parameterisations that are not pixels (FFT, generator latent).
+    """
+
+    batch: int
+    size: Size
+
+    @property
+    def pixels(self) -> torch.Tensor | None:
+        return None
+
+    def project_(self) -> None:
+        """Constraint after every optimiser step (in place). Default: none."""
+
+    def resized(self, size: int | Size) -> ImageParam:
+        """The same images at another size (for octaves). Pixels only by default."""
+        raise NotImplementedError(f"{type(self).__name__} does not support octaves (resizing); use params.pixel")
+
+
+class PixelParam(ImageParam):
+    """Pixels, stored centred (image − 0.5) so that L2 decay and Lp penalties pull towards grey,
+    as Yosinski et al. decay towards the mean image. Clamped to the valid range after each step."""
+
+    def __init__(self, centred: torch.Tensor) -> None:
+        super().__init__()
+        if centred.dim() != 4 or centred.shape[1] != 3:
+            raise ValueError(f"pixel parameter must be (N, 3, H, W), got {tuple(centred.shape)}")
+        self.centred = nn.Parameter(centred.detach().clone().float())
+        self.batch = centred.shape[0]
+        self.size = (centred.shape[2], centred.shape[3])
+
+    @property
+    def pixels(self) -> torch.Tensor:
+        return self.centred
+
+    def forward(self) -> torch.Tensor:
+        return self.centred + 0.5
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        self.centred.clamp_(-0.5, 0.5)
+
+    def resized(self, size: int | Size) -> PixelParam:
+        target = _size(size)
+        with torch.no_grad():
+            return PixelParam(F.interpolate(self.centred, size=target, mode="bilinear", align_corners=False))
+
+
+def pixel(
+    batch: int = 1,
+    size: int | Size = 224,
+    *,
+    init: str | torch.Tensor = "noise",
+    seed: int = 0,
+    noise_std: float = 0.1,
+    device: torch.device | str | None = None,
+) -> PixelParam:
+    """Pixel parameterisation. ``init``: "noise" (grey + N(0, noise_std²)), "zeros" (mid-grey, the
+    Simonyan et al. start: the zero image of the mean-subtracted space), "uniform" (U[0, 1]), or
+    a tensor of images in [0, 1] (N, 3, H, W) or (3, H, W)."""
+    height, width = _size(size)
+    generator = torch.Generator().manual_seed(seed)
+    if isinstance(init, torch.Tensor):
+        images = init.detach().float().cpu()
+        images = images.unsqueeze(0) if images.dim() == 3 else images
+        if images.shape[0] == 1 and batch > 1:
+            images = images.expand(batch, -1, -1, -1)
+        if images.shape[2:] != (height, width):
+            images = F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False)
+        centred = images.clamp(0, 1) - 0.5
+    elif init == "noise":
+        centred = (torch.randn(batch, 3, height, width, generator=generator) * noise_std).clamp(-0.5, 0.5)
+    elif init == "zeros":
+        centred = torch.zeros(batch, 3, height, width)
+    elif init == "uniform":
+        centred = torch.rand(batch, 3, height, width, generator=generator) - 0.5
+    else:
+        raise ValueError(f"unknown init {init!r}: use 'noise', 'zeros', 'uniform' or a tensor of images")
+    return PixelParam(centred).to(device or "cpu")
+
+
+# ImageNet colour correlation: the square root of the RGB covariance, from its SVD (Olah et al. 2017
+# / Lucent). Multiplying by it turns independent "decorrelated" channels into natural colour statistics.
+_COLOR_CORRELATION_SVD_SQRT = torch.tensor([[0.26, 0.09, 0.02],
+                                            [0.27, 0.00, -0.05],
+                                            [0.27, -0.09, 0.03]])
+_COLOR_MEAN = torch.tensor([0.48, 0.46, 0.41])
+
+
+class FFTParam(ImageParam):
+    """Fourier-basis image with 1/f amplitude scaling and decorrelated colour (Olah et al. 2017).
+
+    Why: in pixel space steepest ascent favours high frequencies (the checkerboard noise of plain
+    AM); scaling each frequency's coefficient by 1/f whitens the spectrum of natural images, so
+    every frequency moves at a comparable rate. Colours are optimised in a decorrelated basis and
+    mapped back through the ImageNet colour correlation; a sigmoid keeps pixels in [0, 1].
+    """
+
+    def __init__(self, batch: int, size: int | Size, *, decorrelate: bool = True, decay_power: float = 1.0,
+                 sd: float = 0.01, seed: int = 0) -> None:
+        super().__init__()
+        self.batch, self.size = batch, _size(size)
+        height, width = self.size
+        freqs = _frequencies(height, width)
+        scale = 1.0 / torch.maximum(freqs, torch.tensor(1.0 / max(height, width))) ** decay_power
+        self.register_buffer("scale", scale * math.sqrt(height * width))
+        generator = torch.Generator().manual_seed(seed)
+        shape = (batch, 3, *freqs.shape, 2)
+        self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)
+        self.decorrelate = decorrelate
+        correlation = _COLOR_CORRELATION_SVD_SQRT / _COLOR_CORRELATION_SVD_SQRT.norm(dim=0).max()
+        self.register_buffer("color", correlation)
+
+    def forward(self) -> torch.Tensor:
+        height, width = self.size
+        coefficients = torch.view_as_complex(self.spectrum) * self.scale
+        image = torch.fft.irfft2(coefficients, s=(height, width), norm="ortho") / 4.0
+        if self.decorrelate:
+            image = torch.einsum("nchw,dc->ndhw", image, self.color.to(image.dtype))
+            image = image + torch.logit(_COLOR_MEAN.to(image)).view(1, 3, 1, 1)
+        return torch.sigmoid(image)
+
+
+def _frequencies(height: int, width: int) -> torch.Tensor:
+    """|f| for each coefficient of an rfft2 of an H×W image, in cycles per pixel."""
+    fy = torch.fft.fftfreq(height)[:, None]
+    fx = torch.fft.rfftfreq(width)[None, :]
+    return torch.sqrt(fx * fx + fy * fy)
+
+
+def fft(
+    batch: int = 1,
+    size: int | Size = 224,
+    *,
+    decorrelate: bool = True,
+    decay_power: float = 1.0,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> FFTParam:
+    """Fourier parameterisation with decorrelated colour (Olah et al. 2017, "Feature Visualization")."""
+    return FFTParam(batch, size, decorrelate=decorrelate, decay_power=decay_power, seed=seed).to(device or "cpu")

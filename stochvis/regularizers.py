@@ -1,0 +1,372 @@
+"""Regularisers of activation maximisation, each a small piece with its strength.
+
+The source documents (Garon et al., after Yosinski et al. 2015) write one regularised ascent step as
+
+    x ← r1(x + η · r2(∂a/∂x))
+
+so a regulariser acts at one of four places, and each class here is one of them:
+
+* :class:`Transform` — changes the image *before* the forward pass, differentiably (jitter, random
+  scale, rotation, padding). The network must then like the image under every such change, which
+  removes patterns that only work at one exact pixel alignment.
+* :class:`GradientFilter` — r2, acts on the gradient (random-kernel Gaussian blur, normalisation,
+  inversion while the softmax is saturated).
+* :class:`ImageProjection` — r1, acts on the pixels after the step (L2 decay, blur every k steps,
+  small-norm and small-contribution clipping).
+* :class:`Penalty` — a term subtracted from the objective (total variation, Lp), i.e. a prior.
+
+Octaves (an image pyramid) are a schedule of the whole loop: see ``optimize(octaves=...)``.
+Randomness is drawn from ``ctx.generator`` so a seed reproduces a run bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torchvision.transforms.v2 import functional as TF
+
+from stochvis.models import LOGITS, WrappedModel
+
+
+@dataclass
+class StepContext:
+    """What a regulariser may look at during one step."""
+
+    step: int
+    steps: int
+    generator: random.Random
+    activations: dict[str, torch.Tensor] = field(default_factory=dict)
+    pixels: torch.Tensor | None = None  # centred pixels (pixel parameterisation), before the step
+    grad: torch.Tensor | None = None  # raw gradient of the loss w.r.t. those pixels, before the filters
+    scores: torch.Tensor | None = None  # per-image objective values
+
+
+class Regularizer:
+    """Base: a name for messages and ``needs_layers`` (activations it reads, captured for it)."""
+
+    needs_layers: frozenset[str] = frozenset()
+    needs_pixels: bool = False
+
+    def setup(self, model: WrappedModel, objective) -> Regularizer:  # noqa: ANN001 (Objective, avoid a cycle)
+        """Checked against the model and objective before the first step; returns the ready piece."""
+        return self
+
+    @property
+    def name(self) -> str:
+        fields = ", ".join(f"{k}={v}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Transform(Regularizer):
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class GradientFilter(Regularizer):
+    def __call__(self, grad: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class ImageProjection(Regularizer):
+    needs_pixels = True
+
+    def __call__(self, pixels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class Penalty(Regularizer):
+    weight: float
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """Per-image penalty (N,), subtracted (times its weight, included) from the objective."""
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------------------------
+# transforms before the forward pass
+# ----------------------------------------------------------------------------------------------
+
+class Jitter(Transform):
+    """Random shift by up to ``pixels`` in x and y (wrapping around, as DeepDream's np.roll)."""
+
+    def __init__(self, pixels: int = 8) -> None:
+        self.pixels = int(pixels)
+
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        if self.pixels <= 0:
+            return images
+        dy = ctx.generator.randint(-self.pixels, self.pixels)
+        dx = ctx.generator.randint(-self.pixels, self.pixels)
+        return torch.roll(images, shifts=(dy, dx), dims=(2, 3))
+
+
+class RandomScale(Transform):
+    """Resize by a factor drawn from ``factors`` (Olah et al. 2017: 0.9..1.1)."""
+
+    def __init__(self, factors: Sequence[float] = tuple(1 + (i - 5) / 50 for i in range(11))) -> None:
+        self.factors = tuple(float(f) for f in factors)
+
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        factor = ctx.generator.choice(self.factors)
+        if factor == 1.0:
+            return images
+        return F.interpolate(images, scale_factor=factor, mode="bilinear", align_corners=False, recompute_scale_factor=False)
+
+
+class RandomRotate(Transform):
+    """Rotate by an angle (degrees) drawn from ``angles`` (Olah et al. 2017: −10..10)."""
+
+    def __init__(self, angles: Sequence[float] = tuple(range(-10, 11))) -> None:
+        self.angles = tuple(float(a) for a in angles)
+
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        angle = ctx.generator.choice(self.angles)
+        if angle == 0:
+            return images
+        # fill=None keeps torchvision off its in-place fill path (which breaks autograd): rotate the
+        # centred image, whose zero fill is mid-grey, and shift back.
+        return TF.rotate(images - 0.5, angle, interpolation=TF.InterpolationMode.BILINEAR, fill=None) + 0.5
+
+
+class Pad(Transform):
+    """Pad with a constant (mid-grey) border so the later transforms do not expose the image edge."""
+
+    def __init__(self, pixels: int = 12, value: float = 0.5) -> None:
+        self.pixels, self.value = int(pixels), float(value)
+
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        return F.pad(images, (self.pixels,) * 4, mode="constant", value=self.value)
+
+
+# ----------------------------------------------------------------------------------------------
+# gradient filters (r2)
+# ----------------------------------------------------------------------------------------------
+
+def _gaussian(images: torch.Tensor, kernel: int, sigma: float) -> torch.Tensor:
+    return TF.gaussian_blur(images, kernel_size=[kernel, kernel], sigma=[sigma, sigma])
+
+
+class BlurGradient(GradientFilter):
+    """Gaussian blur of the gradient with an odd kernel size drawn from [min_kernel, max_kernel]
+    every step (Garon et al.: "best results are achieved if the kernel size is randomly chosen at
+    every optimization iteration"); σ follows the kernel size (OpenCV's rule, torchvision's default)."""
+
+    needs_pixels = True
+
+    def __init__(self, max_kernel: int = 9, min_kernel: int = 1) -> None:
+        self.min_kernel, self.max_kernel = int(min_kernel), int(max_kernel)
+
+    def __call__(self, grad: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        sizes = list(range(max(1, self.min_kernel) | 1, self.max_kernel + 1, 2))
+        kernel = ctx.generator.choice(sizes) if sizes else 1
+        if kernel <= 1:
+            return grad
+        return _gaussian(grad, kernel, 0.3 * ((kernel - 1) * 0.5 - 1) + 0.8)
+
+
+class NormalizeGradient(GradientFilter):
+    """Divide each image's gradient by its mean absolute value (DeepDream), so the learning rate is
+    the mean pixel change per step whatever the network's gradient scale."""
+
+    def __init__(self, eps: float = 1e-12) -> None:
+        self.eps = eps
+
+    def __call__(self, grad: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        scale = grad.abs().flatten(1).mean(1).clamp_min(self.eps)
+        return grad / scale.view(-1, *([1] * (grad.dim() - 1)))
+
+
+class InvertWhenSaturated(GradientFilter):
+    """Garon et al.: invert the gradient while the target's softmax is above ``threshold``, so the
+    image is pushed out of a saturated (flat, "average-looking") optimum and keeps changing.
+    Per image; the target classes are the objective's unless ``classes`` is given."""
+
+    needs_layers = frozenset({LOGITS})
+
+    def __init__(self, threshold: float = 0.99, classes: int | Sequence[int] | None = None) -> None:
+        self.threshold = float(threshold)
+        self.classes = classes
+        self.inverted = 0  # how many image-steps were inverted (a diagnostic)
+
+    def setup(self, model: WrappedModel, objective) -> InvertWhenSaturated:  # noqa: ANN001
+        classes = self.classes if self.classes is not None else getattr(objective, "classes", None)
+        if classes is None:
+            raise ValueError("InvertWhenSaturated needs class targets: the objective has none "
+                             "(it is not a class objective); pass classes=... or drop this regularizer")
+        classes = [classes] if isinstance(classes, (int, str)) else list(classes)
+        return InvertWhenSaturated(self.threshold, [model.class_index(c) for c in classes])
+
+    def __call__(self, grad: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        logits = ctx.activations[LOGITS].detach().float()
+        index = torch.as_tensor(self.classes * logits.shape[0] if len(self.classes) == 1 else self.classes,
+                                device=logits.device)
+        prob = logits.softmax(1)[torch.arange(logits.shape[0], device=logits.device), index]
+        saturated = prob > self.threshold
+        self.inverted += int(saturated.sum())
+        sign = torch.where(saturated, -1.0, 1.0).to(grad).view(-1, *([1] * (grad.dim() - 1)))
+        return grad * sign
+
+
+# ----------------------------------------------------------------------------------------------
+# image projections (r1), on centred pixels (0 = mid-grey)
+# ----------------------------------------------------------------------------------------------
+
+class Decay(ImageProjection):
+    """L2 decay r1(x) = (1 − θ)·x: pulls every pixel towards grey, penalising extreme values."""
+
+    def __init__(self, theta: float = 0.01) -> None:
+        self.theta = float(theta)
+
+    def __call__(self, pixels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        return pixels * (1.0 - self.theta)
+
+
+class BlurImage(ImageProjection):
+    """Gaussian blur of the image with standard deviation ``sigma`` every ``every`` steps
+    (Yosinski et al. 2015: θ_b_width, θ_b_every). Blurring costs little and removes high frequencies."""
+
+    def __init__(self, sigma: float = 0.5, every: int = 4) -> None:
+        self.sigma, self.every = float(sigma), int(every)
+
+    def __call__(self, pixels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        if self.sigma < 0.3 or self.every <= 0 or ctx.step % self.every:
+            return pixels
+        kernel = 2 * math.ceil(3 * self.sigma) + 1
+        return _gaussian(pixels, kernel, self.sigma)
+
+
+def _below_percentile(values: torch.Tensor, percentile: float) -> torch.Tensor:
+    """Per-image mask (N, H, W) of positions whose value is below that image's percentile."""
+    flat = values.flatten(1)
+    threshold = torch.quantile(flat.float(), percentile / 100.0, dim=1, interpolation="lower")
+    return values < threshold.view(-1, 1, 1).to(values)
+
+
+class ClipSmallNorm(ImageProjection):
+    """Set pixels whose RGB norm is below the ``percentile``-th percentile to zero (grey): the image
+    keeps only what the unit needs instead of small contributions everywhere (Yosinski θ_n_pct)."""
+
+    def __init__(self, percentile: float = 20.0) -> None:
+        self.percentile = float(percentile)
+
+    def __call__(self, pixels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        if self.percentile <= 0:
+            return pixels
+        mask = _below_percentile(pixels.norm(dim=1), self.percentile)
+        return pixels.masked_fill(mask.unsqueeze(1), 0.0)
+
+
+class ClipSmallContribution(ImageProjection):
+    """Set pixels with a small contribution |Σ_c x·∂a/∂x| (a first-order estimate of how much the
+    activation would change if the pixel were set to zero) below the percentile to zero
+    (Yosinski et al. 2015, θ_c_pct). Reads the gradient of the objective from ``ctx``."""
+
+    def __init__(self, percentile: float = 50.0) -> None:
+        self.percentile = float(percentile)
+
+    def __call__(self, pixels: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        if self.percentile <= 0:
+            return pixels
+        if ctx.pixels is None or ctx.grad is None:
+            raise RuntimeError("ClipSmallContribution needs the pixels and their gradient (pixel parameterisation)")
+        contribution = (ctx.pixels * ctx.grad).sum(1).abs()
+        mask = _below_percentile(contribution, self.percentile)
+        return pixels.masked_fill(mask.unsqueeze(1), 0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# penalties
+# ----------------------------------------------------------------------------------------------
+
+class TotalVariation(Penalty):
+    """weight · mean over pixels of (|Δx|² + |Δy|²)^(β/2) (Mahendran & Vedaldi 2015's TV^β; β=1 is
+    the isotropic total variation). Penalises edges and noise, so it favours piecewise-smooth images."""
+
+    def __init__(self, weight: float = 1.0, beta: float = 1.0) -> None:
+        self.weight, self.beta = float(weight), float(beta)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        dx = images[..., :-1, 1:] - images[..., :-1, :-1]
+        dy = images[..., 1:, :-1] - images[..., :-1, :-1]
+        squared = (dx * dx + dy * dy).sum(1)
+        magnitude = squared.clamp_min(1e-12).pow(self.beta / 2) if self.beta != 2 else squared
+        return self.weight * magnitude.flatten(1).mean(1)
+
+
+class Lp(Penalty):
+    """weight · mean |x − 0.5|^p over the (centred) image; p=2 is Simonyan et al.'s λ‖x‖²
+    (divided by the number of pixels, so λ does not depend on the image size)."""
+
+    def __init__(self, weight: float = 1.0, p: float = 2.0) -> None:
+        self.weight, self.p = float(weight), float(p)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return self.weight * (images - 0.5).abs().pow(self.p).flatten(1).mean(1)
+
+
+# ----------------------------------------------------------------------------------------------
+# short constructors (the names notebooks use)
+# ----------------------------------------------------------------------------------------------
+
+def jitter(pixels: int = 8) -> Jitter:
+    return Jitter(pixels)
+
+
+def random_scale(factors: Sequence[float] = tuple(1 + (i - 5) / 50 for i in range(11))) -> RandomScale:
+    return RandomScale(factors)
+
+
+def random_rotate(angles: Sequence[float] = tuple(range(-10, 11))) -> RandomRotate:
+    return RandomRotate(angles)
+
+
+def pad(pixels: int = 12, value: float = 0.5) -> Pad:
+    return Pad(pixels, value)
+
+
+def blur_gradient(max_kernel: int = 9, min_kernel: int = 1) -> BlurGradient:
+    return BlurGradient(max_kernel, min_kernel)
+
+
+def normalize_gradient() -> NormalizeGradient:
+    return NormalizeGradient()
+
+
+def invert_when_saturated(threshold: float = 0.99, classes: int | Sequence[int] | None = None) -> InvertWhenSaturated:
+    return InvertWhenSaturated(threshold, classes)
+
+
+def decay(theta: float = 0.01) -> Decay:
+    return Decay(theta)
+
+
+def blur_image(sigma: float = 0.5, every: int = 4) -> BlurImage:
+    return BlurImage(sigma, every)
+
+
+def clip_small_norm(percentile: float = 20.0) -> ClipSmallNorm:
+    return ClipSmallNorm(percentile)
+
+
+def clip_small_contribution(percentile: float = 50.0) -> ClipSmallContribution:
+    return ClipSmallContribution(percentile)
+
+
+def total_variation(weight: float = 1.0, beta: float = 1.0) -> TotalVariation:
+    return TotalVariation(weight, beta)
+
+
+def lp(weight: float = 1.0, p: float = 2.0) -> Lp:
+    return Lp(weight, p)
+
+
+def l2(weight: float = 1.0) -> Lp:
+    return Lp(weight, 2.0)
