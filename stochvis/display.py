@@ -122,3 +122,115 @@ def save_figure(figure: plt.Figure, path: str | Path, *, dpi: int = 110) -> Path
         Path(tmp).unlink(missing_ok=True)
         plt.close(figure)
     return path
+
+
+# ------------------------------------------------------------------------------------------
+# Gradient / saliency maps
+# ------------------------------------------------------------------------------------------
+
+def _one_map(values: torch.Tensor) -> torch.Tensor:
+    values = values.detach().float().cpu()
+    if values.dim() == 4:
+        if values.shape[0] != 1:
+            raise ValueError(f"expected one map, got a batch of {values.shape[0]}")
+        values = values[0]
+    return values
+
+
+def clip_percentile(values: torch.Tensor, percentile: float = 99.0) -> torch.Tensor:
+    """Clip |values| at their ``percentile``: a few huge gradient pixels otherwise wash out the map."""
+    values = values.detach().float().cpu()
+    bound = torch.quantile(values.abs().flatten(), percentile / 100.0) if values.numel() else torch.tensor(0.0)
+    return values.clamp(-float(bound), float(bound))
+
+
+def absolute_map(gradient: torch.Tensor, *, percentile: float = 99.0, reduce: str = "max") -> torch.Tensor:
+    """(C, H, W) gradient → (H, W) in [0, 1]: |g| reduced over colour (Simonyan's max, or sum),
+    clipped at ``percentile`` and scaled."""
+    magnitude = _one_map(gradient).abs()
+    if magnitude.dim() == 3:
+        if reduce not in ("max", "sum"):
+            raise ValueError(f"reduce must be 'max' or 'sum', got {reduce!r}")
+        magnitude = magnitude.amax(0) if reduce == "max" else magnitude.sum(0)
+    return normalize_map(magnitude, percentile=percentile)
+
+
+def signed_map(gradient: torch.Tensor, *, percentile: float = 99.0) -> torch.Tensor:
+    """(C, H, W) gradient → (H, W) in [-1, 1]: summed over colour, clipped at ``percentile``.
+    Show with a diverging colormap centred on 0 (``vmin=-1, vmax=1``)."""
+    values = _one_map(gradient)
+    if values.dim() == 3:
+        values = values.sum(0)
+    return normalize_map(values, percentile=percentile, signed=True)
+
+
+def gradient_image(gradient: torch.Tensor, *, percentile: float = 99.0) -> torch.Tensor:
+    """(C, H, W) gradient → (C, H, W) image in [0, 1], grey = 0: the usual picture of guided
+    backprop and deconvnet, where colour shows which input channel the gradient favours."""
+    return (normalize_map(_one_map(gradient), percentile=percentile, signed=True) + 1) / 2
+
+
+def overlay(image: torch.Tensor, heat: torch.Tensor, *, alpha: float = 0.5, cmap: str = "inferno") -> np.ndarray:
+    """A (H, W) map in [0, 1] coloured with ``cmap`` and blended over a (3, H, W) image → (H, W, 3)."""
+    base = to_numpy_image(image)
+    if base.ndim == 2:
+        base = np.stack([base] * 3, axis=-1)
+    heat = _one_map(heat).clamp(0, 1).numpy()
+    if heat.shape != base.shape[:2]:
+        raise ValueError(f"map {heat.shape} and image {base.shape[:2]} differ in size")
+    coloured = plt.get_cmap(cmap)(heat)[..., :3]
+    return np.clip((1 - alpha) * base + alpha * coloured, 0, 1)
+
+
+SALIENCY_KINDS = ("absolute", "signed", "rgb", "overlay")
+
+
+def show_saliency(ax: plt.Axes, gradient: torch.Tensor, *, kind: str = "absolute", image: torch.Tensor | None = None,
+                  percentile: float = 99.0) -> plt.Axes:
+    """Draw one gradient on ``ax`` as ``kind``: absolute (grey), signed (blue-red), rgb (grey = 0)
+    or overlay (absolute map over ``image``)."""
+    if kind == "absolute":
+        ax.imshow(absolute_map(gradient, percentile=percentile).numpy(), cmap="gray", vmin=0, vmax=1)
+    elif kind == "signed":
+        ax.imshow(signed_map(gradient, percentile=percentile).numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
+    elif kind == "rgb":
+        ax.imshow(to_numpy_image(gradient_image(gradient, percentile=percentile)))
+    elif kind == "overlay":
+        if image is None:
+            raise ValueError("kind='overlay' needs the image")
+        ax.imshow(overlay(image, absolute_map(gradient, percentile=percentile)))
+    else:
+        raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(SALIENCY_KINDS)}")
+    ax.set_axis_off()
+    return ax
+
+
+def saliency_grid(
+    images: torch.Tensor,
+    gradients: dict[str, torch.Tensor],
+    *,
+    kind: str | Sequence[str] = "rgb",
+    row_titles: Sequence[str] | None = None,
+    percentile: float = 99.0,
+    size: float = 2.3,
+) -> plt.Figure:
+    """One row per image: the image, then each column's gradient ((N, C, H, W) per column name).
+
+    ``kind`` is one :data:`SALIENCY_KINDS` for all columns or one per column."""
+    images = images.detach().cpu()
+    kinds = [kind] * len(gradients) if isinstance(kind, str) else list(kind)
+    if len(kinds) != len(gradients):
+        raise ValueError(f"{len(kinds)} kinds for {len(gradients)} columns")
+    rows, columns = images.shape[0], len(gradients) + 1
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for row in range(rows):
+        axes[row, 0].imshow(to_numpy_image(images[row]))
+        axes[row, 0].set_axis_off()
+        if row_titles is not None:
+            axes[row, 0].set_title(row_titles[row], fontsize=9)
+        for column, ((name, grads), how) in enumerate(zip(gradients.items(), kinds), start=1):
+            show_saliency(axes[row, column], grads[row], kind=how, image=images[row], percentile=percentile)
+            if row == 0:
+                axes[row, column].set_title(name, fontsize=10)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,393 @@
+"""Gradients of any neuron, channel, class or objective with respect to the input image.
+
+Methods: vanilla (Simonyan et al. 2013), guided backprop (Springenberg et al. 2015), deconvnet
+(Zeiler & Fergus 2014), SmoothGrad (Smilkov et al. 2017) and gradient × input.
+
+Why not captum's ``GuidedBackprop``/``Deconvolution`` directly: they override only ``nn.ReLU``
+modules and need the whole-model forward. Our layer targets stop the forward early (a conv3_3
+channel needs 40% of VGG16) and EfficientNet-Lite uses ``nn.ReLU6``. So the backward rule of the
+activations is rerouted here, once, with forward hooks that swap each activation's output for a
+custom autograd function; captum's ``Saliency``, ``InputXGradient`` and ``NoiseTunnel`` then compute
+the gradients on top of that (guided SmoothGrad comes for free). Activations we cannot reroute
+(functional ``F.relu`` calls, activation kinds without a rule such as GELU) are detected while the
+forward runs, listed in the result's ``skipped`` and warned about, instead of silently giving plain
+gradients.
+
+Backward rules (``g`` the incoming gradient, ``x`` the activation's input):
+
+===========  ====================================  =================================
+activation   guided backprop                       deconvnet
+===========  ====================================  =================================
+ReLU         ``g · [x > 0] · [g > 0]``             ``g · [g > 0]`` (forward mask ignored)
+ReLU6        ``g · [0 < x < 6] · [g > 0]``         ``g · [g > 0]`` (forward mask ignored)
+===========  ====================================  =================================
+
+For ReLU6 the guided rule keeps the plain gradient's mask (zero where the unit is saturated at 6,
+as the true derivative is) and adds the guided sign filter; deconvnet ignores the forward pass
+entirely, as Zeiler & Fergus's "reversed ReLU" does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.overrides import TorchFunctionMode
+
+from stochvis.layers import capture, unwrap_batch
+from stochvis.models import LOGITS, WrappedModel
+
+METHODS = ("vanilla", "guided", "deconvnet", "smoothgrad", "input_x_gradient")
+RULES = ("guided", "deconvnet")
+SMOOTHGRAD_BASES = ("vanilla", "guided", "deconvnet", "input_x_gradient")
+
+Target = int | str | tuple | Callable
+
+
+# ------------------------------------------------------------------------------------------
+# Targets: what to differentiate
+# ------------------------------------------------------------------------------------------
+
+@dataclass
+class TargetScore:
+    """A target made into ``score(model, images) -> (N,)``: one scalar per image.
+
+    ``layers`` are the activations it needs (the forward stops after the deepest one).
+    """
+
+    layers: list[str]
+    reduce: Callable[[dict[str, torch.Tensor]], torch.Tensor]
+    description: str
+
+    def __call__(self, model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
+        scores = self.reduce(capture(model, images, self.layers))
+        if scores.dim() == 0:
+            scores = scores.reshape(1)
+        if scores.dim() != 1 or scores.shape[0] not in (1, images.shape[0]):
+            raise ValueError(f"target {self.description!r} must give one score per image, shape ({images.shape[0]},); "
+                             f"got {tuple(scores.shape)}")
+        return scores
+
+
+def neuron(layer: str, channel: int, y: int | None = None, x: int | None = None) -> tuple:
+    """``(layer, channel)`` (mean over the channel) or ``(layer, channel, y, x)`` (one neuron)."""
+    return (layer, channel) if y is None else (layer, channel, y, x)
+
+
+def target_score(model: WrappedModel, target: Target) -> TargetScore:
+    """Turn a target into a :class:`TargetScore`, checking it against the model first.
+
+    * ``int`` or ``str``: a class (index or name) → its logit (Simonyan's unnormalised score);
+    * ``(layer, channel)``: the channel's mean activation; ``(layer, channel, y, x)`` or
+      ``(layer, channel, (y, x))``: one neuron; for a flat layer (N, C) ``(layer, unit)``;
+    * a callable with a ``layers`` attribute (a :mod:`stochvis.objectives` objective, or your own):
+      called with ``{layer: activation}`` and returning (N,) scores.
+    """
+    if isinstance(target, TargetScore):
+        return target
+    if isinstance(target, (int, str)) and not isinstance(target, bool):
+        index = model.class_index(target)
+        name = model.classes[index]
+        return TargetScore([LOGITS], lambda acts: acts[LOGITS][:, index], f"class {index} ({name})")
+    if isinstance(target, tuple):
+        return _neuron_score(model, target)
+    if callable(target):
+        layers = getattr(target, "layers", None)
+        if layers is None:
+            raise TypeError("a callable target needs a `layers` attribute naming the activations it reads "
+                            "(objectives from stochvis.objectives have one); it is called with {layer: activation}")
+        layers = [layers] if isinstance(layers, str) else list(layers)
+        for layer in layers:
+            model.resolve(layer)
+        return TargetScore(layers, target, getattr(target, "description", None) or repr(target))
+    raise TypeError(f"unsupported target {target!r}: use a class index/name, (layer, channel), "
+                    "(layer, channel, y, x) or an objective callable with `.layers`")
+
+
+def _neuron_score(model: WrappedModel, target: tuple) -> TargetScore:
+    if len(target) == 3 and isinstance(target[2], (tuple, list)):
+        target = (target[0], target[1], *target[2])
+    if len(target) not in (2, 4):
+        raise ValueError(f"neuron target must be (layer, channel) or (layer, channel, y, x), got {target!r}")
+    layer, channel = target[0], int(target[1])
+    position = tuple(int(v) for v in target[2:]) or None
+    model.resolve(layer)  # KeyError naming close layer names
+
+    def reduce(acts: dict[str, torch.Tensor]) -> torch.Tensor:
+        act = acts[layer]
+        # Validated on the activation itself: same message as layers.check_channel, no extra probe forward.
+        if not 0 <= channel < act.shape[1]:
+            raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{act.shape[1] - 1}")
+        if act.dim() == 2:
+            if position is not None:
+                raise ValueError(f"layer {layer!r} is flat {tuple(act.shape[1:])}: it has no (y, x) position")
+            return act[:, channel]
+        if position is None:
+            return act[:, channel].flatten(1).mean(1)
+        height, width = act.shape[-2:]
+        y, x = position
+        if not (0 <= y < height and 0 <= x < width):
+            raise IndexError(f"position (y={y}, x={x}) out of range: {model.name} layer {layer!r} is "
+                             f"{height}×{width} at this input size (y 0..{height - 1}, x 0..{width - 1})")
+        return act[:, channel, y, x]
+
+    where = f" at (y={position[0]}, x={position[1]})" if position else ""
+    return TargetScore([layer], reduce, f"{layer} channel {channel}{where}")
+
+
+# ------------------------------------------------------------------------------------------
+# Rerouting the activations' backward pass
+# ------------------------------------------------------------------------------------------
+
+class _ReroutedActivation(torch.autograd.Function):
+    """Forward: the activation (ReLU, or ReLU6 when ``upper`` is 6). Backward: the rule's gradient."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, upper: float | None, rule: str) -> torch.Tensor:
+        ctx.rule, ctx.upper = rule, upper
+        if rule == "guided":
+            ctx.save_for_backward(x)
+        return x.clamp(0, upper) if upper is not None else x.clamp_min(0)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        positive = grad > 0
+        if ctx.rule == "deconvnet":
+            return grad * positive, None, None
+        (x,) = ctx.saved_tensors
+        open_mask = (x > 0) if ctx.upper is None else (x > 0) & (x < ctx.upper)
+        return grad * (positive & open_mask), None, None
+
+
+def _upper_bound(module: nn.Module) -> tuple[bool, float | None]:
+    """(has a rule, upper clamp) for an activation module."""
+    if isinstance(module, nn.ReLU6):
+        return True, 6.0
+    if isinstance(module, nn.ReLU):
+        return True, None
+    return False, None
+
+
+_OTHER_ACTIVATIONS = (nn.LeakyReLU, nn.PReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU, nn.Mish, nn.Hardswish,
+                      nn.Hardtanh, nn.Softplus, nn.RReLU)
+_WATCHED_FUNCTIONS = {
+    F.relu: "relu", F.relu_: "relu_", torch.relu: "relu", torch.relu_: "relu_", torch.Tensor.relu: "relu",
+    torch.Tensor.relu_: "relu_", F.relu6: "relu6", F.hardtanh: "hardtanh", F.hardtanh_: "hardtanh_",
+    F.leaky_relu: "leaky_relu", F.elu: "elu", F.gelu: "gelu", F.silu: "silu", F.hardswish: "hardswish",
+    F.mish: "mish", F.selu: "selu", F.celu: "celu", F.softplus: "softplus", F.prelu: "prelu",
+}
+
+
+@dataclass
+class RerouteLog:
+    """What a reroute did: module paths rerouted (in call order) and what it could not reroute."""
+
+    rule: str
+    rerouted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class _FunctionalSpy(TorchFunctionMode):
+    """Sees every torch call in the forward; records activation functions called outside any
+    activation module (``F.relu(x)`` inside a block's forward), which no module hook can reroute."""
+
+    def __init__(self, state: _RerouteState) -> None:
+        super().__init__()
+        self.state = state
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = _WATCHED_FUNCTIONS.get(func)
+        if name is not None and self.state.activation_depth == 0:
+            where = self.state.stack[-1] if self.state.stack else "<top level>"
+            self.state.functional[f"{where}: functional {name}"] += 1
+        return func(*args, **(kwargs or {}))
+
+
+@dataclass
+class _RerouteState:
+    stack: list[str] = field(default_factory=list)
+    activation_depth: int = 0
+    functional: Counter = field(default_factory=Counter)
+
+
+@contextlib.contextmanager
+def reroute_activations(model: WrappedModel | nn.Module, rule: str) -> Iterator[RerouteLog]:
+    """Within the block, every ``nn.ReLU``/``nn.ReLU6`` of ``model`` back-propagates by ``rule``
+    ("guided" or "deconvnet"); forward values are unchanged. Hooks are removed on exit, also on an
+    exception. The yielded :class:`RerouteLog` fills in as forwards run."""
+    if rule not in RULES:
+        raise ValueError(f"unknown rule {rule!r}; valid: {', '.join(RULES)}")
+    net = model.net if isinstance(model, WrappedModel) else model
+    log = RerouteLog(rule)
+    state = _RerouteState()
+    seen_rerouted: set[str] = set()
+    skipped_modules: dict[str, str] = {}
+    handles = []
+    inplace_restore = []
+
+    def push(path: str):
+        def pre_hook(module, _inputs):
+            state.stack.append(path)
+            if isinstance(module, (nn.ReLU, nn.ReLU6, *_OTHER_ACTIVATIONS)):
+                state.activation_depth += 1
+        return pre_hook
+
+    def pop(path: str, has_rule: bool, upper: float | None, is_activation: bool):
+        def hook(module, inputs, output):
+            if state.stack and state.stack[-1] == path:
+                state.stack.pop()
+            if not is_activation:
+                return None
+            state.activation_depth -= 1
+            if not has_rule:
+                skipped_modules.setdefault(path, f"{path} ({type(module).__name__}): no {rule} rule for this activation")
+                return None
+            if path not in seen_rerouted:
+                seen_rerouted.add(path)
+                log.rerouted.append(path)
+            return _ReroutedActivation.apply(inputs[0], upper, rule)
+        return hook
+
+    try:
+        for path, module in net.named_modules():
+            has_rule, upper = _upper_bound(module)
+            is_activation = has_rule or isinstance(module, _OTHER_ACTIVATIONS)
+            if has_rule and getattr(module, "inplace", False):
+                module.inplace = False  # the hook recomputes from the input, which in-place would overwrite
+                inplace_restore.append(module)
+            name = path or "<root>"
+            handles.append(module.register_forward_pre_hook(push(name)))
+            handles.append(module.register_forward_hook(pop(name, has_rule, upper, is_activation)))
+        with _FunctionalSpy(state):
+            yield log
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module in inplace_restore:
+            module.inplace = True
+        log.skipped[:] = list(skipped_modules.values()) + [
+            f"{what} ×{count}" if count > 1 else what for what, count in state.functional.items()
+        ]
+
+
+# ------------------------------------------------------------------------------------------
+# Gradients
+# ------------------------------------------------------------------------------------------
+
+@dataclass
+class GradientResult:
+    """``gradient``: (N, C, H, W), d score / d image (for ``input_x_gradient`` and its SmoothGrad,
+    gradient × image). ``scores``: the target's value per image (None for SmoothGrad, whose forwards
+    see noisy copies). ``rerouted``/``skipped``: activation modules whose backward was replaced, and
+    activations left with plain gradients (empty for methods that reroute nothing)."""
+
+    gradient: torch.Tensor
+    method: str
+    target: str
+    scores: torch.Tensor | None
+    rerouted: list[str]
+    skipped: list[str]
+    base: str | None = None  # the method SmoothGrad averaged
+
+    def __repr__(self) -> str:
+        base = f"({self.base})" if self.base else ""
+        return (f"GradientResult({self.method}{base}, target={self.target!r}, gradient={tuple(self.gradient.shape)}, "
+                f"rerouted={len(self.rerouted)} modules, skipped={self.skipped})")
+
+
+def gradient(
+    model: WrappedModel,
+    images: torch.Tensor,
+    target: Target,
+    method: str = "vanilla",
+    *,
+    n: int = 16,
+    sigma: float = 0.15,
+    base: str = "vanilla",
+    seed: int | None = None,
+    max_batch: int = 32,
+) -> GradientResult:
+    """The gradient of ``target`` with respect to ``images`` ((N, 3, H, W) or (3, H, W) in [0, 1]).
+
+    ``method``: one of :data:`METHODS`. SmoothGrad averages ``base`` (vanilla, guided, deconvnet or
+    input_x_gradient) over ``n`` noisy copies with noise std ``sigma`` in image units ([0, 1] range,
+    so 0.15 is Smilkov's 15%), at most ``max_batch`` images per forward; ``seed`` fixes the noise.
+    """
+    from captum.attr import InputXGradient, NoiseTunnel, Saliency
+
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    if method == "smoothgrad" and base not in SMOOTHGRAD_BASES:
+        raise ValueError(f"SmoothGrad base must be one of vanilla, guided, deconvnet, input_x_gradient; got {base!r}")
+    score = target_score(model, target)
+    dtype = model.mean.dtype if isinstance(getattr(model, "mean", None), torch.Tensor) else torch.float32
+    batch = unwrap_batch(images).to(model.device, dtype).detach().clone().requires_grad_(True)
+    seen: dict[str, torch.Tensor] = {}
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        scores = score(model, x)
+        seen["scores"] = scores.detach()
+        return scores
+
+    inner_method = base if method == "smoothgrad" else method
+    rule = inner_method if inner_method in RULES else None
+    reroute = reroute_activations(model, rule) if rule else contextlib.nullcontext(RerouteLog("none"))
+    with reroute as log, torch.enable_grad():
+        explainer = InputXGradient(forward) if inner_method == "input_x_gradient" else Saliency(forward)
+        options = {} if inner_method == "input_x_gradient" else {"abs": False}
+        if method == "smoothgrad":
+            per_pass = max(1, max_batch // batch.shape[0])
+            with torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else []):
+                if seed is not None:
+                    torch.manual_seed(seed)
+                result = NoiseTunnel(explainer).attribute(batch, nt_type="smoothgrad", nt_samples=n,
+                                                          nt_samples_batch_size=min(n, per_pass), stdevs=sigma,
+                                                          **options)
+        else:
+            result = explainer.attribute(batch, **options)
+    if log.skipped:
+        warnings.warn(f"{inner_method}: {len(log.skipped)} activation(s) could not be rerouted and back-propagate "
+                      f"plain gradients: {'; '.join(log.skipped)}", stacklevel=2)
+    return GradientResult(
+        gradient=result.detach(), method=method, target=score.description,
+        scores=None if method == "smoothgrad" else seen.get("scores"),
+        rerouted=list(log.rerouted), skipped=list(log.skipped), base=base if method == "smoothgrad" else None,
+    )
+
+
+def vanilla(model: WrappedModel, images: torch.Tensor, target: Target) -> GradientResult:
+    """Simonyan et al. 2013: the plain gradient."""
+    return gradient(model, images, target, "vanilla")
+
+
+def guided_backprop(model: WrappedModel, images: torch.Tensor, target: Target) -> GradientResult:
+    """Springenberg et al. 2015: only positive gradients through units that were active."""
+    return gradient(model, images, target, "guided")
+
+
+def deconvnet(model: WrappedModel, images: torch.Tensor, target: Target) -> GradientResult:
+    """Zeiler & Fergus 2014: only positive gradients, whatever the forward pass did."""
+    return gradient(model, images, target, "deconvnet")
+
+
+def smoothgrad(model: WrappedModel, images: torch.Tensor, target: Target, *, n: int = 16, sigma: float = 0.15,
+               base: str = "vanilla", seed: int | None = None) -> GradientResult:
+    """Smilkov et al. 2017: the mean of ``base`` gradients over noisy copies of each image."""
+    return gradient(model, images, target, "smoothgrad", n=n, sigma=sigma, base=base, seed=seed)
+
+
+def input_x_gradient(model: WrappedModel, images: torch.Tensor, target: Target) -> GradientResult:
+    """Gradient × input (Shrikumar et al. 2016)."""
+    return gradient(model, images, target, "input_x_gradient")
+
+
+def compare_methods(model: WrappedModel, images: torch.Tensor, target: Target,
+                    methods: Sequence[str] = ("vanilla", "guided", "deconvnet"), **options) -> dict[str, GradientResult]:
+    """Each method on the same images and target (for side-by-side figures)."""
+    return {method: gradient(model, images, target, method, **options) for method in methods}
