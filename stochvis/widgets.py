@@ -83,3 +83,81 @@ def activation_figure(image: torch.Tensor, activation: torch.Tensor, channel: in
     zoom_ax.set_title(f"channel {channel} (zoom)", fontsize=10)
     zoom_ax.set_axis_off()
     return figure
+
+
+def gradient_panel(
+    models: WrappedModel | dict[str, WrappedModel],
+    images: dict[str, torch.Tensor],
+    *,
+    layers: dict[str, Sequence[str]] | None = None,
+    methods: Sequence[str] = ("vanilla", "guided", "deconvnet", "smoothgrad", "input_x_gradient"),
+    smoothgrad_samples: int = 8,
+) -> Panel:
+    """Model, layer, channel, method and image selectors → the image, its gradient and an overlay.
+
+    ``images`` maps a label to a (3, H, W) tensor in [0, 1]. The layer list of each model defaults to
+    its conv layers, plus ``logits`` (then the channel is the class) when it has a classifier.
+    """
+    from stochvis import gradients
+
+    models = models if isinstance(models, dict) else {models.name: models}
+
+    def layer_options(name: str) -> list[str]:
+        if layers and name in layers:
+            return list(layers[name])
+        model = models[name]
+        return list(conv_layers(model)) + (["logits"] if model.classes else [])
+
+    def channels(model_name: str, layer_name: str) -> int:
+        size = tuple(next(iter(images.values())).shape[-2:])
+        return layer_shape(models[model_name], layer_name, size)[0]
+
+    first = next(iter(models))
+    model_choice = W.Dropdown(options=list(models), value=first, description="model")
+    layer = W.Dropdown(options=layer_options(first), value=layer_options(first)[-1], description="layer")
+    channel = W.IntSlider(value=0, min=0, max=channels(first, layer.value) - 1, description="channel")
+    method = W.Dropdown(options=list(methods), value=methods[0], description="method")
+    image = W.Dropdown(options=list(images), value=next(iter(images)), description="image")
+    kind = W.Dropdown(options=list(show.SALIENCY_KINDS), value="rgb", description="show")
+
+    def on_model(change) -> None:
+        options = layer_options(change["new"])
+        layer.options = options
+        layer.value = options[-1]
+
+    def on_layer(change) -> None:
+        if change["new"] is not None:
+            channel.max = channels(model_choice.value, change["new"]) - 1
+
+    model_choice.observe(on_model, names="value")
+    layer.observe(on_layer, names="value")
+
+    def draw() -> None:
+        model = models[model_choice.value]
+        x = images[image.value].unsqueeze(0).to(model.device)
+        result = gradients.gradient(model, x, (layer.value, channel.value), method.value, n=smoothgrad_samples, seed=0)
+        figure = gradient_figure(x[0], result, kind=kind.value, title=f"{model.name} {result.target}")
+        display(figure)
+        plt.close(figure)
+
+    panel = Panel([model_choice, layer, channel, method, image, kind], draw)
+    panel.controls = {"model": model_choice, "layer": layer, "channel": channel, "method": method,
+                      "image": image, "kind": kind}
+    return panel
+
+
+def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: str = "") -> plt.Figure:
+    """The input, the gradient drawn as ``kind``, and the absolute map over the image."""
+    figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+    axes[0].imshow(show.to_numpy_image(image))
+    axes[0].set_title("input", fontsize=10)
+    axes[0].set_axis_off()
+    show.show_saliency(axes[1], result.gradient[0], kind=kind, image=image)
+    axes[1].set_title(f"{result.method} ({kind})", fontsize=10)
+    show.show_saliency(axes[2], result.gradient[0], kind="overlay", image=image)
+    axes[2].set_title("|gradient| over the input", fontsize=10)
+    note = f"  · {len(result.rerouted)} activations rerouted" if result.rerouted else ""
+    note += f", {len(result.skipped)} not reroutable" if result.skipped else ""
+    figure.suptitle(f"{title}{note}", fontsize=11)
+    figure.tight_layout()
+    return figure

@@ -282,3 +282,38 @@ def test_functional_relu_between_modules_is_detected_not_rerouted():
     assert result.rerouted == []
     # nothing rerouted: the "guided" answer is the plain gradient, and the result says so
     torch.testing.assert_close(result.gradient, G.gradient(model, X, 0, "vanilla").gradient)
+
+
+def test_gradient_panel_rerenders_and_follows_the_layer(tiny_model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from stochvis import widgets
+
+    images = {"a": torch.rand(3, 16, 16), "b": torch.rand(3, 16, 16)}
+    panel = widgets.gradient_panel(tiny_model, images)
+    panel.render()
+    assert panel.renders == 1
+    panel.controls["method"].value = "guided"
+    assert panel.renders == 2
+    panel.controls["layer"].value = "conv3"
+    assert panel.controls["channel"].max == 15
+    panel.controls["layer"].value = "logits"
+    assert panel.controls["channel"].max == 4  # the channel of the logits is the class
+
+
+def test_display_helpers_scale_and_clip():
+    from stochvis import display
+
+    grad = torch.zeros(3, 4, 4)
+    grad[0, 0, 0] = 100.0  # one outlier
+    grad[1, 1:, 1:] = -1.0
+    absolute = display.absolute_map(grad, percentile=90)
+    assert absolute.shape == (4, 4) and absolute.max() == 1 and absolute[2, 2] == 1  # outlier clipped, not dominating
+    signed = display.signed_map(grad, percentile=90)
+    assert signed.min() == -1 and signed[0, 0] == 1
+    image = display.gradient_image(grad)
+    assert image.shape == (3, 4, 4) and float(image[2, 0, 0]) == 0.5  # zero gradient is grey
+    blended = display.overlay(torch.zeros(3, 4, 4), absolute, alpha=1.0)
+    assert blended.shape == (4, 4, 3) and blended.max() <= 1
+    assert display.clip_percentile(grad, 90).abs().max() < 100
