@@ -98,14 +98,17 @@ def target_score(model: WrappedModel, target: Target) -> TargetScore:
     if isinstance(target, tuple):
         return _neuron_score(model, target)
     if callable(target):
+        if callable(getattr(target, "bind", None)):
+            target = target.bind(model)  # stochvis.objectives: checks channels, resolves class names
         layers = getattr(target, "layers", None)
         if layers is None:
             raise TypeError("a callable target needs a `layers` attribute naming the activations it reads "
                             "(objectives from stochvis.objectives have one); it is called with {layer: activation}")
-        layers = [layers] if isinstance(layers, str) else list(layers)
+        layers = [layers] if isinstance(layers, str) else sorted(layers)
         for layer in layers:
             model.resolve(layer)
-        return TargetScore(layers, target, getattr(target, "description", None) or repr(target))
+        name = getattr(target, "name", None) or getattr(target, "description", None) or repr(target)
+        return TargetScore(layers, target, str(name))
     raise TypeError(f"unsupported target {target!r}: use a class index/name, (layer, channel), "
                     "(layer, channel, y, x) or an objective callable with `.layers`")
 

@@ -317,3 +317,14 @@ def test_display_helpers_scale_and_clip():
     blended = display.overlay(torch.zeros(3, 4, 4), absolute, alpha=1.0)
     assert blended.shape == (4, 4, 3) and blended.max() <= 1
     assert display.clip_percentile(grad, 90).abs().max() < 100
+
+
+def test_stochvis_objectives_are_targets(tiny_model, tiny_images):
+    from stochvis import objectives
+
+    a = G.gradient(tiny_model, tiny_images, objectives.channel("conv2", 3), "deconvnet")
+    b = G.gradient(tiny_model, tiny_images, ("conv2", 3), "deconvnet")
+    torch.testing.assert_close(a.gradient, b.gradient)
+    assert a.target == "conv2:3"
+    with pytest.raises(IndexError, match=r"channels 0\.\.7"):
+        G.gradient(tiny_model, tiny_images, objectives.channel("conv2", 8))
