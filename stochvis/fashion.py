@@ -1,0 +1,404 @@
+"""The Fashion world: small networks the project trains itself on Fashion-MNIST.
+
+Why: no ImageNet-scale image set can be had here, and a quantitative comparison of visualisation
+methods needs many real images per class. On Fashion-MNIST we own everything: a *subject* (the
+VGG-style net we visualise), a *judge* of another architecture (a small ResNet, used only to
+measure, never to optimise) and a generator ``G`` that inverts the subject's fc1 code into an image
+(the prior of DGN-AM). Weights are committed in ``stochvis/weights``; ``scripts/train_fashion.py``
+(``make weights``) retrains them deterministically on CPU with the functions below.
+
+Convention: every model takes 1-channel (grey) images in [0, 1], shape (N, 1, 28, 28); the
+wrapper normalises inside with the training set's mean and std.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from stochvis.data import FASHION_CLASSES
+from stochvis.models import LOGITS, WrappedModel, default_device, wrap_model
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+FASHION_MEAN = (0.2860,)  # training-set pixel mean, in [0, 1] units
+FASHION_STD = (0.3530,)
+INPUT_SIZE = (28, 28)
+
+
+# ------------------------------------------------------------------------------------------
+# Architectures
+# ------------------------------------------------------------------------------------------
+
+def _conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+class FashionVGG(nn.Module):
+    """Subject: three blocks of two 3×3 conv + BN + ReLU (then max-pool), and two fc layers.
+
+    28 → 14 → 7 → 3; ``fc1`` (post-ReLU, ``code_dim`` units) is the penultimate code that the
+    generator inverts.
+    """
+
+    def __init__(self, widths: tuple[int, int, int] = (32, 64, 128), code_dim: int = 256, classes: int = 10) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = 1
+        for width in widths:
+            layers += _conv_bn_relu(cin, width) + _conv_bn_relu(width, width) + [nn.MaxPool2d(2)]
+            cin = width
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(widths[-1] * 3 * 3, code_dim), nn.ReLU(), nn.Linear(code_dim, classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+
+def subject_aliases(blocks: int = 3) -> dict[str, str]:
+    """Caffe-style names as for VGG16: ``conv2_1`` is the rectified output, ``conv2_1_pre`` the
+    batch-normalised convolution before its ReLU."""
+    aliases: dict[str, str] = {}
+    for block in range(blocks):
+        start = 7 * block
+        for conv in range(2):
+            aliases[f"conv{block + 1}_{conv + 1}_pre"] = f"features.{start + 3 * conv + 1}"
+            aliases[f"conv{block + 1}_{conv + 1}"] = f"features.{start + 3 * conv + 2}"
+        aliases[f"pool{block + 1}"] = f"features.{start + 6}"
+    aliases.update({"fc1_pre": "classifier.1", "fc1": "classifier.2", "fc2": "classifier.3", LOGITS: "classifier.3"})
+    return aliases
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block; ``out`` (the final ReLU) is a module so the block output has a name."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+        self.out = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.out(y + self.shortcut(x))
+
+
+class FashionResNet(nn.Module):
+    """Judge: a small ResNet (stem, residual blocks with stride 2, global average pool, fc).
+
+    A different architecture from the subject on purpose: features it shares with the subject are
+    less likely to be the subject's own quirks. ``pool`` (after global pooling) is its penultimate
+    feature layer, the space where realism and diversity are measured.
+    """
+
+    def __init__(self, stem: int = 32, widths: tuple[int, ...] = (64, 128), classes: int = 10) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(*_conv_bn_relu(1, stem))
+        blocks, cin = [], stem
+        for width in widths:
+            blocks.append(BasicBlock(cin, width, stride=2))
+            cin = width
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.fc = nn.Linear(cin, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.pool(self.blocks(self.stem(x))))
+
+
+def judge_aliases(blocks: int = 2) -> dict[str, str]:
+    aliases = {"stem": "stem"}
+    aliases.update({f"block{i + 1}": f"blocks.{i}" for i in range(blocks)})
+    aliases.update({"pool": "pool", LOGITS: "fc"})
+    return aliases
+
+
+JUDGE_FEATURES = "pool"
+
+
+class FashionGenerator(nn.Module):
+    """G: subject fc1 code (N, code_dim) → image (N, 1, 28, 28) in [0, 1].
+
+    fc → 7×7 → conv → (upsample, conv) ×2 → 28×28, sigmoid. The buffers ``code_mean``,
+    ``code_std`` and ``code_max`` are per-unit statistics of the subject's fc1 code over the
+    training set: DGN-AM clips each unit to [0, mean + 3·std] (``code_bound``).
+    """
+
+    def __init__(self, code_dim: int = 256, widths: tuple[int, int, int, int] = (32, 64, 32, 16)) -> None:
+        super().__init__()
+        self.code_dim = code_dim
+        self.start = widths[0]
+        self.fc = nn.Linear(code_dim, widths[0] * 7 * 7)
+        self.body = nn.Sequential(
+            nn.BatchNorm2d(widths[0]), nn.ReLU(),
+            *_conv_bn_relu(widths[0], widths[1]),
+            nn.Upsample(scale_factor=2, mode="nearest"), *_conv_bn_relu(widths[1], widths[2]),
+            nn.Upsample(scale_factor=2, mode="nearest"), *_conv_bn_relu(widths[2], widths[3]),
+            nn.Conv2d(widths[3], 1, 3, padding=1), nn.Sigmoid(),
+        )
+        for name in ("code_mean", "code_std", "code_max"):
+            self.register_buffer(name, torch.zeros(code_dim))
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        if codes.ndim != 2 or codes.shape[1] != self.code_dim:
+            raise ValueError(f"codes must have shape (N, {self.code_dim}), got {tuple(codes.shape)}")
+        return self.body(self.fc(codes).view(-1, self.start, 7, 7))
+
+    def code_bound(self, stds: float = 3.0) -> torch.Tensor:
+        """Upper clip bound per code unit, mean + ``stds``·std (the lower bound is 0: fc1 is post-ReLU)."""
+        return self.code_mean + stds * self.code_std
+
+
+# ------------------------------------------------------------------------------------------
+# Wrapping and loading
+# ------------------------------------------------------------------------------------------
+
+def wrap_subject(net: FashionVGG, device: torch.device | str | None = "cpu") -> WrappedModel:
+    return wrap_model(net, mean=FASHION_MEAN, std=FASHION_STD, input_size=INPUT_SIZE, classes=FASHION_CLASSES,
+                      name="fashion_subject", aliases=subject_aliases(), device=device, in_channels=1,
+                      description="VGG-style CNN trained on Fashion-MNIST (the subject)")
+
+
+def wrap_judge(net: FashionResNet, device: torch.device | str | None = "cpu") -> WrappedModel:
+    return wrap_model(net, mean=FASHION_MEAN, std=FASHION_STD, input_size=INPUT_SIZE, classes=FASHION_CLASSES,
+                      name="fashion_judge", aliases=judge_aliases(len(net.blocks)), device=device, in_channels=1,
+                      description="small ResNet trained on Fashion-MNIST (the held-out judge)")
+
+
+def weights_info(name: str) -> dict:
+    """The JSON record committed next to a weight file: config, seed, epochs, minutes, accuracy, sha256."""
+    path = WEIGHTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make weights` (scripts/train_fashion.py)")
+    return json.loads(path.read_text())
+
+
+def _load_state(name: str) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    path = WEIGHTS_DIR / f"{name}.safetensors"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make weights` (scripts/train_fashion.py)")
+    return load_file(path)
+
+
+def load_subject(device: torch.device | str | None = None) -> WrappedModel:
+    """The committed subject, wrapped (1-channel input in [0, 1]); also ``load_model("fashion_subject")``."""
+    config = weights_info("fashion_subject")["config"]
+    net = FashionVGG(tuple(config["widths"]), config["code_dim"])
+    net.load_state_dict(_load_state("fashion_subject"), strict=True)
+    return wrap_subject(net, device or default_device())
+
+
+def load_judge(device: torch.device | str | None = None) -> WrappedModel:
+    """The committed judge, wrapped; also ``load_model("fashion_judge")``."""
+    config = weights_info("fashion_judge")["config"]
+    net = FashionResNet(config["stem"], tuple(config["widths"]))
+    net.load_state_dict(_load_state("fashion_judge"), strict=True)
+    return wrap_judge(net, device or default_device())
+
+
+def load_generator(device: torch.device | str | None = None) -> FashionGenerator:
+    """The committed generator (eval mode, frozen), with its code statistics as buffers."""
+    config = weights_info("fashion_generator")["config"]
+    generator = FashionGenerator(config["code_dim"], tuple(config["widths"]))
+    generator.load_state_dict(_load_state("fashion_generator"), strict=True)
+    generator.eval().requires_grad_(False)
+    return generator.to(device or default_device())
+
+
+# ------------------------------------------------------------------------------------------
+# Training (deterministic on CPU)
+# ------------------------------------------------------------------------------------------
+
+def make_deterministic(seed: int, threads: int | None = None) -> None:
+    """Seed everything and ask torch for deterministic kernels: same seed, same machine, same
+    thread count → the same weights, bit for bit."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def as_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 1, 28, 28) → float in [0, 1]."""
+    return images.float().div_(255) if images.dtype == torch.uint8 else images.float()
+
+
+def _batches(count: int, batch_size: int, generator: torch.Generator, max_steps: int | None):
+    order = torch.randperm(count, generator=generator)
+    steps = count // batch_size  # drop the ragged last batch: BN on a batch of 3 is noise
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    for step in range(steps):
+        yield order[step * batch_size:(step + 1) * batch_size]
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 4
+    batch_size: int = 128
+    max_lr: float = 3e-3
+    weight_decay: float = 5e-2
+    flip: bool = True  # random horizontal flips (label-preserving for clothes)
+    seed: int = 0
+    max_steps: int | None = None  # per epoch; for tests
+
+
+def train_classifier(
+    model: WrappedModel,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    config: TrainConfig,
+    log: Callable[[str], None] | None = print,
+) -> WrappedModel:
+    """AdamW + one-cycle on (N, 1, 28, 28) images in [0, 1]; trains ``model.net`` in place.
+
+    Training goes through the wrapper (parameters unfrozen for the run, frozen again after), so
+    training sees the same normalisation as use does.
+    """
+    generator = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = len(images) // config.batch_size
+    if config.max_steps is not None:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps)
+    model.train().requires_grad_(True)
+    optimizer = torch.optim.AdamW(model.net.parameters(), lr=config.max_lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.max_lr, total_steps=config.epochs * steps_per_epoch)
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        total, correct, seen = 0.0, 0, 0
+        for index in _batches(len(images), config.batch_size, generator, config.max_steps):
+            x, y = images[index], labels[index]
+            if config.flip:
+                flip = torch.rand(len(x), generator=generator) < 0.5
+                x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total += loss.item() * len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+        if log:
+            log(f"  epoch {epoch + 1}/{config.epochs}: loss {total / seen:.4f}, train acc {correct / seen:.4f}, "
+                f"{(time.perf_counter() - started) / 60:.1f} min")
+    model.eval().requires_grad_(False)
+    return model
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> float:
+    """Top-1 accuracy of ``model`` (eval mode) on images in [0, 1] (or uint8)."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        x = as_float(images[start:start + batch_size])
+        correct += int((model(x).argmax(1) == labels[start:start + batch_size]).sum())
+    return correct / len(images)
+
+
+@torch.no_grad()
+def code_statistics(subject: WrappedModel, images: torch.Tensor, layer: str = "fc1",
+                    batch_size: int = 500) -> dict[str, torch.Tensor]:
+    """Per-unit mean, std and max of ``layer`` over ``images`` (float64 sums: 60k images)."""
+    from stochvis.layers import forward_to
+
+    total = squares = None
+    peak = None
+    for start in range(0, len(images), batch_size):
+        codes = forward_to(subject, as_float(images[start:start + batch_size]), layer).flatten(1).double()
+        total = codes.sum(0) if total is None else total + codes.sum(0)
+        squares = (codes ** 2).sum(0) if squares is None else squares + (codes ** 2).sum(0)
+        peak = codes.max(0).values if peak is None else torch.maximum(peak, codes.max(0).values)
+    mean = total / len(images)
+    std = (squares / len(images) - mean ** 2).clamp_min(0).sqrt()
+    return {"code_mean": mean.float(), "code_std": std.float(), "code_max": peak.float()}
+
+
+@dataclass
+class GeneratorConfig:
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 2e-3
+    feature_layer: str = "conv3_2"
+    feature_weight: float = 0.05  # on the feature MSE divided by the mean square of the real features
+    code_layer: str = "fc1"
+    seed: int = 0
+    max_steps: int | None = None
+
+
+def train_generator(
+    generator: FashionGenerator,
+    subject: WrappedModel,
+    images: torch.Tensor,
+    config: GeneratorConfig,
+    log: Callable[[str], None] | None = print,
+) -> FashionGenerator:
+    """Dosovitskiy & Brox (2016) style inversion: G(code(x)) ≈ x in pixels and in the subject's
+    conv features (the feature loss keeps edges the pixel loss blurs away). No adversarial term:
+    on 2 CPU cores the time goes to more epochs instead."""
+    from stochvis.layers import capture, forward_to
+
+    subject.eval().requires_grad_(False)
+    generator.train().requires_grad_(True)
+    random = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = len(images) // config.batch_size
+    if config.max_steps is not None:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        pixel_sum = feature_sum = 0.0
+        steps = 0
+        for index in _batches(len(images), config.batch_size, random, config.max_steps):
+            x = images[index]
+            with torch.no_grad():
+                real = capture(subject, x, [config.feature_layer, config.code_layer])
+            fake = generator(real[config.code_layer].flatten(1))
+            pixel = F.mse_loss(fake, x)
+            target = real[config.feature_layer]
+            feature = F.mse_loss(forward_to(subject, fake, config.feature_layer), target) / target.pow(2).mean()
+            loss = pixel + config.feature_weight * feature
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            pixel_sum += pixel.item()
+            feature_sum += feature.item()
+            steps += 1
+        if log:
+            log(f"  epoch {epoch + 1}/{config.epochs}: pixel mse {pixel_sum / steps:.4f}, "
+                f"feature {feature_sum / steps:.4f}, {(time.perf_counter() - started) / 60:.1f} min")
+    generator.eval().requires_grad_(False)
+    return generator
+
+
+@torch.no_grad()
+def reconstruction_error(generator: FashionGenerator, subject: WrappedModel, images: torch.Tensor,
+                         layer: str = "fc1", batch_size: int = 500) -> float:
+    """Mean pixel MSE of G(code(x)) against x."""
+    from stochvis.layers import forward_to
+
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        x = as_float(images[start:start + batch_size])
+        total += F.mse_loss(generator(forward_to(subject, x, layer).flatten(1)), x, reduction="sum").item()
+    return total / (len(images) * math.prod(images.shape[1:]))

@@ -1,0 +1,312 @@
+"""Comparison metrics for class visualisations: does a method make images the subject believes,
+that other networks believe too, that look like real images of the class, and that differ from
+each other?
+
+Why these: a class image can fool the network it was optimised on (high *target confidence*) and
+still be noise to anything else; a held-out *judge* (another architecture, never used for
+optimisation) measures *transferability*; realism is measured against real images of the class
+in the judge's features (*FID-like* distance between fitted Gaussians, and *plausibility*, the
+cosine similarity to the real class centroid); *diversity* is the mean pairwise distance between
+a method's samples; the *high-frequency ratio* catches the adversarial-texture look; seconds per
+image are measured by the caller.
+
+``compare`` turns {method: {class: images}} into one row per (method, class); ``summarize`` gives
+mean ± std over classes per method; ``write_csv`` writes either.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stochvis.layers import capture
+from stochvis.models import WrappedModel
+
+DEFAULT_FEATURE_LAYER = "pool"  # the judges' penultimate layer (fashion_judge, efficientnet_lite*)
+
+
+def _check_images(model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
+    if images.ndim != 4 or images.shape[1] != model.in_channels:
+        raise ValueError(f"{model.name} takes images of shape (N, {model.in_channels}, H, W) in [0, 1], "
+                         f"got {tuple(images.shape)}")
+    return images.float() / 255 if images.dtype == torch.uint8 else images.float()
+
+
+@torch.no_grad()
+def _outputs(model: WrappedModel, images: torch.Tensor, layer: str, batch_size: int) -> torch.Tensor:
+    images = _check_images(model, images)
+    parts = [capture(model, images[start:start + batch_size].to(model.device), [layer])[layer].flatten(1).float().cpu()
+             for start in range(0, len(images), batch_size)]
+    return torch.cat(parts) if parts else torch.empty(0)
+
+
+def probabilities(model: WrappedModel, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Softmax over the model's classes, (N, classes)."""
+    if model.classes is None:
+        model.check_class(0)  # raises: no classifier head
+    return _outputs(model, images, "logits", batch_size).softmax(1)
+
+
+def target_confidence(subject: WrappedModel, images: torch.Tensor, target: int | str) -> torch.Tensor:
+    """The subject's softmax probability of ``target`` for each image, (N,)."""
+    return probabilities(subject, images)[:, subject.class_index(target)]
+
+
+def transferability(judge: WrappedModel, images: torch.Tensor, target: int | str,
+                    subject: WrappedModel | None = None) -> dict[str, torch.Tensor]:
+    """Per image: ``judge_confidence`` (the judge's softmax for ``target``), ``judge_top1`` (1 where
+    the judge's top class is ``target``) and, given the subject, ``agreement`` (1 where subject and
+    judge pick the same top class)."""
+    index = judge.class_index(target)
+    judged = probabilities(judge, images)
+    result = {"judge_confidence": judged[:, index], "judge_top1": (judged.argmax(1) == index).float()}
+    if subject is not None:
+        result["agreement"] = (probabilities(subject, images).argmax(1) == judged.argmax(1)).float()
+    return result
+
+
+def features(model: WrappedModel, images: torch.Tensor, layer: str = DEFAULT_FEATURE_LAYER,
+             batch_size: int = 256) -> torch.Tensor:
+    """Flattened activations of ``layer`` (default: the judge's penultimate, ``pool``), (N, D)."""
+    return _outputs(model, images, layer, batch_size)
+
+
+# -- realism -------------------------------------------------------------------------------
+
+def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance (float64) of (N, D) features.
+
+    A covariance of D dimensions from N < D samples is singular and its Fréchet distance mostly
+    noise, so by default it is shrunk towards a scaled identity with the Ledoit–Wolf weight
+    (``shrinkage="auto"``, scikit-learn); a float fixes the weight, ``None``/0 gives the plain
+    sample covariance (divisor N − 1).
+    """
+    x = np.asarray(feats.detach().cpu().double() if isinstance(feats, torch.Tensor) else feats, dtype=np.float64)
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"need (N >= 2, D) features to fit a Gaussian, got shape {x.shape}")
+    mean = x.mean(0)
+    if shrinkage == "auto":
+        from sklearn.covariance import ledoit_wolf
+
+        cov, _ = ledoit_wolf(x)  # divisor N; shrinkage chosen from the data
+        return mean, cov
+    cov = np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
+    if shrinkage:
+        weight = float(shrinkage)
+        if not 0 <= weight <= 1:
+            raise ValueError(f"shrinkage must be 'auto', None or in [0, 1], got {shrinkage}")
+        cov = (1 - weight) * cov + weight * np.trace(cov) / len(cov) * np.eye(len(cov))
+    return mean, cov
+
+
+def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix by eigendecomposition (real, stable,
+    negative round-off eigenvalues clipped to 0)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray) -> float:
+    """‖μ1 − μ2‖² + tr(C1 + C2 − 2 (C1^½ C2 C1^½)^½): the Fréchet (2-Wasserstein²) distance of two
+    Gaussians, as in FID. Symmetric form via eigendecompositions, so no complex round-off."""
+    root1 = _psd_sqrt(cov1)
+    cross = np.linalg.eigvalsh(root1 @ cov2 @ root1)
+    trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
+    diff = np.asarray(mean1) - np.asarray(mean2)
+    return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * trace_root, 0.0))
+
+
+def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor, shrinkage: float | str | None = "auto") -> float:
+    """FID-like distance between two feature sets (Gaussians fitted with ``fit_gaussian``).
+
+    Biased upwards for small sets (as FID is): compare methods at equal sample counts.
+    """
+    return frechet_distance_gaussians(*fit_gaussian(feats_a, shrinkage), *fit_gaussian(feats_b, shrinkage))
+
+
+def plausibility(feats: torch.Tensor, centroid: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of each feature vector to the real class centroid, (N,)."""
+    return torch.nn.functional.cosine_similarity(feats.float(), centroid.float().view(1, -1), dim=1)
+
+
+def diversity(feats: torch.Tensor) -> float:
+    """Mean pairwise Euclidean distance between samples (NaN for fewer than two)."""
+    if len(feats) < 2:
+        return math.nan
+    return float(torch.pdist(feats.double().flatten(1)).mean())
+
+
+def high_frequency_ratio(images: torch.Tensor, radius: float = 0.25) -> torch.Tensor:
+    """Fraction of each image's spectral power at spatial frequencies above ``radius`` (cycles per
+    pixel; Nyquist is 0.5), (N,). The mean of each channel is removed first, so the DC term (mean
+    brightness) does not dilute the ratio; a constant image scores 0."""
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
+    x = images.float()
+    x = x - x.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(x).abs().pow(2).sum(1)  # (N, H, W), summed over channels
+    fy = torch.fft.fftfreq(x.shape[-2], device=x.device).view(-1, 1)
+    fx = torch.fft.fftfreq(x.shape[-1], device=x.device).view(1, -1)
+    high = (fy.pow(2) + fx.pow(2)).sqrt() > radius
+    total = power.sum(dim=(-2, -1))
+    return torch.where(total > 0, (power * high).sum(dim=(-2, -1)) / total.clamp_min(1e-30), torch.zeros_like(total))
+
+
+# -- per class -----------------------------------------------------------------------------
+
+@dataclass
+class ClassReference:
+    """Judge features of real images, per class: the yardstick for realism and diversity."""
+
+    features: dict[int, torch.Tensor]
+    layer: str
+    shrinkage: float | str | None = "auto"
+    _gaussians: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def of(self, target: int) -> torch.Tensor:
+        if target not in self.features:
+            raise KeyError(f"no real images of class {target}; reference has classes {sorted(self.features)}")
+        return self.features[target]
+
+    def centroid(self, target: int) -> torch.Tensor:
+        return self.of(target).mean(0)
+
+    def gaussian(self, target: int) -> tuple[np.ndarray, np.ndarray]:
+        if target not in self._gaussians:
+            self._gaussians[target] = fit_gaussian(self.of(target), self.shrinkage)
+        return self._gaussians[target]
+
+    def diversity(self, target: int, limit: int = 500) -> float:
+        return diversity(self.of(target)[:limit])
+
+
+def class_reference(judge: WrappedModel, images: torch.Tensor, labels: torch.Tensor,
+                    layer: str = DEFAULT_FEATURE_LAYER, shrinkage: float | str | None = "auto") -> ClassReference:
+    """Judge features of real (e.g. test-set) images, grouped by label."""
+    feats = features(judge, images, layer)
+    labels = torch.as_tensor(labels).cpu()
+    return ClassReference({int(c): feats[labels == c] for c in labels.unique()}, layer, shrinkage)
+
+
+def evaluate_class(
+    images: torch.Tensor,
+    target: int | str,
+    *,
+    subject: WrappedModel,
+    judge: WrappedModel,
+    reference: ClassReference | None = None,
+    method: str = "",
+    seconds_per_image: float = math.nan,
+    layer: str | None = None,
+    radius: float = 0.25,
+) -> dict:
+    """One row: every metric for one method's images of one class (averages over the images).
+
+    Without a ``reference`` (no real images, e.g. the ImageNet world) the realism columns are NaN.
+    ``layer`` is the judge's feature layer (default: the reference's, else ``pool``).
+    """
+    index = subject.class_index(target)
+    layer = layer or (reference.layer if reference is not None else DEFAULT_FEATURE_LAYER)
+    transfer = transferability(judge, images, index, subject)
+    feats = features(judge, images, layer)
+    row = {
+        "method": method,
+        "class": index,
+        "class_name": subject.classes[index],
+        "n": len(images),
+        "target_confidence": float(target_confidence(subject, images, index).mean()),
+        **{key: float(value.mean()) for key, value in transfer.items()},
+        "fid": math.nan,
+        "plausibility": math.nan,
+        "diversity": diversity(feats),
+        "real_diversity": math.nan,
+        "hf_ratio": float(high_frequency_ratio(images, radius).mean()),
+        "seconds_per_image": float(seconds_per_image),
+    }
+    if reference is not None:
+        if len(images) >= 2:
+            row["fid"] = frechet_distance_gaussians(*fit_gaussian(feats, reference.shrinkage), *reference.gaussian(index))
+        row["plausibility"] = float(plausibility(feats, reference.centroid(index)).mean())
+        row["real_diversity"] = reference.diversity(index)
+    return row
+
+
+METRICS = ("target_confidence", "judge_confidence", "judge_top1", "agreement", "fid", "plausibility",
+           "diversity", "real_diversity", "hf_ratio", "seconds_per_image")
+
+
+def compare(
+    samples: Mapping[str, Mapping[int | str, torch.Tensor]],
+    *,
+    subject: WrappedModel,
+    judge: WrappedModel,
+    reference: ClassReference | None = None,
+    seconds_per_image: Mapping[str, float | Mapping[int | str, float]] | None = None,
+    layer: str | None = None,
+) -> list[dict]:
+    """Rows for every (method, class): ``samples[method][class]`` are that method's images.
+
+    ``seconds_per_image[method]`` is a number or a {class: number} mapping (measured by the caller).
+    """
+    seconds_per_image = seconds_per_image or {}
+    rows = []
+    for method, by_class in samples.items():
+        timing = seconds_per_image.get(method, math.nan)
+        for target, images in by_class.items():
+            seconds = timing.get(target, math.nan) if isinstance(timing, Mapping) else timing
+            rows.append(evaluate_class(images, target, subject=subject, judge=judge, reference=reference,
+                                       method=method, seconds_per_image=seconds, layer=layer))
+    return rows
+
+
+def summarize(rows: Sequence[dict], metrics: Iterable[str] = METRICS) -> list[dict]:
+    """Per method: ``{metric}_mean`` and ``{metric}_std`` over classes (sample std; NaNs ignored)."""
+    metrics = list(metrics)
+    summary = []
+    for method in dict.fromkeys(row["method"] for row in rows):
+        mine = [row for row in rows if row["method"] == method]
+        entry: dict = {"method": method, "classes": len(mine)}
+        for metric in metrics:
+            values = np.array([row.get(metric, math.nan) for row in mine], dtype=np.float64)
+            values = values[~np.isnan(values)]
+            entry[f"{metric}_mean"] = float(values.mean()) if len(values) else math.nan
+            entry[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else math.nan)
+        summary.append(entry)
+    return summary
+
+
+def format_summary(summary: Sequence[dict], metrics: Iterable[str] = METRICS, digits: int = 3) -> list[dict]:
+    """The summary with "mean ± std" strings, for printing or a figure table."""
+    out = []
+    for entry in summary:
+        row = {"method": entry["method"]}
+        for metric in metrics:
+            mean, std = entry.get(f"{metric}_mean", math.nan), entry.get(f"{metric}_std", math.nan)
+            row[metric] = "n/a" if math.isnan(mean) else f"{mean:.{digits}g} ± {std:.{digits - 1}g}"
+        out.append(row)
+    return out
+
+
+def write_csv(rows: Sequence[dict], path: str | Path) -> Path:
+    """Write rows (from ``compare``, ``summarize`` or ``format_summary``) as CSV, atomically."""
+    from stochvis.assets import atomic_write_bytes
+
+    if not rows:
+        warnings.warn(f"no rows to write to {path}", stacklevel=2)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue().encode())
+    return path

@@ -1,0 +1,147 @@
+"""Metrics on inputs whose answers are known: identical sets, closed-form Gaussians, noise vs
+smooth images, real images vs noise in the committed judge's features."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+
+from stochvis import metrics
+
+
+def _random_spd(dim: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(dim, dim))
+    return a @ a.T / dim + 0.1 * np.eye(dim)
+
+
+def test_frechet_of_identical_sets_is_zero():
+    feats = torch.randn(300, 16, generator=torch.Generator().manual_seed(0))
+    assert metrics.frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.frechet_distance(feats, feats, shrinkage=None) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.frechet_distance(feats, feats + 1.0, shrinkage=None) == pytest.approx(16.0, rel=1e-6)
+
+
+def test_frechet_of_gaussians_matches_closed_forms():
+    # diagonal (commuting) covariances: ‖μ1 − μ2‖² + Σ (σ1 − σ2)²
+    mean1, mean2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    sd1, sd2 = np.array([1.0, 2.0, 0.5]), np.array([2.0, 1.0, 0.5])
+    expected = np.sum((mean1 - mean2) ** 2) + np.sum((sd1 - sd2) ** 2)
+    got = metrics.frechet_distance_gaussians(mean1, np.diag(sd1 ** 2), mean2, np.diag(sd2 ** 2))
+    assert got == pytest.approx(expected, rel=1e-9)
+    # general covariances: the FID formula with scipy's sqrtm
+    cov1, cov2 = _random_spd(6, 1), _random_spd(6, 2)
+    mean1, mean2 = np.arange(6.0), np.zeros(6)
+    reference = (np.sum((mean1 - mean2) ** 2) + np.trace(cov1) + np.trace(cov2)
+                 - 2 * np.trace(scipy.linalg.sqrtm(cov1 @ cov2).real))
+    assert metrics.frechet_distance_gaussians(mean1, cov1, mean2, cov2) == pytest.approx(reference, rel=1e-7)
+    assert metrics.frechet_distance_gaussians(mean2, cov2, mean1, cov1) == pytest.approx(reference, rel=1e-7)
+
+
+def test_frechet_from_samples_approaches_the_closed_form():
+    rng = np.random.default_rng(3)
+    cov1, cov2 = _random_spd(4, 4), _random_spd(4, 5)
+    mean1, mean2 = np.zeros(4), np.full(4, 0.5)
+    a = rng.multivariate_normal(mean1, cov1, size=40000)
+    b = rng.multivariate_normal(mean2, cov2, size=40000)
+    expected = metrics.frechet_distance_gaussians(mean1, cov1, mean2, cov2)
+    assert metrics.frechet_distance(torch.from_numpy(a), torch.from_numpy(b), shrinkage=None) == pytest.approx(expected, rel=0.05)
+    assert metrics.frechet_distance(torch.from_numpy(a), torch.from_numpy(b)) == pytest.approx(expected, rel=0.05)
+
+
+def test_shrinkage_keeps_small_sample_covariances_full_rank():
+    few = torch.randn(5, 32, generator=torch.Generator().manual_seed(0))
+    _, plain = metrics.fit_gaussian(few, shrinkage=None)
+    _, shrunk = metrics.fit_gaussian(few)
+    assert np.linalg.matrix_rank(plain) <= 4
+    assert np.linalg.matrix_rank(shrunk) == 32
+    with pytest.raises(ValueError, match="N >= 2"):
+        metrics.fit_gaussian(few[:1])
+    with pytest.raises(ValueError, match="shrinkage"):
+        metrics.fit_gaussian(few, shrinkage=2.0)
+
+
+def test_high_frequency_ratio_of_noise_exceeds_smooth_image():
+    noise = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    ramp = torch.linspace(0, 1, 28)
+    smooth = (torch.sin(ramp * math.pi).view(1, 1, 28, 1) * torch.cos(ramp * math.pi).view(1, 1, 1, 28)).repeat(3, 1, 1, 1)
+    noise_ratio, smooth_ratio = metrics.high_frequency_ratio(noise), metrics.high_frequency_ratio(smooth)
+    assert noise_ratio.shape == (3,)
+    # white noise spreads power evenly: the share above radius 0.25 is the share of that area (≈ 0.80)
+    assert noise_ratio.min() > 0.6
+    assert smooth_ratio.max() < 0.05
+    assert float(metrics.high_frequency_ratio(torch.full((1, 3, 8, 8), 0.5))[0]) == 0.0
+
+
+def test_diversity_and_plausibility_basics():
+    feats = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    assert metrics.diversity(feats) == pytest.approx(5.0)
+    assert math.isnan(metrics.diversity(feats[:1]))
+    assert metrics.diversity(torch.ones(4, 3)) == 0.0
+    scores = metrics.plausibility(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-2.0, 0.0]]), torch.tensor([5.0, 0.0]))
+    assert scores.tolist() == pytest.approx([1.0, 0.0, -1.0])
+
+
+def test_compare_summarize_and_csv_on_a_tiny_model(tiny_model, tmp_path):
+    generator = torch.Generator().manual_seed(0)
+    real = torch.rand(40, 3, 16, 16, generator=generator)
+    labels = torch.arange(40) % 5
+    reference = metrics.class_reference(tiny_model, real, labels)
+    samples = {
+        "noise": {0: torch.rand(6, 3, 16, 16, generator=generator), 1: torch.rand(6, 3, 16, 16, generator=generator)},
+        "grey": {0: torch.full((6, 3, 16, 16), 0.5), 1: torch.full((6, 3, 16, 16), 0.5)},
+    }
+    rows = metrics.compare(samples, subject=tiny_model, judge=tiny_model, reference=reference,
+                           seconds_per_image={"noise": 0.5, "grey": {0: 1.0, 1: 3.0}})
+    assert [(r["method"], r["class"]) for r in rows] == [("noise", 0), ("noise", 1), ("grey", 0), ("grey", 1)]
+    for row in rows:
+        assert set(metrics.METRICS) <= set(row)
+        assert row["agreement"] == 1.0  # subject and judge are the same network
+        assert 0 <= row["target_confidence"] <= 1 and row["fid"] >= 0 and not math.isnan(row["plausibility"])
+    grey = [r for r in rows if r["method"] == "grey"]
+    assert grey[0]["diversity"] == 0.0 and grey[0]["hf_ratio"] == 0.0
+    summary = metrics.summarize(rows)
+    assert [s["method"] for s in summary] == ["noise", "grey"]
+    assert summary[1]["seconds_per_image_mean"] == pytest.approx(2.0)
+    assert summary[1]["seconds_per_image_std"] == pytest.approx(math.sqrt(2.0))
+    assert summary[0]["seconds_per_image_std"] == 0.0
+    text = metrics.format_summary(summary)
+    assert text[1]["seconds_per_image"].startswith("2 ± 1.4")
+    path = metrics.write_csv(rows, tmp_path / "rows.csv")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 5 and lines[0].startswith("method,class,class_name,n,")
+    # without real images the realism columns are NaN but the rest is measured
+    bare = metrics.evaluate_class(samples["noise"][0], "class0", subject=tiny_model, judge=tiny_model)
+    assert math.isnan(bare["fid"]) and math.isnan(bare["plausibility"]) and bare["diversity"] > 0
+
+
+def test_bad_inputs_name_what_is_valid(tiny_model):
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        metrics.target_confidence(tiny_model, torch.rand(2, 1, 16, 16), 0)
+    with pytest.raises(IndexError, match="0..4"):
+        metrics.target_confidence(tiny_model, torch.rand(2, 3, 16, 16), 7)
+    with pytest.raises(KeyError, match="conv"):
+        metrics.features(tiny_model, torch.rand(2, 3, 16, 16), layer="conv9")
+
+
+def test_plausibility_of_real_images_beats_noise():
+    from stochvis.data import fashion_mnist
+    from stochvis.fashion import load_judge
+
+    judge = load_judge("cpu")
+    images, labels = fashion_mnist("test")
+    reference = metrics.class_reference(judge, images[:1000], labels[:1000])
+    held_out, held_labels = images[1000:1400], labels[1000:1400]
+    noise = torch.rand(20, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    for target in (0, 1, 7):
+        real = held_out[held_labels == target][:20]
+        real_feats, noise_feats = metrics.features(judge, real), metrics.features(judge, noise)
+        centroid = reference.centroid(target)
+        assert metrics.plausibility(real_feats, centroid).mean() > metrics.plausibility(noise_feats, centroid).mean() + 0.2
+        real_fid = metrics.frechet_distance_gaussians(*metrics.fit_gaussian(real_feats), *reference.gaussian(target))
+        noise_fid = metrics.frechet_distance_gaussians(*metrics.fit_gaussian(noise_feats), *reference.gaussian(target))
+        assert real_fid < noise_fid
