@@ -575,6 +575,10 @@ def _describe(source) -> str:
 def _length(source, batch_size: int) -> int | None:
     if isinstance(source, ImageSet):
         return math.ceil(len(source) / batch_size)
+    if isinstance(source, torch.Tensor):
+        return math.ceil(len(source) / batch_size)
+    if isinstance(source, tuple) and len(source) == 2 and isinstance(source[0], torch.Tensor) and source[0].dim() == 4:
+        return math.ceil(len(source[0]) / batch_size)
     try:
         return len(source)
     except TypeError:
