@@ -89,11 +89,27 @@ class FeatureStats:
                    list(parts or []))
 
     def update(self, x: torch.Tensor) -> FeatureStats:
-        """Fold a batch (N, d) in; returns self."""
+        """Fold a batch (N, d) in, in place (Chan's update with the batch's exact moments); returns self."""
+        x = x.detach().to(torch.float64).reshape(x.shape[0], -1)
         if x.shape[0] == 0:
             return self
-        merged = self.merge(FeatureStats.of_batch(x, self.parts))
-        self.__dict__.update(merged.__dict__)
+        if x.shape[1] != self.dim:
+            raise ValueError(f"expected vectors of dimension {self.dim}, got {x.shape[1]}")
+        if self.count == 0:
+            batch = FeatureStats.of_batch(x, self.parts)
+            self.__dict__.update(batch.__dict__)
+            return self
+        n_batch = x.shape[0]
+        batch_mean = x.mean(0)
+        centred = x - batch_mean
+        total = self.count + n_batch
+        delta = batch_mean - self.mean
+        self.m2.addmm_(centred.T, centred).addr_(delta, delta, alpha=self.count * n_batch / total)
+        self.mean.add_(delta, alpha=n_batch / total)
+        torch.minimum(self.minimum, x.amin(0), out=self.minimum)
+        torch.maximum(self.maximum, x.amax(0), out=self.maximum)
+        _histogram(x, into=self.histogram)
+        self.count = total
         return self
 
     def merge(self, other: FeatureStats) -> FeatureStats:
@@ -197,15 +213,16 @@ class FeatureStats:
                    get["histogram"], [tuple(p) for p in parts])
 
 
-def _histogram(x: torch.Tensor) -> torch.Tensor:
-    """Per-unit counts of x (N, d) on the fixed asinh grid, as float64 (so all-reduce can sum)."""
+def _histogram(x: torch.Tensor, into: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-unit counts of x (N, d) on the fixed asinh grid, as float64 (so all-reduce can sum),
+    added to ``into`` (d, bins) when given."""
     n, d = x.shape
     position = (torch.asinh(x / HIST_SCALE) + HIST_LIMIT) * (HIST_BINS / (2 * HIST_LIMIT))
-    index = position.floor().clamp(0, HIST_BINS - 1).to(torch.int64)
+    index = position.floor_().clamp_(0, HIST_BINS - 1).to(torch.int64)
     flat = (index + torch.arange(d, device=x.device) * HIST_BINS).reshape(-1)
-    counts = torch.zeros(d * HIST_BINS, dtype=torch.float64, device=x.device)
-    counts.index_add_(0, flat, torch.ones_like(flat, dtype=torch.float64))
-    return counts.reshape(d, HIST_BINS)
+    counts = torch.zeros(d, HIST_BINS, dtype=torch.float64, device=x.device) if into is None else into
+    counts.view(-1).index_add_(0, flat, torch.ones(flat.shape, dtype=torch.float64, device=x.device))
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -673,15 +690,14 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
             if by_label and labels is None:
                 raise ValueError("collect_classes needs labelled batches (images, labels); use collect for one class")
             label_list = [int(v) for v in torch.as_tensor(labels).reshape(-1)] if by_label else [0] * len(images)
+            derived = _derived_features(plan)
             for label in sorted(set(label_list)):
-                target = accumulators.setdefault(label, _empty_features(plan, vectors))
+                target = accumulators.setdefault(label, _empty_features(plan, vectors, skip=derived))
+                rows = None
                 if len(set(label_list)) > 1:
                     rows = torch.tensor([i for i, v in enumerate(label_list) if v == label], device=images.device)
-                    for key, value in vectors.items():
-                        target[key].update(value.index_select(0, rows))
-                else:
-                    for key, value in vectors.items():
-                        target[key].update(value)
+                for key, stats in target.items():
+                    stats.update(vectors[key] if rows is None else vectors[key].index_select(0, rows))
     if plan is None and world == 1:
         raise ValueError(f"the image source {description} gave no images")
     labels_everywhere = sorted(accumulators)
@@ -696,7 +712,14 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
         plan, image_shape = FeaturePlan.from_json(plan_json), tuple(shape)
     results = {}
     for label in labels_everywhere:
-        features = {key: stats.copy() for key, stats in accumulators.get(label, {}).items()}  # leave inference mode
+        accumulated = accumulators.get(label, {})
+        features = {}
+        for key in plan.keys:  # copies leave inference mode; single layers inside a joint are its marginals
+            if key in accumulated:
+                features[key] = accumulated[key].copy()
+            elif accumulated:
+                joint_name, part = _derived_features(plan)[key]
+                features[key] = accumulated[joint_name].marginal(part).copy()
         name = classes[label] if classes is not None and label < len(classes) and classes[label] is not None else str(label)
         meta = {
             "model": model.name, "fingerprint": model.fingerprint, "layers": plan.layers,
@@ -712,9 +735,20 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
     return results
 
 
-def _empty_features(plan: FeaturePlan, vectors: dict[str, torch.Tensor]) -> dict[str, FeatureStats]:
+def _derived_features(plan: FeaturePlan) -> dict[str, tuple[str, str]]:
+    """Single features that are a block of a joint feature: accumulated once, inside the joint."""
+    derived = {}
+    for a, b in plan.joint:
+        for key in (a, b):
+            derived.setdefault(key, (joint_key(a, b), key))
+    return derived
+
+
+def _empty_features(plan: FeaturePlan, vectors: dict[str, torch.Tensor], skip=()) -> dict[str, FeatureStats]:
     out = {}
     for key, value in vectors.items():
+        if key in skip:
+            continue
         parts = []
         if "+" in key:
             a, b = key.split("+")
@@ -999,3 +1033,81 @@ class MixtureDensity:
                     raise NotImplementedError("mahalanobis is implemented for covariance_type='full'")
                 out[rows] = np.sqrt((((X[rows] - mixture.means_[k]) @ precision_chol) ** 2).sum(1))
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the notebooks: held-out splits, a cache, what separates classes
+# ---------------------------------------------------------------------------------------------
+
+def split_by_source(images: ImageSet, held_out_every: int = 4) -> tuple[ImageSet, ImageSet]:
+    """(train, held-out) with every ``held_out_every``-th *source object* held out, so renders of one
+    photo (Tux Paint pastes one cut-out several times) never sit on both sides of the check."""
+    sources = images.sources or [str(i) for i in range(len(images))]
+    order = {source: i for i, source in enumerate(dict.fromkeys(sources))}
+    held = [order[s] % held_out_every == held_out_every - 1 for s in sources]
+
+    def subset(keep: list[int], suffix: str) -> ImageSet:
+        return ImageSet([images.images[i] for i in keep], [images.labels[i] for i in keep], images.classes,
+                        f"{images.name}/{suffix}", [sources[i] for i in keep])
+
+    return (subset([i for i, h in enumerate(held) if not h], "train"),
+            subset([i for i, h in enumerate(held) if h], "held-out"))
+
+
+def default_directory() -> Path:
+    """Where statistics files are cached: ``stochvis.assets.home()/statistics``."""
+    return assets.home() / "statistics"
+
+
+def collect_classes_cached(
+    model: WrappedModel,
+    source,
+    layers: str | Sequence[str],
+    *,
+    name: str,
+    directory: str | Path | None = None,
+    **options,
+) -> dict[str, Statistics]:
+    """:func:`collect_classes`, but read from ``directory`` when these exact statistics exist there.
+
+    The file names carry a hash of the model's weights, the source's description and the options,
+    so a change of any of them collects again. ``name`` should describe the images (set, size, seed).
+    """
+    directory = Path(directory) if directory is not None else default_directory()
+    layers = [layers] if isinstance(layers, str) else list(layers)
+    description = options.get("source_name") or _describe(source)
+    key = hashlib.sha256(json.dumps([model.fingerprint, description, layers, sorted(
+        (k, str(v)) for k, v in options.items() if k not in ("progress", "distributed"))]).encode()).hexdigest()[:10]
+    index = directory / f"{name}-{key}.json"
+    if index.exists():
+        try:
+            classes = json.loads(index.read_text())["classes"]
+            return {c: Statistics.load(directory / f"{name}-{key}-{i}.safetensors", model) for i, c in enumerate(classes)}
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is collected again
+    results = collect_classes(model, source, layers, **options)
+    for i, stats in enumerate(results.values()):
+        stats.save(directory / f"{name}-{key}-{i}.safetensors")
+    assets.atomic_write_bytes(index, json.dumps({"classes": list(results), "model": model.name}).encode())
+    return results
+
+
+def fisher_ratio(per_class: dict[str, Statistics], key: str) -> np.ndarray:
+    """Per unit: variance of the class means / mean within-class variance (large = separates classes)."""
+    means = np.stack([s[key].mean.cpu().numpy() for s in per_class.values()])
+    within = np.stack([s[key].covariance().diagonal().cpu().numpy() for s in per_class.values()]).mean(0)
+    return means.var(0) / np.maximum(within, 1e-12)
+
+
+def discriminant_directions(per_class: dict[str, Statistics], key: str, n_components: int = 2,
+                            shrinkage: str | float | None = "oas") -> np.ndarray:
+    """Fisher's linear discriminant directions (d, n_components) from the statistics alone:
+    generalised eigenvectors of the between-class scatter against the shrunk within-class covariance."""
+    densities = [s.density(key, shrinkage=shrinkage) for s in per_class.values()]
+    counts = np.array([s.count for s in per_class.values()], dtype=np.float64)
+    means = np.stack([d.mean_ for d in densities])
+    centre = (counts[:, None] * means).sum(0) / counts.sum()
+    between = ((means - centre).T * counts) @ (means - centre) / counts.sum()
+    within = sum(c * d.covariance_ for c, d in zip(counts, densities)) / counts.sum()
+    values, vectors = linalg.eigh(between, within)
+    return vectors[:, ::-1][:, :n_components]
