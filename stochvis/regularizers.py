@@ -287,10 +287,11 @@ class ClipSmallContribution(ImageProjection):
 # ----------------------------------------------------------------------------------------------
 
 class TotalVariation(Penalty):
-    """weight · mean over pixels of (|Δx|² + |Δy|²)^(β/2) (Mahendran & Vedaldi 2015's TV^β; β=1 is
-    the isotropic total variation). Penalises edges and noise, so it favours piecewise-smooth images."""
+    """weight · Σ over pixels of (|Δx|² + |Δy|²)^(β/2) (Mahendran & Vedaldi 2015's TV^β; β=1 is the
+    isotropic total variation). Penalises edges and noise, so it favours piecewise-smooth images.
+    A sum, like the papers' formulas, so a pixel's share of the gradient does not depend on image size."""
 
-    def __init__(self, weight: float = 1.0, beta: float = 1.0) -> None:
+    def __init__(self, weight: float = 0.01, beta: float = 1.0) -> None:
         self.weight, self.beta = float(weight), float(beta)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
@@ -298,18 +299,18 @@ class TotalVariation(Penalty):
         dy = images[..., 1:, :-1] - images[..., :-1, :-1]
         squared = (dx * dx + dy * dy).sum(1)
         magnitude = squared.clamp_min(1e-12).pow(self.beta / 2) if self.beta != 2 else squared
-        return self.weight * magnitude.flatten(1).mean(1)
+        return self.weight * magnitude.flatten(1).sum(1)
 
 
 class Lp(Penalty):
-    """weight · mean |x − 0.5|^p over the (centred) image; p=2 is Simonyan et al.'s λ‖x‖²
-    (divided by the number of pixels, so λ does not depend on the image size)."""
+    """weight · Σ |x − 0.5|^p over the centred image; p=2 is Simonyan et al.'s λ‖x‖² (their x is the
+    mean-subtracted image; mid-grey stands in for the mean here)."""
 
-    def __init__(self, weight: float = 1.0, p: float = 2.0) -> None:
+    def __init__(self, weight: float = 0.01, p: float = 2.0) -> None:
         self.weight, self.p = float(weight), float(p)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        return self.weight * (images - 0.5).abs().pow(self.p).flatten(1).mean(1)
+        return self.weight * (images - 0.5).abs().pow(self.p).flatten(1).sum(1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -360,13 +361,13 @@ def clip_small_contribution(percentile: float = 50.0) -> ClipSmallContribution:
     return ClipSmallContribution(percentile)
 
 
-def total_variation(weight: float = 1.0, beta: float = 1.0) -> TotalVariation:
+def total_variation(weight: float = 0.01, beta: float = 1.0) -> TotalVariation:
     return TotalVariation(weight, beta)
 
 
-def lp(weight: float = 1.0, p: float = 2.0) -> Lp:
+def lp(weight: float = 0.01, p: float = 2.0) -> Lp:
     return Lp(weight, p)
 
 
-def l2(weight: float = 1.0) -> Lp:
+def l2(weight: float = 0.01) -> Lp:
     return Lp(weight, 2.0)

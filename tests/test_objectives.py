@@ -1,0 +1,89 @@
+"""Objectives: values on known activations, arithmetic, per-image targets, validation errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stochvis import objectives as O
+from stochvis.layers import capture
+from stochvis.models import LOGITS
+
+
+@pytest.fixture
+def acts() -> dict[str, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return {"a": torch.randn(3, 4, 5, 6, generator=generator), LOGITS: torch.randn(3, 5, generator=generator)}
+
+
+def test_channel_neuron_layer_class_values(acts):
+    a = acts["a"]
+    assert torch.allclose(O.channel("a", 2)(acts), a[:, 2].mean((1, 2)))
+    assert torch.equal(O.neuron("a", 1)(acts), a[:, 1, 2, 3])  # centre of 5×6
+    assert torch.equal(O.neuron("a", 1, y=0, x=5)(acts), a[:, 1, 0, 5])
+    assert torch.allclose(O.layer_norm("a")(acts), a.pow(2).flatten(1).mean(1))
+    assert torch.equal(O.class_logit(4)(acts), acts[LOGITS][:, 4])
+    assert torch.allclose(O.class_probability(4)(acts), acts[LOGITS].softmax(1)[:, 4])
+
+
+def test_per_image_targets(acts):
+    assert torch.equal(O.class_logit([0, 3, 1])(acts), acts[LOGITS][[0, 1, 2], [0, 3, 1]])
+    assert torch.allclose(O.channel("a", [3, 0, 2])(acts), torch.stack([acts["a"][i, c].mean() for i, c in enumerate([3, 0, 2])]))
+    with pytest.raises(ValueError, match="2 class targets for a batch of 3"):
+        O.class_logit([0, 1])(acts)
+
+
+def test_arithmetic(acts):
+    a, b = O.channel("a", 0), O.class_logit(1)
+    va, vb = a(acts), b(acts)
+    assert torch.allclose((a + b)(acts), va + vb)
+    assert torch.allclose((a - b)(acts), va - vb)
+    assert torch.allclose((2 * a - 0.5 * b)(acts), 2 * va - 0.5 * vb)
+    assert torch.allclose((-a)(acts), -va)
+    assert torch.allclose((a / 4)(acts), va / 4)
+    assert torch.allclose((a + 1.5)(acts), va + 1.5)
+    assert torch.allclose(sum([a, b, a])(acts), 2 * va + vb)
+    assert (a + b).layers == {"a", LOGITS}
+    assert [leaf.name for leaf in (a - 2 * b).leaves()] == [a.name, b.name]
+
+
+def test_direction_and_diversity(acts):
+    vec = torch.tensor([1.0, 0, 0, 0])
+    assert torch.allclose(O.direction("a", vec * 3)(acts), acts["a"][:, 0].mean((1, 2)))
+    same = {"a": acts["a"][:1].expand(3, -1, -1, -1)}
+    assert torch.allclose(O.diversity("a")(same), torch.full((3,), -1.0), atol=1e-5)  # identical images: least diverse
+    assert (O.diversity("a")(acts) > -1.0).all()
+
+
+def test_direction_per_image_and_shape_check(acts):
+    vecs = torch.eye(4)[:3]
+    assert torch.allclose(O.direction("a", vecs)(acts), torch.stack([acts["a"][i, i].mean() for i in range(3)]))
+    with pytest.raises(ValueError, match="does not fit"):
+        O.direction("a", torch.ones(7))(acts)
+
+
+def test_bind_resolves_class_names_and_validates(tiny_model):
+    bound = O.class_logit(["class3", "class1"]).bind(tiny_model)
+    assert bound.classes == [3, 1]
+    with pytest.raises(RuntimeError, match="bind"):
+        O.class_logit("class3")({LOGITS: torch.zeros(1, 5)})
+    with pytest.raises(KeyError, match="no class 'zebra'"):
+        O.class_logit("zebra").bind(tiny_model)
+    with pytest.raises(IndexError, match="classes 0..4"):
+        O.class_probability(7).bind(tiny_model)
+    with pytest.raises(IndexError, match="channels 0..7"):
+        O.channel("conv1", 8).bind(tiny_model)
+    with pytest.raises(KeyError, match="no layer 'conv9'"):
+        (O.channel("conv1", 0) + O.channel("conv9", 0)).bind(tiny_model)
+
+
+def test_truncated_forward_equals_full_forward_at_the_read_layer(tiny_model, tiny_images):
+    objective = O.channel("conv2", 5)
+    truncated = capture(tiny_model, tiny_images, sorted(objective.layers))
+    full = capture(tiny_model, tiny_images, sorted(objective.layers), stop_early=False)
+    assert torch.equal(objective(truncated), objective(full))
+    # and equals evaluating the module by hand
+    features = tiny_model.net.features
+    by_hand = features[:4](tiny_model.normalize(tiny_images))[:, 5].mean((1, 2))
+    assert torch.allclose(objective(truncated), by_hand, atol=1e-6)
+    assert torch.allclose(O.evaluate(tiny_model, objective, tiny_images), by_hand, atol=1e-6)

@@ -1,0 +1,120 @@
+"""Each regulariser's exact effect on a known tensor."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from stochvis import regularizers as R
+from stochvis.models import LOGITS
+
+
+def ctx(step: int = 0, seed: int = 0, **kwargs) -> R.StepContext:
+    return R.StepContext(step=step, steps=10, generator=random.Random(seed), **kwargs)
+
+
+def test_decay_multiplies_by_one_minus_theta():
+    x = torch.randn(2, 3, 5, 5)
+    assert torch.equal(R.decay(0.25)(x, ctx()), x * 0.75)
+
+
+def test_jitter_is_a_shift():
+    x = torch.arange(2 * 3 * 6 * 7, dtype=torch.float32).reshape(2, 3, 6, 7)
+    rng_state = random.Random(3)
+    dy, dx = rng_state.randint(-2, 2), rng_state.randint(-2, 2)
+    shifted = R.jitter(2)(x, ctx(seed=3))
+    assert torch.equal(shifted, torch.roll(x, (dy, dx), dims=(2, 3)))
+    # every pixel moved by the same offset: the shifted image is a permutation of the original
+    assert torch.equal(shifted.flatten().sort().values, x.flatten().sort().values)
+    assert torch.equal(R.jitter(0)(x, ctx()), x)
+
+
+def test_blur_gradient_keeps_the_mean_and_spreads_an_impulse():
+    grad = torch.zeros(1, 3, 21, 21)
+    grad[0, :, 10, 10] = 1.0
+    blurred = R.BlurGradient(max_kernel=7, min_kernel=7)(grad, ctx())
+    assert torch.allclose(blurred.sum(dim=(2, 3)), grad.sum(dim=(2, 3)), atol=1e-6)  # mass kept
+    assert blurred[0, 0, 10, 10] < 1.0 and blurred[0, 0, 10, 13] > 0 and blurred[0, 0, 10, 14] == 0  # 7×7 support
+    constant = torch.full((1, 3, 9, 9), 0.3)
+    assert torch.allclose(R.BlurGradient(9, 3)(constant, ctx()), constant, atol=1e-6)
+
+
+def test_blur_gradient_kernel_changes_between_steps():
+    grad = torch.zeros(1, 1, 31, 31)
+    grad[0, 0, 15, 15] = 1.0
+    rng = random.Random(0)
+    peaks = {float(R.BlurGradient(11, 1)(grad, R.StepContext(step=s, steps=20, generator=rng))[0, 0, 15, 15])
+             for s in range(20)}
+    assert len(peaks) >= 3  # several kernel sizes were drawn
+
+
+def test_blur_image_only_every_k_steps():
+    x = torch.zeros(1, 3, 15, 15)
+    x[..., 7, 7] = 1.0
+    blur = R.blur_image(sigma=1.0, every=4)
+    assert torch.equal(blur(x, ctx(step=1)), x)
+    out = blur(x, ctx(step=4))
+    assert out[0, 0, 7, 7] < 1.0 and torch.allclose(out.sum(), x.sum(), atol=1e-5)
+
+
+def test_clip_small_norm_zeros_exactly_the_low_norm_pixels():
+    x = torch.zeros(1, 3, 2, 5)
+    norms = torch.arange(1, 11, dtype=torch.float32).reshape(2, 5)  # pixel norms 1..10
+    x[0, 0] = norms  # all energy in the red channel: the RGB norm is the value
+    out = R.clip_small_norm(30.0)(x, ctx())
+    kept = out[0].norm(dim=0)
+    # 30th percentile of 1..10 (lower interpolation) is 3: norms 1 and 2 go, 3..10 stay
+    assert torch.equal(kept == 0, norms < 3)
+    assert torch.equal(out[0, 0][norms >= 3], norms[norms >= 3])
+
+
+def test_clip_small_contribution_uses_pixel_times_gradient():
+    pixels = torch.ones(1, 3, 2, 2)
+    grad = torch.zeros(1, 3, 2, 2)
+    grad[0, :, 0, 0], grad[0, :, 0, 1], grad[0, :, 1, 0], grad[0, :, 1, 1] = -4.0, 0.1, 2.0, -0.2
+    out = R.clip_small_contribution(50.0)(pixels, ctx(pixels=pixels, grad=grad))
+    # |Σc x·g| = 12, 0.3, 6, 0.6: the median (lower) is 0.6, so only 0.3 is below it
+    expected_zero = torch.tensor([[False, True], [False, False]])
+    assert torch.equal(out[0, 0] == 0, expected_zero)
+    with pytest.raises(RuntimeError, match="gradient"):
+        R.clip_small_contribution(50.0)(pixels, ctx())
+
+
+def test_normalize_gradient_gives_unit_mean_abs_per_image():
+    grad = torch.randn(3, 3, 8, 8) * torch.tensor([1e-4, 1.0, 50.0]).view(3, 1, 1, 1)
+    out = R.normalize_gradient()(grad, ctx())
+    assert torch.allclose(out.abs().flatten(1).mean(1), torch.ones(3), atol=1e-5)
+
+
+def test_invert_when_saturated_flips_only_saturated_images(tiny_model):
+    from stochvis import objectives as O
+
+    inv = R.invert_when_saturated(0.9).setup(tiny_model, O.class_logit([1, 2]).bind(tiny_model))
+    logits = torch.tensor([[0.0, 10.0, 0, 0, 0], [0.0, 0, 1.0, 0, 0]])  # image 0 saturated on class 1
+    grad = torch.ones(2, 3, 4, 4)
+    out = inv(grad, ctx(activations={LOGITS: logits}))
+    assert torch.equal(out[0], -grad[0]) and torch.equal(out[1], grad[1])
+    with pytest.raises(ValueError, match="class targets"):
+        R.invert_when_saturated().setup(tiny_model, O.channel("conv1", 0))
+
+
+def test_penalties_exact_values():
+    images = torch.full((2, 3, 4, 4), 0.5)
+    images[1, :, :, 2:] = 1.0  # a vertical edge of height 0.5 in every channel
+    l2 = R.l2(2.0)(images)
+    assert torch.allclose(l2, torch.tensor([0.0, 2.0 * 3 * 8 * 0.25]))
+    tv = R.total_variation(1.0, beta=2.0)(images)
+    # the dx differences across the edge: 3 rows (last row is dropped) × 3 channels × 0.5²
+    assert torch.allclose(tv, torch.tensor([0.0, 3 * 3 * 0.25]))
+
+
+def test_transforms_keep_gradients_flowing():
+    x = torch.rand(1, 3, 16, 16, requires_grad=True)
+    y = x
+    for t in (R.pad(2), R.jitter(2), R.random_scale((1.1,)), R.random_rotate((5.0,))):
+        y = t(y, ctx())
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    assert R.pad(3)(torch.zeros(1, 3, 4, 4), ctx()).shape == (1, 3, 10, 10)
