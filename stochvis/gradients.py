@@ -346,7 +346,10 @@ def gradient(
         options = {} if inner_method == "input_x_gradient" else {"abs": False}
         if method == "smoothgrad":
             per_pass = max(1, max_batch // batch.shape[0])
-            with torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else []):
+            # a seed fixes the noise without disturbing the caller's random stream; no seed draws from it
+            fork = torch.random.fork_rng(devices=[model.device] if model.device.type == "cuda" else [],
+                                         enabled=seed is not None)
+            with fork:
                 if seed is not None:
                     torch.manual_seed(seed)
                 result = NoiseTunnel(explainer).attribute(batch, nt_type="smoothgrad", nt_samples=n,

@@ -250,6 +250,8 @@ def test_input_x_gradient_and_smoothgrad(tiny_model, tiny_images):
     again = G.smoothgrad(tiny_model, tiny_images, 1, n=4, sigma=0.2, seed=3)
     torch.testing.assert_close(first.gradient, again.gradient)
     assert not torch.allclose(first.gradient, plain)
+    unseeded = [G.smoothgrad(tiny_model, tiny_images, 1, n=2, sigma=0.2).gradient for _ in range(2)]
+    assert not torch.allclose(*unseeded)  # without a seed each call draws new noise
     guided = G.smoothgrad(tiny_model, tiny_images, 1, n=2, sigma=0.1, base="guided", seed=0)
     assert guided.base == "guided" and guided.rerouted and guided.scores is None
 
