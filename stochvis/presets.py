@@ -134,3 +134,49 @@ def run(name: str, model: WrappedModel, objective: Objective, **overrides) -> Op
     kwargs = config(name, objective, **options)
     kwargs.update(rest)
     return optimize(model, objective, **kwargs)
+
+
+def regularizers_from(
+    *,
+    jitter: int = 0,
+    scale: float = 0.0,
+    rotate: float = 0.0,
+    blur_kernel: int = 1,
+    normalize: bool = True,
+    saturation: float | None = None,
+    decay: float = 0.0,
+    blur_sigma: float = 0.0,
+    blur_every: int = 4,
+    norm_pct: float = 0.0,
+    contribution_pct: float = 0.0,
+    tv: float = 0.0,
+    l2: float = 0.0,
+) -> list[R.Regularizer]:
+    """A regulariser list from plain strengths, zero meaning "off" (what the widget sliders set).
+    ``scale`` is the largest relative zoom (±), ``rotate`` the largest angle (±°)."""
+    regs: list[R.Regularizer] = []
+    if jitter:
+        regs.append(R.jitter(int(jitter)))
+    if scale:
+        regs.append(R.random_scale([1 + scale * (i - 5) / 5 for i in range(11)]))
+    if rotate:
+        regs.append(R.random_rotate([rotate * (i - 5) / 5 for i in range(11)]))
+    if blur_kernel > 1:
+        regs.append(R.blur_gradient(int(blur_kernel)))
+    if normalize:
+        regs.append(R.normalize_gradient())
+    if saturation is not None and saturation < 1.0:
+        regs.append(R.invert_when_saturated(saturation))
+    if decay:
+        regs.append(R.decay(decay))
+    if blur_sigma >= 0.3 and blur_every:
+        regs.append(R.blur_image(blur_sigma, int(blur_every)))
+    if norm_pct:
+        regs.append(R.clip_small_norm(norm_pct))
+    if contribution_pct:
+        regs.append(R.clip_small_contribution(contribution_pct))
+    if tv:
+        regs.append(R.total_variation(tv))
+    if l2:
+        regs.append(R.l2(l2))
+    return regs

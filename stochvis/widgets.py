@@ -161,3 +161,144 @@ def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: st
     figure.suptitle(f"{title}{note}", fontsize=11)
     figure.tight_layout()
     return figure
+
+
+# ------------------------------------------------------------------------------------------
+# Activation maximisation
+# ------------------------------------------------------------------------------------------
+
+def maximization_panel(
+    models: WrappedModel | dict[str, WrappedModel],
+    *,
+    size: int = 128,
+    steps: int = 64,
+    lr: float = 0.02,
+    target: str | None = None,
+    layer: str | None = None,
+    channel: int = 0,
+) -> Panel:
+    """Tune activation maximisation by hand: model / layer / channel / class selectors, a slider for
+    every regulariser strength (0 = off), steps, learning rate, octaves, and a Run button. The
+    image and the objective curve re-render in place. ``panel.result`` holds the last
+    :class:`~stochvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
+    """
+    from stochvis import objectives as O
+    from stochvis import presets
+    from stochvis.optimize import optimize
+
+    models = models if isinstance(models, dict) else {models.name: models}
+    first = next(iter(models.values()))
+    style = {"description_width": "110px"}
+    model_box = W.Dropdown(options=list(models), description="model", style=style)
+    kind = W.Dropdown(options=["class logit", "class softmax", "channel"], description="objective", style=style)
+    layer_box = W.Dropdown(description="layer", style=style)
+    channel_box = W.IntSlider(value=channel, min=0, max=1, description="channel", style=style)
+    class_box = W.Combobox(description="class", placeholder="name or index", ensure_option=False, style=style)
+
+    def on_model(_change=None) -> None:
+        model = models[model_box.value]
+        names = conv_layers(model)
+        layer_box.options = names
+        layer_box.value = layer if layer in names else names[len(names) // 2]
+        class_box.options = tuple(model.classes or ())
+        class_box.disabled = model.classes is None
+        if model.classes is None:
+            kind.value = "channel"
+        elif not class_box.value:
+            class_box.value = target or model.classes[0]
+
+    def on_layer(_change=None) -> None:
+        if layer_box.value:
+            channel_box.max = layer_shape(models[model_box.value], layer_box.value)[0] - 1
+
+    model_box.observe(on_model, names="value")
+    layer_box.observe(on_layer, names="value")
+    on_model()
+    on_layer()
+    if first.classes is None:
+        kind.value = "channel"
+
+    def slider(cls, description, value, lo, hi, stepsize):
+        return cls(value=value, min=lo, max=hi, step=stepsize, description=description, style=style,
+                   continuous_update=False)
+
+    run_controls = {
+        "steps": slider(W.IntSlider, "steps", steps, 1, 512, 1),
+        "lr": W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description="learning rate", style=style),
+        "optimizer": W.Dropdown(options=["sgd", "adam"], value="sgd", description="optimizer", style=style),
+        "octaves": slider(W.IntSlider, "octaves", 1, 1, 5, 1),
+        "size": slider(W.IntSlider, "size", size, 32, 256, 16),
+        "normalize": W.Checkbox(value=True, description="normalise gradient"),
+    }
+    strengths = {
+        "decay": slider(W.FloatSlider, "L2 decay θ", 0.005, 0.0, 0.3, 0.001),
+        "blur_kernel": slider(W.IntSlider, "grad blur max k", 9, 1, 21, 2),
+        "jitter": slider(W.IntSlider, "jitter px", 8, 0, 32, 1),
+        "scale": slider(W.FloatSlider, "scale ±", 0.0, 0.0, 0.3, 0.01),
+        "rotate": slider(W.FloatSlider, "rotate ±°", 0.0, 0.0, 30.0, 1.0),
+        "norm_pct": slider(W.FloatSlider, "small-norm %", 10.0, 0.0, 95.0, 1.0),
+        "contribution_pct": slider(W.FloatSlider, "small-contrib %", 0.0, 0.0, 95.0, 1.0),
+        "blur_sigma": slider(W.FloatSlider, "image blur σ", 0.0, 0.0, 2.0, 0.1),
+        "blur_every": slider(W.IntSlider, "blur every", 4, 1, 16, 1),
+        "tv": slider(W.FloatSlider, "TV weight", 0.0, 0.0, 0.05, 0.0005),
+        "l2": slider(W.FloatSlider, "L2 penalty λ", 0.0, 0.0, 0.2, 0.005),
+        "saturation": slider(W.FloatSlider, "invert above p", 0.99, 0.5, 1.0, 0.005),
+    }
+    run_button = W.Button(description="Run", button_style="primary", icon="play")
+    status = W.Label(value="")
+    panel: Panel
+
+    def objective_from_controls():
+        if kind.value == "channel":
+            return O.channel(layer_box.value, channel_box.value)
+        wanted = class_box.value.strip()
+        wanted = int(wanted) if wanted.isdigit() else wanted
+        return O.class_logit(wanted) if kind.value == "class logit" else O.class_probability(wanted)
+
+    def draw() -> None:
+        model = models[model_box.value]
+        objective = objective_from_controls()
+        values = {name: control.value for name, control in strengths.items()}
+        is_class = kind.value != "channel"
+        values["saturation"] = values["saturation"] if is_class and values["saturation"] < 1.0 else None
+        regs = presets.regularizers_from(normalize=run_controls["normalize"].value, **values)
+        octaves = run_controls["octaves"].value
+        status.value = "running…"
+        result = optimize(model, objective, regularizers=regs, steps=run_controls["steps"].value,
+                          lr=run_controls["lr"].value, optimizer=run_controls["optimizer"].value,
+                          size=run_controls["size"].value, octaves=octaves if octaves > 1 else None, progress=False)
+        status.value = f"{result.seconds_per_step * 1e3:.0f} ms/step"
+        figure = maximization_figure(result, title=f"{model.name} · {result.objective}")
+        panel.result, panel.figure = result, figure
+        display(figure)
+        plt.close(figure)
+
+    columns = [
+        W.VBox([model_box, kind, layer_box, channel_box, class_box, run_button, status]),
+        W.VBox(list(run_controls.values()) + list(strengths.values())[:4]),
+        W.VBox(list(strengths.values())[4:]),
+    ]
+    panel = Panel(columns, draw, auto=False)
+    panel.result, panel.figure = None, None
+    panel.controls = {"model": model_box, "objective": kind, "layer": layer_box, "channel": channel_box,
+                      "class": class_box, "run": run_button, **run_controls, **strengths}
+    run_button.on_click(lambda _button: panel.render())
+    return panel
+
+
+def maximization_figure(result, *, title: str = "") -> plt.Figure:
+    """The optimised image(s) beside the objective curve (one line per image)."""
+    count = result.images.shape[0]
+    figure, axes = plt.subplots(1, count + 1, figsize=(3.2 * (count + 1), 3.2),
+                                gridspec_kw={"width_ratios": [1] * count + [1.3]})
+    for index in range(count):
+        axes[index].imshow(show.to_numpy_image(result.images[index]))
+        axes[index].set_axis_off()
+    curve = axes[-1]
+    curve.plot(result.history.numpy())
+    curve.set_xlabel("step")
+    curve.set_ylabel("objective")
+    curve.grid(alpha=0.3)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure

@@ -112,3 +112,17 @@ def test_presets_yosinski_table_and_overrides(tiny_model):
         presets.yosinski2015(setting=4)
     channel_cfg = presets.config("garon2017", O.channel("conv1", 0))
     assert not any(isinstance(r, R.InvertWhenSaturated) for r in channel_cfg["regularizers"])
+
+
+def test_maximization_panel_renders_its_defaults(tiny_model):
+    from stochvis import widgets
+
+    panel = widgets.maximization_panel(tiny_model, size=16, steps=4)
+    panel.render()
+    assert panel.renders == 1 and panel.result.history.shape == (4, 1)
+    assert any("InvertWhenSaturated" in r for r in panel.result.settings["regularizers"])
+    panel.controls["objective"].value = "channel"
+    panel.controls["decay"].value = 0.0
+    panel.render()
+    assert panel.result.objective.endswith(":0")
+    assert not any("Decay" in r for r in panel.result.settings["regularizers"])
