@@ -256,3 +256,39 @@ def test_chain_and_outlier_units(stats, model, images):
     assert scores.units(3.0).tolist() == [5]
     real = sampling.outlier_scores(stats, model, images[:8], ["conv3"])["conv3/pooled"]
     assert scores.mahalanobis[0] > real.mahalanobis.max()
+
+
+def test_cache_reuses_matching_files_and_recollects_on_change(model, images, tmp_path, monkeypatch):
+    labelled = (images[:12], torch.arange(12) % 2)
+    first = S.collect_classes_cached(model, labelled, ["conv3"], name="toy", directory=tmp_path, progress=False)
+    calls = []
+    original = S.collect_classes
+    monkeypatch.setattr(S, "collect_classes", lambda *a, **k: calls.append(1) or original(*a, **k))
+    again = S.collect_classes_cached(model, labelled, ["conv3"], name="toy", directory=tmp_path, progress=False)
+    assert not calls and list(again) == list(first)
+    assert torch.equal(again["1"]["conv3"].m2, first["1"]["conv3"].m2)
+    S.collect_classes_cached(model, labelled, ["conv3"], name="toy", directory=tmp_path, batch_size=4, progress=False)
+    assert calls == [1]
+
+
+def test_split_by_source_keeps_renders_of_one_object_together():
+    from stochvis.data import ImageSet
+
+    sources = [f"stamp{i // 3}" for i in range(24)]  # 8 objects, 3 renders each
+    image_set = ImageSet(list(range(24)), [i % 2 for i in range(24)], ["a", "b"], "toy", sources)
+    train, held_out = S.split_by_source(image_set, held_out_every=4)
+    assert len(train) == 18 and len(held_out) == 6
+    assert not set(train.sources) & set(held_out.sources)
+
+
+def test_discriminant_directions_separate_two_gaussian_classes():
+    rng = np.random.default_rng(8)
+    shift = np.zeros(5)
+    shift[2] = 3.0
+    per_class = {}
+    for name, offset in (("a", 0.0), ("b", 1.0)):
+        stats = S.FeatureStats(5).update(torch.from_numpy(rng.normal(size=(300, 5)) + offset * shift))
+        per_class[name] = S.Statistics({"x/pooled": stats}, {})
+    direction = S.discriminant_directions(per_class, "x/pooled", n_components=1)[:, 0]
+    assert np.argmax(np.abs(direction)) == 2
+    assert np.argmax(S.fisher_ratio(per_class, "x/pooled")) == 2
