@@ -37,12 +37,14 @@ def conditional_chain(
     seed: int = 0,
     top: torch.Tensor | np.ndarray | None = None,
     shrinkage: str | float | None = "oas",
+    means_only: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Draw the deepest layer, then each shallower one given the one above it.
 
     ``layers`` go from deep to shallow (``["conv5_3", "conv4_3", "conv3_3"]``); the statistics must
     hold the joint feature of every neighbouring pair (collect with ``joint="consecutive"``).
-    ``top`` fixes the deepest layer's values (n rows) instead of drawing them.
+    ``top`` fixes the deepest layer's values (n rows) instead of drawing them. ``means_only`` takes
+    conditional means instead of draws (a deterministic chain, to measure what the joints predict).
     Returns {layer: (n, d_layer)} float64 tensors.
     """
     if len(layers) < 1:
@@ -59,7 +61,10 @@ def conditional_chain(
             raise KeyError(f"conditional_chain needs the joint statistics {key!r}; available: {', '.join(stats.keys())} "
                            "(collect with joint='consecutive')")
         joint = stats.density(key, shrinkage=shrinkage)
-        current = joint.conditional_sample(current, given=upper, seed=seed + step)
+        if means_only:
+            current = joint.conditional_mean(current, given=upper)
+        else:
+            current = joint.conditional_sample(current, given=upper, seed=seed + step)
         out[layers[step]] = torch.from_numpy(current)
     return out
 

@@ -937,6 +937,11 @@ class GaussianDensity:
         out.parts_ = [(n, s - names[0][1], e - names[0][1]) for n, s, e in names] if len(names) == 1 else []
         return out._finish(self.mean_[a] + gain @ (values - self.mean_[b]), conditional, self.n_samples_, self.shrinkage_)
 
+    def conditional_mean(self, values, given=None) -> np.ndarray:
+        """E[rest | x_given] for each row of ``values`` (M, d_given)."""
+        a, b, gain, _ = self._conditioner(given)
+        return self.mean_[a] + (_as_array(values) - self.mean_[b]) @ gain.T
+
     def conditional_sample(self, values, given=None, seed: int | None = 0) -> np.ndarray:
         """One draw of the rest for each row of ``values`` (M, d_given): a batch of conditionals at once."""
         a, b, gain, conditional = self._conditioner(given)

@@ -105,6 +105,7 @@ def test_condition_equals_closed_form_on_3d_toy():
     gain = cov[2:, :2] @ np.linalg.inv(cov[:2, :2])
     assert np.allclose(given_a.mean_, mean[2:] + gain @ (np.zeros(2) - mean[:2]), atol=1e-12)
     assert np.allclose(given_a.covariance_, cov[2:, 2:] - gain @ cov[:2, 2:], atol=1e-12)
+    assert np.allclose(density.conditional_mean(np.array([[1.7], [0.0]]))[0], expected_mean, atol=1e-12)
     # batched conditional draws scatter around the conditional mean with the conditional covariance
     draws = density.conditional_sample(np.full((20000, 1), 1.7), seed=0)
     assert np.allclose(draws.mean(0), expected_mean, atol=0.04)
@@ -244,6 +245,9 @@ def test_sources_imageset_and_loader(model):
 def test_chain_and_outlier_units(stats, model, images):
     chain = sampling.conditional_chain(stats, ["conv3", "conv2", "conv1"], 5, seed=0)
     assert {k: tuple(v.shape) for k, v in chain.items()} == {"conv3": (5, 16), "conv2": (5, 8), "conv1": (5, 8)}
+    means = sampling.conditional_chain(stats, ["conv3", "conv2"], 2, top=chain["conv3"][:2], means_only=True)
+    expected = stats.density("conv2/pooled+conv3/pooled").condition(chain["conv3"][0].numpy()).mean_
+    assert np.allclose(means["conv2"][0].numpy(), expected, atol=1e-10)
     with pytest.raises(KeyError, match="joint='consecutive'"):
         sampling.conditional_chain(stats, ["conv3", "conv1"], 2)
     draws = sampling.draw(stats, "conv3", 4, seed=0)
