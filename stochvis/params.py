@@ -12,8 +12,6 @@ a code to [0, a]) and ``resized()`` (to support octaves).
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -134,7 +132,7 @@ class FFTParam(ImageParam):
         height, width = self.size
         freqs = _frequencies(height, width)
         scale = 1.0 / torch.maximum(freqs, torch.tensor(1.0 / max(height, width))) ** decay_power
-        self.register_buffer("scale", scale * math.sqrt(height * width))
+        self.register_buffer("scale", scale)  # with norm="ortho" below, as Lucid's sqrt(HW)·irfft2d
         generator = torch.Generator().manual_seed(seed)
         shape = (batch, 3, *freqs.shape, 2)
         self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)

@@ -172,7 +172,7 @@ def maximization_panel(
     *,
     size: int = 128,
     steps: int = 64,
-    lr: float = 0.02,
+    lr: float = 0.01,
     target: str | None = None,
     layer: str | None = None,
     channel: int = 0,
@@ -231,12 +231,12 @@ def maximization_panel(
         "normalize": W.Checkbox(value=True, description="normalise gradient"),
     }
     strengths = {
-        "decay": slider(W.FloatSlider, "L2 decay θ", 0.005, 0.0, 0.3, 0.001),
+        "decay": slider(W.FloatSlider, "L2 decay θ", 0.02, 0.0, 0.3, 0.001),
         "blur_kernel": slider(W.IntSlider, "grad blur max k", 9, 1, 21, 2),
         "jitter": slider(W.IntSlider, "jitter px", 8, 0, 32, 1),
         "scale": slider(W.FloatSlider, "scale ±", 0.0, 0.0, 0.3, 0.01),
         "rotate": slider(W.FloatSlider, "rotate ±°", 0.0, 0.0, 30.0, 1.0),
-        "norm_pct": slider(W.FloatSlider, "small-norm %", 10.0, 0.0, 95.0, 1.0),
+        "norm_pct": slider(W.FloatSlider, "small-norm %", 30.0, 0.0, 95.0, 1.0),
         "contribution_pct": slider(W.FloatSlider, "small-contrib %", 0.0, 0.0, 95.0, 1.0),
         "blur_sigma": slider(W.FloatSlider, "image blur σ", 0.0, 0.0, 2.0, 0.1),
         "blur_every": slider(W.IntSlider, "blur every", 4, 1, 16, 1),
