@@ -89,6 +89,14 @@ def test_rules_match_hand_computation(method):
     assert result.skipped == []
 
 
+def test_inplace_relu_modules_are_rerouted_too():
+    model = hand_model()
+    model.net.act1.inplace = model.net.act2.inplace = True
+    for method in ("guided", "deconvnet"):
+        torch.testing.assert_close(G.gradient(model, X, 0, method).gradient[0], hand_backward(X[0], method))
+    assert model.net.act1.inplace and model.net.act2.inplace
+
+
 @pytest.mark.parametrize("method", ["vanilla", "guided", "deconvnet"])
 def test_relu6_rules_match_hand_computation(method):
     """Scaled up so that some first-layer units sit above 6 (saturated): guided and vanilla block them."""
@@ -190,6 +198,7 @@ def test_hooks_removed_after_call_and_after_exception(tiny_model, tiny_images, m
     with pytest.raises(IndexError):
         G.gradient(tiny_model, tiny_images, ("conv2", 99), method, base="guided", n=2)
     assert _hooks(tiny_model) == 0
+    assert not any("forward" in vars(m) for m in tiny_model.modules())  # swapped activation forwards restored
     assert torch._C._len_torch_function_stack() == 0
     after = _outputs_and_gradients(tiny_model, tiny_images)
     torch.testing.assert_close(before[0], after[0], rtol=0, atol=0)
