@@ -117,6 +117,7 @@ def save_figure(figure: plt.Figure, path: str | Path, *, dpi: int = 110) -> Path
     os.close(fd)
     try:
         figure.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

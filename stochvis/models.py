@@ -8,10 +8,13 @@ statistics files are tied to).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import importlib
+import io
 import logging
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -158,16 +161,18 @@ class WrappedModel(nn.Module):
 
     # -- images ----------------------------------------------------------------------------
     def preprocess(self, image) -> torch.Tensor:
-        """PIL image (or path) → (3, H, W) float tensor in [0, 1], resized and cropped as trained."""
+        """PIL image (or path) → (in_channels, H, W) float tensor in [0, 1] (grey for 1-channel
+        models), resized and cropped as trained."""
         from PIL import Image
         from torchvision.transforms import InterpolationMode
         from torchvision.transforms import v2 as T
 
+        mode = "L" if self.in_channels == 1 else "RGB"
         if isinstance(image, (str, Path)):
             with Image.open(image) as opened:
-                image = opened.convert("RGB")
-        elif image.mode != "RGB":
-            image = image.convert("RGB")
+                image = opened.convert(mode)
+        elif image.mode != mode:
+            image = image.convert(mode)
         height, width = self.input_size
         transform = T.Compose([
             T.Resize(int(round(min(height, width) / self.resize_ratio)),
@@ -260,12 +265,19 @@ def _say_once(key: str, message: str) -> None:
 
 
 def _torchvision_vgg16_state() -> dict | None:
-    """torchvision's ImageNet VGG16 weights from the local torch cache, or a download; else None."""
+    """torchvision's ImageNet VGG16 weights from the local torch cache, or a download; else None.
+
+    The download is skipped with ``STOCHVIS_OFFLINE=1``; its progress chatter is silenced (a
+    failure is the normal case on an offline machine and is reported once by the caller).
+    """
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(_VGG16_URL).name
     try:
         if cached.exists():
             return torch.load(cached, map_location="cpu", weights_only=True)
-        return torch.hub.load_state_dict_from_url(_VGG16_URL, map_location="cpu", progress=False)
+        if os.environ.get("STOCHVIS_OFFLINE", "") not in ("", "0"):
+            return None
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            return torch.hub.load_state_dict_from_url(_VGG16_URL, map_location="cpu", progress=False)
     except Exception as error:  # no network, proxy, disk: all mean "not available here"
         log.info("torchvision VGG16 weights unavailable: %s", error)
         return None
@@ -402,3 +414,7 @@ def load_model(name: str, device: torch.device | str | None = None) -> WrappedMo
                        + (f" (did you mean {', '.join(close)}?)" if close else ""))
     model.eval().requires_grad_(False)
     return model.to(device or default_device())
+
+# The Fashion world (stochvis/fashion.py): small models the project trains and commits.
+register_model("fashion_subject", "stochvis.fashion:load_subject")
+register_model("fashion_judge", "stochvis.fashion:load_judge")

@@ -28,24 +28,50 @@ def notebooks(directory: Path = NOTEBOOKS) -> list[Path]:
 
 
 def run_notebook(path: Path, output_dir: Path, *, quick: bool, figures_dir: Path,
-                 parameters: dict | None = None, progress: bool = False) -> Path:
-    """Execute one notebook with papermill; parameters ``quick`` and ``figures_dir`` are injected."""
+                 parameters: dict | None = None, progress: bool = False, cell_timeout: int = 1800) -> Path:
+    """Execute one notebook: papermill injects ``quick``, ``figures_dir`` (and ``parameters``)
+    after the cell tagged ``parameters``; nbclient runs it with ``cwd`` = the notebook's folder.
+
+    We run the cells with nbclient ourselves rather than ``papermill.execute_notebook``: papermill
+    2.7's client waits for a ``kernel_info`` reply after the last cell that sometimes never comes
+    (nteract/papermill#711), which hung whole runs here.
+    """
+    import nbformat
     import papermill
-    from papermill.exceptions import PapermillExecutionError
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     output_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / path.name
-    params = {"quick": quick, "figures_dir": str(figures_dir), **(parameters or {})}
+    params = {"quick": quick, "figures_dir": str(Path(figures_dir).resolve()), **(parameters or {})}
+    notebook = papermill.execute_notebook(str(path), None, parameters=params, prepare_only=True,
+                                          progress_bar=False, kernel_name="python3")
+    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    failure: CellExecutionError | None = None
     try:
-        papermill.execute_notebook(str(path), str(output), parameters=params, cwd=str(path.parent),
-                                   progress_bar=progress, kernel_name="python3", log_output=False)
-    except PapermillExecutionError as error:
+        client.execute()
+    except CellExecutionError as error:
+        failure = error
+    finally:
+        nbformat.write(notebook, str(output))
+    if failure is not None:
+        index, source = _failed_cell(notebook)
         raise NotebookFailed(
-            f"{path.name}: cell {error.exec_count} failed with {error.ename}: {error.evalue}\n"
-            f"(executed copy with the traceback: {output})"
-        ) from error
+            f"{path.name}: cell {index} failed with {failure.ename}: {failure.evalue}\n"
+            f"--- cell source ---\n{source}\n(executed copy with the traceback: {output})"
+        ) from failure
     return output
+
+
+def _failed_cell(notebook) -> tuple[int, str]:
+    """(1-based index among code cells, source) of the first code cell with an error output."""
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    for index, cell in enumerate(code_cells, start=1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return index, cell.source
+    return -1, ""
 
 
 def to_html(notebook: Path) -> Path:

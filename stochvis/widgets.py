@@ -7,6 +7,7 @@ function returns the panel widget and exposes ``panel.render()`` so a notebook r
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 
 import ipywidgets as W
@@ -20,13 +21,22 @@ from stochvis.models import WrappedModel
 
 
 class Panel(W.VBox):
-    """Controls above an output area; ``render()`` redraws the output from the controls' values."""
+    """Controls above the picture; ``render()`` redraws from the controls' values.
 
-    def __init__(self, controls: Sequence[W.Widget], draw: Callable[[], None], *, auto: bool = True) -> None:
+    ``draw()`` returns a matplotlib Figure, shown as PNG bytes in an ``ipywidgets.Image``: that
+    re-renders in place without flicker, and it keeps large images out of an ``Output`` widget's
+    captured outputs, which nbclient (papermill runs) handles badly: a megabyte-sized figure
+    displayed inside an Output widget hung headless runs here. Text printed while drawing goes to
+    a small Output area below.
+    """
+
+    def __init__(self, controls: Sequence[W.Widget], draw: Callable[[], plt.Figure | None], *, auto: bool = True) -> None:
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.output = W.Output()
         self._draw = draw
         self.renders = 0
-        super().__init__([W.HBox(list(controls[:3])), *([W.HBox(list(controls[3:]))] if len(controls) > 3 else []), self.output])
+        rows = [W.HBox(list(controls[:3]))] + ([W.HBox(list(controls[3:]))] if len(controls) > 3 else [])
+        super().__init__([*rows, self.image, self.output])
         if auto:
             for control in controls:
                 if hasattr(control, "value") and not isinstance(control, W.Button):
@@ -35,8 +45,12 @@ class Panel(W.VBox):
     def render(self) -> None:
         with self.output:
             self.output.clear_output(wait=True)
-            self._draw()
-            plt.show()
+            figure = self._draw()
+        if figure is not None:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+            plt.close(figure)
+            self.image.value = buffer.getvalue()
         self.renders += 1
 
 
@@ -59,9 +73,7 @@ def activation_panel(model: WrappedModel, images: dict[str, torch.Tensor], *, la
         x = images[image.value].unsqueeze(0).to(model.device)
         with torch.no_grad():
             act = capture(model, x, [layer.value])[layer.value][0]
-        figure = activation_figure(x[0], act, channel.value, title=f"{model.name} {layer.value}")
-        display(figure)
-        plt.close(figure)
+        return activation_figure(x[0], act, channel.value, title=f"{model.name} {layer.value}")
 
     panel = Panel([layer, channel, image], draw)
     panel.controls = {"layer": layer, "channel": channel, "image": image}
