@@ -144,13 +144,11 @@ def gradient_panel(
     model_choice.observe(on_model, names="value")
     layer.observe(on_layer, names="value")
 
-    def draw() -> None:
+    def draw() -> plt.Figure:
         model = models[model_choice.value]
         x = images[image.value].unsqueeze(0).to(model.device)
         result = gradients.gradient(model, x, (layer.value, channel.value), method.value, n=smoothgrad_samples, seed=0)
-        figure = gradient_figure(x[0], result, kind=kind.value, title=f"{model.name} {result.target}")
-        display(figure)
-        plt.close(figure)
+        return gradient_figure(x[0], result, kind=kind.value, title=f"{model.name} {result.target}")
 
     panel = Panel([model_choice, layer, channel, method, image, kind], draw)
     panel.controls = {"model": model_choice, "layer": layer, "channel": channel, "method": method,
