@@ -304,7 +304,7 @@ def test_gradient_panel_rerenders_and_follows_the_layer(tiny_model):
     images = {"a": torch.rand(3, 16, 16), "b": torch.rand(3, 16, 16)}
     panel = widgets.gradient_panel(tiny_model, images)
     panel.render()
-    assert panel.renders == 1 and panel.image.value.startswith(b"\x89PNG")  # drew a figure
+    assert panel.renders == 1 and bytes(panel.image.value).startswith(b"\x89PNG")  # drew a figure
     panel.controls["method"].value = "guided"
     assert panel.renders == 2
     panel.controls["layer"].value = "conv3"
