@@ -12,19 +12,20 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python"
 fi
 start=$(date +%s)
 
-# 1. Debian data packages (Fashion-MNIST, Tux Paint photo stamps), where apt-get exists.
-debian=$(python3 -c 'import tomllib;print(" ".join(tomllib.load(open("pyproject.toml","rb"))["tool"]["stochvis"]["debian-data"]))' 2>/dev/null \
-         || sed -n 's/^debian-data = \[\(.*\)\]/\1/p' pyproject.toml | tr -d '",')
+# 1. Debian packages, where apt-get exists: the data sets (Fashion-MNIST, Tux Paint photo stamps) and
+#    what the browser test drives (chromium, chromium-driver). Both lists live in pyproject.toml.
+debian=$(python3 -c 'import tomllib;t=tomllib.load(open("pyproject.toml","rb"))["tool"]["stochvis"];print(" ".join(t["debian-data"]+t["debian-test"]))' 2>/dev/null \
+         || sed -n 's/^debian-\(data\|test\) = \[\(.*\)\]/\2/p' pyproject.toml | tr -d '",' | tr '\n' ' ')
 if command -v apt-get >/dev/null 2>&1; then
     missing=""
     for pkg in $debian; do dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"; done
     if [ -n "$missing" ]; then
         SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
-        echo "setup: installing Debian data packages:$missing"
+        echo "setup: installing Debian packages:$missing"
         if ! { $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 \
                || { $SUDO apt-get update -q >/dev/null 2>&1 && \
                     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null; }; }; then
-            echo "setup: could not install$missing (no root?); the data sets they carry will be unavailable" >&2
+            echo "setup: could not install$missing (no root?); the data sets and the browser test that need them will be unavailable" >&2
         fi
     fi
 fi
