@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
+import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from stochvis.assets import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -49,12 +54,15 @@ def run_notebook(path: Path, output_dir: Path, *, quick: bool, figures_dir: Path
                                           progress_bar=False, kernel_name="python3")
     client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}})
+    bar = _cell_progress(client, notebook, path.name) if progress else None
     failure: CellExecutionError | None = None
     try:
         client.execute()
     except CellExecutionError as error:
         failure = error
     finally:
+        if bar is not None:
+            bar.close()
         nbformat.write(notebook, str(output))
     if failure is not None:
         index, source = _failed_cell(notebook)
@@ -65,9 +73,26 @@ def run_notebook(path: Path, output_dir: Path, *, quick: bool, figures_dir: Path
     return output
 
 
+def _cell_progress(client, notebook, name: str):
+    """A tqdm bar over the notebook's code cells, advanced by nbclient's cell hooks."""
+    from tqdm.auto import tqdm
+
+    code_cells = sum(1 for c in notebook.cells if c.cell_type == "code" and c.source.strip())
+    bar = tqdm(total=code_cells, desc=f"  {name}", unit="cell", leave=False)
+
+    def executed(cell, **_):
+        if cell.cell_type == "code" and cell.source.strip():
+            bar.update()
+
+    client.on_cell_executed = executed
+    return bar
+
+
 def _failed_cell(notebook) -> tuple[int, str]:
-    """(1-based index among code cells, source) of the first code cell with an error output."""
-    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    """(1-based index among the code cells of the notebook as written, source) of the first code
+    cell with an error output. The parameters cell papermill injects is not counted."""
+    code_cells = [c for c in notebook.cells
+                  if c.cell_type == "code" and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     for index, cell in enumerate(code_cells, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return index, cell.source
@@ -83,18 +108,81 @@ def to_html(notebook: Path) -> Path:
     return target
 
 
-def write_index(pages: list[tuple[Path, float]], target: Path, quick: bool) -> Path:
+@dataclass
+class NotebookRun:
+    """One notebook of a report run: its HTML page, its wall time, and whether it failed."""
+
+    name: str
+    page: Path
+    seconds: float
+    failed: bool = False
+
+
+def figure_groups(figures_dir: Path, names: list[str]) -> dict[str, list[Path]]:
+    """The PNGs in ``figures_dir``, grouped by the notebook that writes them (figures are named
+    ``NN_*.png`` after their notebook ``NN_name``); the rest under "other". Empty groups are left out."""
+    prefixes = {name[:3]: name for name in sorted(names)}
+    groups: dict[str, list[Path]] = {name: [] for name in prefixes.values()}
+    for figure in sorted(Path(figures_dir).glob("*.png")):
+        groups.setdefault(prefixes.get(figure.name[:3], "other"), []).append(figure)
+    return {name: files for name, files in groups.items() if files}
+
+
+def write_index(runs: list[NotebookRun], target: Path, quick: bool, figures_dir: Path = FIGURES) -> Path:
+    """report/index.html: a table of the notebooks (link, minutes) and every figure as a thumbnail
+    linking to the PNG, grouped by notebook. Links are relative, so the folder can be moved whole
+    with figures/ beside it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    def link(path: Path) -> str:
+        return html.escape(Path(os.path.relpath(Path(path).resolve(), target.parent.resolve())).as_posix())
+
     rows = "\n".join(
-        f'<li><a href="{html.escape(page.name)}">{html.escape(page.stem)}</a> ({seconds / 60:.1f} min)</li>'
-        for page, seconds in pages
+        f'<tr><td><a href="{link(run.page)}">{html.escape(run.name)}</a></td>'
+        f'<td class="num">{run.seconds / 60:.1f}</td><td>{"failed" if run.failed else "ok"}</td></tr>'
+        for run in runs
     )
+    total = sum(run.seconds for run in runs) / 60
+    sections = []
+    names = [run.name for run in runs] + [p.stem for p in notebooks()]
+    for name, files in figure_groups(figures_dir, names).items():
+        thumbs = "".join(
+            f'<a href="{link(f)}" title="{html.escape(f.name)}"><figure><img src="{link(f)}" alt="{html.escape(f.name)}" '
+            f'loading="lazy"><figcaption>{html.escape(f.stem)}</figcaption></figure></a>'
+            for f in files
+        ) or "<p>(no figures)</p>"
+        sections.append(f"<h3>{html.escape(name)}</h3><div class='gallery'>{thumbs}</div>")
     mode = "quick smoke run" if quick else "full quality"
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:.3em .8em}.num{text-align:right}.gallery{display:flex;"
+             "flex-wrap:wrap;gap:.8em}figure{margin:0;width:220px}figure img{width:220px;height:160px;"
+             "object-fit:contain;border:1px solid #ddd}figcaption{font-size:.75em;word-break:break-all}")
     target.write_text(
-        f"<!doctype html><html><head><meta charset='utf-8'><title>stochvis report</title></head><body>"
-        f"<h1>stochvis report</h1><p>{mode}, generated {time.strftime('%Y-%m-%d %H:%M')}.</p>"
-        f"<ol>{rows}</ol></body></html>",
+        f"<!doctype html><html><head><meta charset='utf-8'><title>stochvis report</title><style>{style}</style>"
+        f"</head><body><h1>stochvis report</h1><p>{mode}, generated {time.strftime('%Y-%m-%d %H:%M')}.</p>"
+        f"<h2>Notebooks</h2><table><tr><th>notebook</th><th>minutes</th><th></th></tr>{rows}"
+        f"<tr><th>total</th><td class='num'>{total:.1f}</td><td></td></tr></table>"
+        f"<h2>Figures</h2><p>in <code>{link(figures_dir)}</code>, by the notebook that writes them.</p>"
+        f"{''.join(sections)}</body></html>",
         encoding="utf-8",
     )
+    return target
+
+
+def write_timings(runs: list[NotebookRun], target: Path, quick: bool) -> Path:
+    """``timings.json``: minutes per notebook, for the README's table. A run of some notebooks
+    (``--only``) updates their entries in an existing file of the same mode and keeps the others."""
+    mode = "quick" if quick else "full"
+    minutes: dict[str, float] = {}
+    if target.exists():
+        previous = json.loads(target.read_text())
+        if previous.get("mode") == mode:
+            minutes = previous.get("minutes", {})
+    minutes.update({run.name: round(run.seconds / 60, 2) for run in runs if not run.failed})
+    minutes = dict(sorted(minutes.items()))
+    record = {"mode": mode, "cpu_count": os.cpu_count(), "minutes": minutes,
+              "total_minutes": round(sum(minutes.values()), 2)}
+    atomic_write_bytes(target, (json.dumps(record, indent=2) + "\n").encode())
     return target
 
 
@@ -104,27 +192,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="notebook name prefixes to run (default: all)")
     parser.add_argument("--figures", type=Path, default=FIGURES)
     parser.add_argument("--output", type=Path, default=REPORT)
+    parser.add_argument("--timings", action="store_true", help="also write OUTPUT/timings.json (minutes per notebook)")
     args = parser.parse_args(argv)
     selected = [p for p in notebooks() if not args.only or any(p.name.startswith(o) for o in args.only)]
     if not selected:
         print(f"no notebooks selected in {NOTEBOOKS}", file=sys.stderr)
         return 2
-    pages: list[tuple[Path, float]] = []
+    runs: list[NotebookRun] = []
+    status = 0
     for number, path in enumerate(selected, start=1):
         print(f"[{number}/{len(selected)}] {path.name} ...", flush=True)
         start = time.perf_counter()
         try:
             executed = run_notebook(path, args.output, quick=args.quick, figures_dir=args.figures, progress=True)
         except NotebookFailed as error:
+            seconds = time.perf_counter() - start
             print(f"report stopped: {error}", file=sys.stderr)
-            return 1
+            runs.append(NotebookRun(path.stem, to_html(args.output / path.name), seconds, failed=True))
+            status = 1
+            break
         seconds = time.perf_counter() - start
-        pages.append((to_html(executed), seconds))
+        runs.append(NotebookRun(path.stem, to_html(executed), seconds))
         print(f"[{number}/{len(selected)}] {path.name} done in {seconds / 60:.1f} min", flush=True)
-    index = write_index(pages, args.output / "index.html", args.quick)
-    total = sum(s for _, s in pages) / 60
-    print(f"report: {index} ({total:.1f} min in all); figures in {args.figures}")
-    return 0
+    index = write_index(runs, args.output / "index.html", args.quick, args.figures)
+    if args.timings:
+        print(f"timings: {write_timings(runs, args.output / 'timings.json', args.quick)}")
+    total = sum(run.seconds for run in runs) / 60
+    print(f"report: {index} ({total:.1f} min in all){' (stopped at a failure)' if status else ''}; "
+          f"figures in {args.figures}")
+    return status
 
 
 if __name__ == "__main__":

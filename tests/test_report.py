@@ -1,0 +1,60 @@
+"""The report runner: a broken notebook is named with its cell; the index links pages and figures;
+timings.json keeps other notebooks' minutes when only some are re-run."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from stochvis import report
+
+
+def _notebook(path, *sources: str) -> None:
+    cells = [nbformat.v4.new_code_cell("quick = False\nfigures_dir = '.'", metadata={"tags": ["parameters"]})]
+    cells += [nbformat.v4.new_code_cell(source) for source in sources]
+    metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                "language_info": {"name": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=metadata), path)
+
+
+def test_a_failing_cell_is_named_and_the_executed_copy_kept(tmp_path):
+    path = tmp_path / "98_broken.ipynb"
+    _notebook(path, "x = 1", "raise ValueError('the broken cell')", "y = 2")
+    with pytest.raises(report.NotebookFailed) as failure:
+        report.run_notebook(path, tmp_path / "out", quick=True, figures_dir=tmp_path / "figures")
+    message = str(failure.value)
+    # Counted as the user sees the notebook (papermill's injected parameters cell left out).
+    assert message.startswith("98_broken.ipynb: cell 3 failed with ValueError: the broken cell"), message
+    assert "raise ValueError('the broken cell')" in message
+    assert (tmp_path / "out" / "98_broken.ipynb").exists()
+
+
+def test_index_links_pages_minutes_and_figure_thumbnails(tmp_path):
+    figures, output = tmp_path / "figures", tmp_path / "report"
+    figures.mkdir()
+    for name in ("07_alpha_one.png", "07_alpha_two.png", "zz_loose.png"):
+        (figures / name).write_bytes(b"\x89PNG")
+    page = output / "07_alpha.html"
+    runs = [report.NotebookRun("07_alpha", page, 90.0), report.NotebookRun("08_beta", output / "08_beta.html", 30.0, failed=True)]
+    text = report.write_index(runs, output / "index.html", quick=False, figures_dir=figures).read_text()
+    assert '<a href="07_alpha.html">07_alpha</a>' in text
+    assert "1.5</td><td>ok" in text and "0.5</td><td>failed" in text and "2.0</td>" in text
+    assert '<a href="../figures/07_alpha_one.png"' in text and 'src="../figures/07_alpha_two.png"' in text
+    groups = report.figure_groups(figures, ["07_alpha", "08_beta"])
+    assert [f.name for f in groups["07_alpha"]] == ["07_alpha_one.png", "07_alpha_two.png"]
+    assert [f.name for f in groups["other"]] == ["zz_loose.png"] and "08_beta" not in groups
+
+
+def test_timings_merge_runs_of_the_same_mode(tmp_path):
+    target = tmp_path / "timings.json"
+    report.write_timings([report.NotebookRun("00_a", tmp_path, 60.0), report.NotebookRun("01_b", tmp_path, 120.0)],
+                         target, quick=False)
+    report.write_timings([report.NotebookRun("01_b", tmp_path, 30.0),
+                          report.NotebookRun("02_c", tmp_path, 6.0, failed=True)], target, quick=False)
+    record = json.loads(target.read_text())
+    assert record["mode"] == "full" and record["minutes"] == {"00_a": 1.0, "01_b": 0.5}
+    assert record["total_minutes"] == 1.5
+    report.write_timings([report.NotebookRun("00_a", tmp_path, 6.0)], target, quick=True)
+    assert json.loads(target.read_text())["minutes"] == {"00_a": 0.1}, "a quick run must not mix with full timings"
