@@ -181,6 +181,7 @@ def optimize(
     current = _make_param(param, batch, plan[0][0], seed, device)
     if tuple(current.size) != tuple(plan[0][0]):
         current = current.resized(plan[0][0])
+    current.check(model)  # e.g. a generator whose images do not fit the model: fail before any step
     pixel_only = [r for r in projections + filters if r.needs_pixels]
     if pixel_only and current.pixels is None:
         raise TypeError(f"{', '.join(r.name for r in pixel_only)} act on pixels; {type(current).__name__} has none "
@@ -215,6 +216,9 @@ def optimize(
                 total_score = scores
                 for penalty in penalties:
                     total_score = total_score - penalty(images).float()
+                prior = current.penalty()  # a term on the parameters themselves (DGN-AM's L2 on the code)
+                if prior is not None:
+                    total_score = total_score - prior.float()
                 loss = -total_score.sum()
                 if not torch.isfinite(loss):
                     raise _blame(step, bound, activations, penalties, images)

@@ -41,6 +41,14 @@ class ImageParam(nn.Module):
     def project_(self) -> None:
         """Constraint after every optimiser step (in place). Default: none."""
 
+    def penalty(self) -> torch.Tensor | None:
+        """Per-image prior term (N,) on the parameters themselves, subtracted from the objective
+        (e.g. DGN-AM's L2 on the code). Default: none."""
+        return None
+
+    def check(self, model) -> None:  # noqa: ANN001 (WrappedModel; params must not import models)
+        """Fail before the first step if these images cannot go into ``model``. Default: no check."""
+
     def resized(self, size: int | Size) -> ImageParam:
         """The same images at another size (for octaves). Pixels only by default."""
         raise NotImplementedError(f"{type(self).__name__} does not support octaves (resizing); use params.pixel")
@@ -52,8 +60,8 @@ class PixelParam(ImageParam):
 
     def __init__(self, centred: torch.Tensor) -> None:
         super().__init__()
-        if centred.dim() != 4 or centred.shape[1] != 3:
-            raise ValueError(f"pixel parameter must be (N, 3, H, W), got {tuple(centred.shape)}")
+        if centred.dim() != 4 or centred.shape[1] not in (1, 3):
+            raise ValueError(f"pixel parameter must be (N, 3, H, W) or (N, 1, H, W) (grey), got {tuple(centred.shape)}")
         self.centred = nn.Parameter(centred.detach().clone().float())
         self.batch = centred.shape[0]
         self.size = (centred.shape[2], centred.shape[3])
@@ -82,11 +90,13 @@ def pixel(
     init: str | torch.Tensor = "noise",
     seed: int = 0,
     noise_std: float = 0.1,
+    channels: int = 3,
     device: torch.device | str | None = None,
 ) -> PixelParam:
     """Pixel parameterisation. ``init``: "noise" (grey + N(0, noise_std²)), "zeros" (mid-grey, the
     Simonyan et al. start: the zero image of the mean-subtracted space), "uniform" (U[0, 1]), or
-    a tensor of images in [0, 1] (N, 3, H, W) or (3, H, W)."""
+    a tensor of images in [0, 1] (N, 3, H, W) or (3, H, W). ``channels``: 1 for grey models
+    (the Fashion-MNIST networks)."""
     height, width = _size(size)
     generator = torch.Generator().manual_seed(seed)
     if isinstance(init, torch.Tensor):
@@ -98,11 +108,11 @@ def pixel(
             images = F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False)
         centred = images.clamp(0, 1) - 0.5
     elif init == "noise":
-        centred = (torch.randn(batch, 3, height, width, generator=generator) * noise_std).clamp(-0.5, 0.5)
+        centred = (torch.randn(batch, channels, height, width, generator=generator) * noise_std).clamp(-0.5, 0.5)
     elif init == "zeros":
-        centred = torch.zeros(batch, 3, height, width)
+        centred = torch.zeros(batch, channels, height, width)
     elif init == "uniform":
-        centred = torch.rand(batch, 3, height, width, generator=generator) - 0.5
+        centred = torch.rand(batch, channels, height, width, generator=generator) - 0.5
     else:
         raise ValueError(f"unknown init {init!r}: use 'noise', 'zeros', 'uniform' or a tensor of images")
     return PixelParam(centred).to(device or "cpu")
@@ -168,3 +178,94 @@ def fft(
 ) -> FFTParam:
     """Fourier parameterisation with decorrelated colour (Olah et al. 2017, "Feature Visualization")."""
     return FFTParam(batch, size, decorrelate=decorrelate, decay_power=decay_power, seed=seed).to(device or "cpu")
+
+
+class GeneratorParam(ImageParam):
+    """A generator's latent code z, images x = G(z) (DGN-AM, Nguyen et al. 2016).
+
+    The optimiser moves z; the generator restricts the images to what it can draw, which is the
+    image prior. Two priors on the code itself, as in the paper: an L2 penalty ``l2·‖z‖²/dim``
+    (per image, returned by :meth:`penalty` and subtracted from the objective by the loop) that
+    keeps every unit small, and a box ``lower ≤ z ≤ upper`` applied after every step
+    (:meth:`project_`): [0, mean + 3 std] of each unit on real images when the code is a ReLU
+    feature layer, ± a few std of the prior for a GAN. Each image of the batch is an independent
+    restart from its own random code.
+
+    ``prior`` is a :class:`stochvis.generator.GeneratorPrior` (or any module with the same
+    attributes: ``code_shape``, ``lower``, ``upper``, ``channels``, ``size``, ``name`` and
+    ``initial_codes(batch, generator)``); calling it maps codes to images in [0, 1].
+    """
+
+    def __init__(self, prior: nn.Module, codes: torch.Tensor, *, l2: float = 0.0) -> None:
+        super().__init__()
+        if tuple(codes.shape[1:]) != tuple(prior.code_shape):
+            raise ValueError(f"codes of shape {tuple(codes.shape)} do not fit {prior.name}, whose codes are "
+                             f"(N, {', '.join(map(str, prior.code_shape))})")
+        self.prior = prior
+        self.code = nn.Parameter(codes.detach().clone().float())
+        self.l2 = float(l2)
+        self.batch = codes.shape[0]
+        self.size = _size(prior.size)
+
+    def parameters(self, recurse: bool = True):  # noqa: ANN201 - only the code is optimised, never G
+        yield self.code
+
+    def forward(self) -> torch.Tensor:
+        return self.prior(self.code)
+
+    def penalty(self) -> torch.Tensor | None:
+        if not self.l2:
+            return None
+        return self.l2 * self.code.pow(2).flatten(1).mean(1)
+
+    @torch.no_grad()
+    def project_(self) -> None:
+        lower, upper = self.prior.lower, self.prior.upper
+        if lower is not None or upper is not None:
+            self.code.copy_(torch.clamp(self.code, lower, upper))
+
+    def check(self, model) -> None:  # noqa: ANN001
+        channels = getattr(model, "in_channels", 3)
+        if self.prior.channels != channels:
+            raise ValueError(f"{self.prior.name} draws {self.prior.channels}-channel images but {model.name} takes "
+                             f"{channels}-channel images: pair it with a {self.prior.channels}-channel model "
+                             f"(or convert inside the model)")
+        with torch.no_grad():
+            probe = self.prior(self.code[:1].detach())
+            try:
+                model(probe.to(model.device))
+            except RuntimeError as error:
+                raise ValueError(f"{self.prior.name} draws images of shape {tuple(probe.shape[1:])} that {model.name} "
+                                 f"(input size {model.input_size}) cannot take: {error}") from error
+
+
+def generator_latent(
+    prior: nn.Module,
+    batch: int = 1,
+    size: int | Size | None = None,
+    *,
+    l2: float = 0.0,
+    init: str | torch.Tensor = "prior",
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> GeneratorParam:
+    """DGN-AM parameterisation: ``batch`` codes of ``prior`` (random restarts), optimised in place of
+    pixels. ``init``: "prior" (the prior's own random codes, clipped to the box), "zeros", or a tensor
+    of codes. ``size`` is accepted for the loop's factory call and must match the generator's output
+    when given (a generator draws one size; no octaves)."""
+    if size is not None and _size(size) != _size(prior.size):
+        raise ValueError(f"{prior.name} draws {_size(prior.size)} images; asked for {_size(size)} "
+                         f"(leave size=None, or size={_size(prior.size)})")
+    generator = torch.Generator().manual_seed(seed)
+    if isinstance(init, torch.Tensor):
+        codes = init.detach().float().cpu()
+    elif init == "prior":
+        codes = prior.initial_codes(batch, generator).cpu()
+    elif init == "zeros":
+        codes = torch.zeros(batch, *prior.code_shape)
+    else:
+        raise ValueError(f"unknown init {init!r}: use 'prior', 'zeros' or a tensor of codes")
+    device = device or next(iter(prior.buffers()), torch.zeros(())).device
+    param = GeneratorParam(prior, codes.to(device), l2=l2).to(device)
+    param.project_()
+    return param
