@@ -196,7 +196,7 @@ class GeneratorParam(ImageParam):
     ``initial_codes(batch, generator)``); calling it maps codes to images in [0, 1].
     """
 
-    def __init__(self, prior: nn.Module, codes: torch.Tensor, *, l2: float = 0.0) -> None:
+    def __init__(self, prior: nn.Module, codes: torch.Tensor, *, l2: float = 0.0, size: int | Size | None = None) -> None:
         super().__init__()
         if tuple(codes.shape[1:]) != tuple(prior.code_shape):
             raise ValueError(f"codes of shape {tuple(codes.shape)} do not fit {prior.name}, whose codes are "
@@ -205,13 +205,20 @@ class GeneratorParam(ImageParam):
         self.code = nn.Parameter(codes.detach().clone().float())
         self.l2 = float(l2)
         self.batch = codes.shape[0]
-        self.size = _size(prior.size)
+        self.size = _size(size if size is not None else prior.size)
 
     def parameters(self, recurse: bool = True):  # noqa: ANN201 - only the code is optimised, never G
         yield self.code
 
     def forward(self) -> torch.Tensor:
-        return self.prior(self.code)
+        images = self.prior(self.code)
+        if tuple(images.shape[-2:]) != self.size:  # G draws one size; the model may take another
+            images = F.interpolate(images, size=self.size, mode="bilinear", align_corners=False, antialias=True)
+        return images
+
+    def resized(self, size: int | Size) -> GeneratorParam:
+        """The same codes, G's images resampled to ``size`` (for a model's input size, or octaves)."""
+        return GeneratorParam(self.prior, self.code.detach(), l2=self.l2, size=size)
 
     def penalty(self) -> torch.Tensor | None:
         if not self.l2:
@@ -231,7 +238,7 @@ class GeneratorParam(ImageParam):
                              f"{channels}-channel images: pair it with a {self.prior.channels}-channel model "
                              f"(or convert inside the model)")
         with torch.no_grad():
-            probe = self.prior(self.code[:1].detach())
+            probe = self()[:1]
             try:
                 model(probe.to(model.device))
             except RuntimeError as error:
@@ -251,11 +258,9 @@ def generator_latent(
 ) -> GeneratorParam:
     """DGN-AM parameterisation: ``batch`` codes of ``prior`` (random restarts), optimised in place of
     pixels. ``init``: "prior" (the prior's own random codes, clipped to the box), "zeros", or a tensor
-    of codes. ``size`` is accepted for the loop's factory call and must match the generator's output
-    when given (a generator draws one size; no octaves)."""
-    if size is not None and _size(size) != _size(prior.size):
-        raise ValueError(f"{prior.name} draws {_size(prior.size)} images; asked for {_size(size)} "
-                         f"(leave size=None, or size={_size(prior.size)})")
+    of codes. ``size``: resample G's images to this size (default: G's own), as DGN-AM resizes its
+    generator's output to the network's input; :func:`~stochvis.optimize.optimize` asks for the
+    model's input size unless given ``size``."""
     generator = torch.Generator().manual_seed(seed)
     if isinstance(init, torch.Tensor):
         codes = init.detach().float().cpu()
@@ -266,6 +271,6 @@ def generator_latent(
     else:
         raise ValueError(f"unknown init {init!r}: use 'prior', 'zeros' or a tensor of codes")
     device = device or next(iter(prior.buffers()), torch.zeros(())).device
-    param = GeneratorParam(prior, codes.to(device), l2=l2).to(device)
+    param = GeneratorParam(prior, codes.to(device), l2=l2, size=size).to(device)
     param.project_()
     return param
