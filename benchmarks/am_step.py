@@ -13,28 +13,20 @@ image quality holds: the fp32 objective of the bf16 run's image vs the fp32 run'
 from __future__ import annotations
 
 import argparse
-import time
+import sys
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from stochvis import objectives as O
-from stochvis.layers import capture
-from stochvis.models import load_model
-from stochvis.objectives import evaluate
-from stochvis.optimize import optimize
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import matmul_rate  # noqa: E402
 
-
-def matmul_rate(dtype: torch.dtype, n: int = 2048, repeats: int = 6) -> float:
-    """Best-of FLOP/s of an n×n matmul (the most efficient thing the CPU does)."""
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best
+from stochvis import objectives as O  # noqa: E402
+from stochvis.layers import capture  # noqa: E402
+from stochvis.models import load_model  # noqa: E402
+from stochvis.objectives import evaluate  # noqa: E402
+from stochvis.optimize import optimize  # noqa: E402
 
 
 def step_flops(model, objective, size: int, bf16: bool) -> float:
