@@ -312,3 +312,169 @@ def maximization_figure(result, *, title: str = "") -> plt.Figure:
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     return figure
+
+
+# ----------------------------------------------------------------------------------------------
+# Mixture (top-K channels of an image group) and generator prior (DGN-AM) panels
+# ----------------------------------------------------------------------------------------------
+
+def mixture_panel(
+    model: WrappedModel,
+    rankings: dict,
+    *,
+    size: int = 128,
+    steps: int = 64,
+    k: int = 10,
+    preset: str = "garon2017",
+) -> Panel:
+    """Tune the mixture experiment: image group, K channels per layer, one weight slider per ranked
+    layer (0 drops it), steps, and a Run button; draws the synthesised image and its objective curve.
+    ``rankings`` maps a group name to a :class:`stochvis.mixture.ChannelRanking` of ``model``."""
+    from stochvis import mixture, presets
+
+    style = {"description_width": "90px"}
+    first = next(iter(rankings.values()))
+    group = W.Dropdown(options=list(rankings), description="group", style=style)
+    k_box = W.IntSlider(value=k, min=1, max=64, description="K per layer", style=style, continuous_update=False)
+    steps_box = W.IntSlider(value=steps, min=1, max=512, description="steps", style=style, continuous_update=False)
+    weights = {layer: W.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description=layer, style=style,
+                                    continuous_update=False) for layer in first.layers}
+    run_button = W.Button(description="Run", button_style="primary", icon="play")
+
+    def draw() -> plt.Figure:
+        ranking = rankings[group.value]
+        objective = mixture.mixture_objective(ranking, k_box.value, {n: s.value for n, s in weights.items()})
+        result = presets.run(preset, model, objective, steps=steps_box.value, size=size, progress=False)
+        panel.result = result
+        return maximization_figure(result, title=f"{group.value}: top {k_box.value} per layer")
+
+    panel = Panel([group, k_box, steps_box, *weights.values(), run_button], draw, auto=False)
+    panel.result = None
+    panel.controls = {"group": group, "k": k_box, "steps": steps_box, "run": run_button, **weights}
+    run_button.on_click(lambda _button: panel.render())
+    return panel
+
+
+def generator_panel(
+    model: WrappedModel,
+    prior,
+    objectives: dict,
+    *,
+    steps: int = 64,
+    lr: float = 0.05,
+    batch: int = 4,
+) -> Panel:
+    """Tune DGN-AM by hand: objective (from ``objectives``, name → Objective), L2 strength on the
+    code, clip multiple (mean + m·std for a ReLU code, ±m for a GAN's N(0, 1) prior; 0 = no box),
+    restarts, steps, learning rate; draws the restarts and their objective curves.
+    ``prior`` is a :class:`stochvis.generator.GeneratorPrior`."""
+    from stochvis import params
+    from stochvis.optimize import optimize
+
+    style = {"description_width": "90px"}
+    target = W.Dropdown(options=list(objectives), description="objective", style=style)
+    l2 = W.FloatLogSlider(value=1e-3, base=10, min=-5, max=0, step=0.25, description="code L2", style=style,
+                          continuous_update=False)
+    clip = W.FloatSlider(value=3.0, min=0.0, max=6.0, step=0.25, description="clip ×std", style=style,
+                         continuous_update=False)
+    restarts = W.IntSlider(value=batch, min=1, max=16, description="restarts", style=style, continuous_update=False)
+    steps_box = W.IntSlider(value=steps, min=1, max=512, description="steps", style=style, continuous_update=False)
+    lr_box = W.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1, description="learning rate", style=style,
+                              continuous_update=False)
+    run_button = W.Button(description="Run", button_style="primary", icon="play")
+
+    def boxed():
+        if clip.value == 0:
+            return prior.with_clip(None, None)
+        if prior.lower is not None and float(prior.lower.min()) >= 0:  # a ReLU code: [0, mean + m·std]
+            return prior.with_clip(prior.lower, prior.init_mean + clip.value * prior.init_std)
+        bound = torch.full(prior.code_shape, float(clip.value), device=prior.init_mean.device)
+        return prior.with_clip(-bound, bound)
+
+    def draw() -> plt.Figure:
+        param = params.generator_latent(boxed(), batch=restarts.value, l2=l2.value, device=model.device)
+        result = optimize(model, objectives[target.value], param, steps=steps_box.value, lr=lr_box.value,
+                          progress=False)
+        panel.result = result
+        return maximization_figure(result, title=f"DGN-AM · {result.objective}")
+
+    panel = Panel([target, l2, clip, restarts, steps_box, lr_box, run_button], draw, auto=False)
+    panel.result = None
+    panel.controls = {"objective": target, "l2": l2, "clip": clip, "restarts": restarts, "steps": steps_box,
+                      "lr": lr_box, "run": run_button}
+    run_button.on_click(lambda _button: panel.render())
+    return panel
+
+
+def reconstruction_panel(
+    model: WrappedModel,
+    per_class: dict,
+    *,
+    layers: Sequence[str],
+    prior_features: Sequence[str] = (),
+    am_objective: Callable[[str], object] | None = None,
+    steps: int = 60,
+    lr: float = 0.05,
+    samples: int = 3,
+    max_samples: int = 8,
+) -> Panel:
+    """Stochastic deconvolution by hand: class, layer (feature of the statistics), number of samples,
+    statistics-prior strength (0 = off), steps, and a Run button.
+
+    ``per_class`` maps a class name to its :class:`~stochvis.statistics.Statistics`. Mode
+    "reconstruct samples" inverts n activation samples of ``layer`` (plus strength × the prior on
+    ``prior_features``); mode "AM + prior" (when ``am_objective(class_name)`` is given) maximises that
+    objective plus the prior. Titles give each image's Mahalanobis/√d on the first prior feature
+    (≈ 1 for a real member of the class). ``panel.result`` holds the last result.
+    """
+    from stochvis import reconstruction as RC
+    from stochvis.optimize import optimize
+
+    style = {"description_width": "110px"}
+    class_box = W.Dropdown(options=list(per_class), description="class", style=style)
+    layer_box = W.Dropdown(options=list(layers), description="layer", style=style)
+    samples_box = W.IntSlider(value=samples, min=1, max=max_samples, description="samples", style=style,
+                              continuous_update=False)
+    strength_box = W.FloatSlider(value=0.0, min=0.0, max=20.0, step=0.5, description="prior strength", style=style,
+                                 continuous_update=False)
+    steps_box = W.IntSlider(value=steps, min=1, max=500, description="steps", style=style, continuous_update=False)
+    modes = ["reconstruct samples"] + (["AM + prior"] if am_objective is not None else [])
+    mode_box = W.Dropdown(options=modes, description="mode", style=style)
+    run_button = W.Button(description="Run", button_style="primary", icon="play")
+    status = W.Label(value="")
+    panel: Panel
+
+    def draw() -> plt.Figure:
+        stats = per_class[class_box.value]
+        size = tuple(stats.meta["image_size"])
+        n, strength = samples_box.value, strength_box.value
+        prior = RC.statistics_prior(stats, list(prior_features), strength) if strength > 0 and prior_features else None
+        status.value = "running…"
+        if mode_box.value == "AM + prior":
+            objective = am_objective(class_box.value)
+            objective = objective + prior if prior is not None else objective
+            result = optimize(model, objective, regularizers=RC.image_priors(size), steps=steps_box.value, lr=lr,
+                              batch=n, size=size, progress=False)
+            images, labels = result.images, [f"AM {class_box.value} #{i}" for i in range(n)]
+            status.value = f"{result.seconds_per_step * steps_box.value / n:.1f} s/image"
+        else:
+            result = RC.stochastic_deconvolution(model, stats, layer_box.value, n, steps=steps_box.value, lr=lr,
+                                                 prior=prior)
+            images = result.images
+            labels = [f"sample {i}: err {e:.2f}" for i, e in enumerate(result.error.tolist())]
+            status.value = f"{result.seconds_per_image:.1f} s/image"
+        if prior_features:
+            summary = RC.outlier_summary(stats, model, images, prior_features[0])
+            distance = next(iter(summary.values()))["mahalanobis_per_dim"]
+            labels = [f"{label}\n{prior_features[0]} M/√d {d:.1f}" for label, d in zip(labels, distance)]
+        panel.result = result
+        return show.image_grid(images, titles=labels, columns=min(n, 4), size=2.6)
+
+    columns = [W.VBox([class_box, layer_box, mode_box, run_button, status]),
+               W.VBox([samples_box, strength_box, steps_box])]
+    panel = Panel(columns, draw, auto=False)
+    panel.result = None
+    panel.controls = {"class": class_box, "layer": layer_box, "samples": samples_box, "strength": strength_box,
+                      "steps": steps_box, "mode": mode_box, "run": run_button}
+    run_button.on_click(lambda _button: panel.render())
+    return panel
