@@ -4,7 +4,12 @@ Deterministic on CPU: fixed seed, fixed thread count, deterministic kernels. Wri
 ``stochvis/weights/{fashion_subject,fashion_judge,fashion_generator}.{safetensors,json}``; each
 JSON records the config, seed, epochs, measured minutes, test accuracy and the file's sha256.
 
-    python scripts/train_fashion.py [--only subject judge generator] [--threads 2]
+Subject and judge train at once in two processes of one thread each (two cores used, no thread
+pool: on a shared, oversubscribed machine a 2-thread pool spends most of its time spinning at
+barriers — we measured 4-5× slower epochs), then the generator, which needs the subject.
+Bit-for-bit reproduction needs the same thread count (``--threads``, recorded in each JSON).
+
+    python scripts/train_fashion.py [--only subject judge generator] [--threads 1]
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import hashlib
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -42,7 +48,7 @@ from stochvis.fashion import (
 )
 
 SUBJECT = {"widths": [32, 64, 128], "code_dim": 256}
-JUDGE = {"stem": 32, "widths": [64, 128]}
+JUDGE = {"stem": 32, "widths": [64, 128], "pool": 2}
 GENERATOR = {"code_dim": 256, "widths": [32, 64, 32, 16]}
 
 
@@ -67,15 +73,21 @@ def environment(threads: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["subject", "judge", "generator"],
-                        default=["subject", "judge", "generator"])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", nargs="+", choices=["subject", "judge", "generator"])
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--subject-epochs", type=int, default=4)
-    parser.add_argument("--judge-epochs", type=int, default=4)
-    parser.add_argument("--generator-epochs", type=int, default=3)
+    parser.add_argument("--judge-epochs", type=int, default=5)
+    parser.add_argument("--generator-epochs", type=int, default=2)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
+    if args.only is None:  # everything: subject ∥ judge, then the generator
+        passed = [f"--threads={args.threads}", f"--seed={args.seed}", f"--subject-epochs={args.subject_epochs}",
+                  f"--judge-epochs={args.judge_epochs}", f"--generator-epochs={args.generator_epochs}"]
+        workers = [subprocess.Popen([sys.executable, __file__, "--only", part, *passed]) for part in ("subject", "judge")]
+        if any(worker.wait() != 0 for worker in workers):
+            sys.exit("subject or judge training failed")
+        args.only = ["generator"]
 
     train_images, train_labels = fashion_mnist("train")
     test_images, test_labels = fashion_mnist("test")
@@ -104,7 +116,7 @@ def main() -> None:
         config = TrainConfig(epochs=args.judge_epochs, seed=args.seed + 1)
         env = environment(args.threads)
         started = time.perf_counter()
-        model = wrap_judge(FashionResNet(JUDGE["stem"], tuple(JUDGE["widths"])))
+        model = wrap_judge(FashionResNet(JUDGE["stem"], tuple(JUDGE["widths"]), pool=JUDGE["pool"]))
         train_classifier(model, train_x, train_labels, config)
         minutes = (time.perf_counter() - started) / 60
         acc = accuracy(model, test_images, test_labels)
