@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import display
 
 from stochvis import display as show
 from stochvis.layers import capture, conv_layers, layer_shape
@@ -265,7 +264,7 @@ def maximization_panel(
         wanted = int(wanted) if wanted.isdigit() else wanted
         return O.class_logit(wanted) if kind.value == "class logit" else O.class_probability(wanted)
 
-    def draw() -> None:
+    def draw() -> plt.Figure:
         model = models[model_box.value]
         objective = objective_from_controls()
         values = {name: control.value for name, control in strengths.items()}
@@ -280,8 +279,7 @@ def maximization_panel(
         status.value = f"{result.seconds_per_step * 1e3:.0f} ms/step"
         figure = maximization_figure(result, title=f"{model.name} · {result.objective}")
         panel.result, panel.figure = result, figure
-        display(figure)
-        plt.close(figure)
+        return figure
 
     columns = [
         W.VBox([model_box, kind, layer_box, channel_box, class_box, run_button, status]),
