@@ -17,7 +17,7 @@ test: env lint
 	$(PY) -m pytest -q
 
 report: env
-	$(PY) -m stochvis.report $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m stochvis.report --timings $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))
 
 bench: env
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
