@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
@@ -92,6 +93,11 @@ def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None
     x = np.asarray(feats.detach().cpu().double() if isinstance(feats, torch.Tensor) else feats, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"need (N >= 2, D) features to fit a Gaussian, got shape {x.shape}")
+    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
+        return _fit_gaussian(x, shrinkage)
+
+
+def _fit_gaussian(x: np.ndarray, shrinkage: float | str | None) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(0)
     if shrinkage == "auto":
         from sklearn.covariance import ledoit_wolf
@@ -116,7 +122,16 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 def frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray) -> float:
     """‖μ1 − μ2‖² + tr(C1 + C2 − 2 (C1^½ C2 C1^½)^½): the Fréchet (2-Wasserstein²) distance of two
-    Gaussians, as in FID. Symmetric form via eigendecompositions, so no complex round-off."""
+    Gaussians, as in FID. Symmetric form via eigendecompositions, so no complex round-off.
+
+    BLAS runs single-threaded here: for these few-hundred-dimensional matrices threads gain
+    little, and on a shared, oversubscribed machine a threaded BLAS spins (we measured 6× slower).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _frechet_distance_gaussians(mean1, cov1, mean2, cov2)
+
+
+def _frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray) -> float:
     root1 = _psd_sqrt(cov1)
     cross = np.linalg.eigvalsh(root1 @ cov2 @ root1)
     trace_root = np.sqrt(np.clip(cross, 0, None)).sum()

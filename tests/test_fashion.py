@@ -1,0 +1,141 @@
+"""The committed Fashion-MNIST models: they load by name, keep their recorded accuracy, the
+generator inverts the subject's code, and training is reproducible bit for bit."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from stochvis import fashion
+from stochvis.data import FASHION_CLASSES, fashion_mnist
+from stochvis.layers import capture, layer_shape, list_layers
+
+
+@pytest.fixture(scope="module")
+def test_subset() -> tuple[torch.Tensor, torch.Tensor]:
+    images, labels = fashion_mnist("test")
+    return fashion.as_float(images[:1000]), labels[:1000]
+
+
+@pytest.fixture(scope="module")
+def subject():
+    return fashion.load_subject("cpu")
+
+
+@pytest.mark.parametrize("name", ["fashion_subject", "fashion_judge", "fashion_generator"])
+def test_committed_files_match_their_records(name):
+    info = fashion.weights_info(name)
+    data = (fashion.WEIGHTS_DIR / f"{name}.safetensors").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == info["sha256"]
+    assert len(data) < 4_000_000
+    assert info["seed"] >= 0 and info["epochs"] >= 1 and info["minutes"] > 0
+
+
+def test_load_by_name_from_a_fresh_process():
+    code = ("from stochvis.models import load_model; import stochvis.fashion as f;"
+            "s = load_model('fashion_subject', 'cpu'); j = load_model('fashion_judge', 'cpu'); g = f.load_generator('cpu');"
+            "print(s.name, s.in_channels, s.input_size, len(s.classes), j.name, g.code_dim)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["fashion_subject", "1", "(28,", "28)", "10", "fashion_judge", "256"]
+
+
+@pytest.mark.parametrize("name, floor", [("fashion_subject", 0.93), ("fashion_judge", 0.92)])
+def test_accuracy_on_a_test_subset_matches_the_record(name, floor, test_subset):
+    loader = fashion.load_subject if name == "fashion_subject" else fashion.load_judge
+    model = loader("cpu")
+    recorded = fashion.weights_info(name)["test_accuracy"]
+    assert recorded >= floor
+    measured = fashion.accuracy(model, *test_subset)
+    assert measured >= max(0.9, recorded - 0.02)
+
+
+def test_layers_have_friendly_names_and_one_channel_input(subject):
+    judge = fashion.load_judge("cpu")
+    assert subject.classes == FASHION_CLASSES and subject.in_channels == 1
+    assert layer_shape(subject, "conv1_1") == (32, 28, 28)
+    assert layer_shape(subject, "conv3_2") == (128, 7, 7)
+    assert layer_shape(subject, "fc1") == (256,)
+    assert layer_shape(judge, "pool") == (512,)  # 128 channels average-pooled to 2×2
+    names = [info.name for info in list_layers(judge)]
+    assert names.index("stem") < names.index("block1") < names.index("block2") < names.index("pool")
+    out = capture(subject, torch.rand(2, 1, 28, 28), ["conv2_2", "fc1", "logits"])
+    assert (out["conv2_2"] >= 0).all() and (out["fc1"] >= 0).all() and out["logits"].shape == (2, 10)
+    with pytest.raises(KeyError, match="conv"):
+        layer_shape(subject, "conv4_1")
+    # PIL images become grey 28×28 tensors, unchanged when already 28×28
+    from PIL import Image
+
+    grey = (torch.arange(28 * 28, dtype=torch.uint8).view(28, 28) % 251).numpy()
+    tensor = subject.preprocess(Image.fromarray(grey).convert("RGB"))
+    assert tensor.shape == (1, 28, 28)
+    assert torch.allclose(tensor[0], torch.from_numpy(grey).float() / 255, atol=1 / 255)
+
+
+def test_generator_inverts_the_subject_code(subject, test_subset):
+    generator = fashion.load_generator("cpu")
+    images = test_subset[0][:200]
+    codes = capture(subject, images, ["fc1"])["fc1"]
+    with torch.no_grad():
+        rebuilt = generator(codes)
+    assert rebuilt.shape == (200, 1, 28, 28)
+    assert rebuilt.min() >= 0 and rebuilt.max() <= 1
+    # far better than the best constant guess (the mean image)
+    error = (rebuilt - images).pow(2).mean()
+    baseline = (images.mean(0, keepdim=True) - images).pow(2).mean()
+    assert error < 0.35 * baseline
+    # the reconstruction keeps the class for the subject
+    assert (subject(rebuilt).argmax(1) == subject(images).argmax(1)).float().mean() > 0.8
+    # code statistics: fc1 is post-ReLU, so mean, std, max are >= 0 and the bound sits below the max on most units
+    assert generator.code_mean.shape == (256,) and (generator.code_std >= 0).all()
+    assert (generator.code_max >= generator.code_mean).all()
+    assert torch.equal(generator.code_bound(), generator.code_mean + 3 * generator.code_std)
+    with pytest.raises(ValueError, match=r"\(N, 256\)"):
+        generator(torch.zeros(2, 10))
+
+
+def _tiny_training_run(seed: int, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    fashion.make_deterministic(seed, threads=1)  # the recipe's thread count (recorded in the JSON files)
+    model = fashion.wrap_subject(fashion.FashionVGG(widths=(4, 8, 8), code_dim=16))
+    config = fashion.TrainConfig(epochs=1, batch_size=32, seed=seed, max_steps=3)
+    fashion.train_classifier(model, images, labels, config, log=None)
+    return {key: value.clone() for key, value in model.net.state_dict().items()}
+
+
+def test_training_is_reproducible_bit_for_bit(test_subset):
+    images, labels = test_subset[0][:256], test_subset[1][:256]  # any images do for determinism
+    was_deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    try:
+        first, second, other = (_tiny_training_run(seed, images, labels) for seed in (0, 0, 1))
+        fashion.make_deterministic(0)
+        untrained = fashion.FashionVGG(widths=(4, 8, 8), code_dim=16).state_dict()
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+        torch.set_num_threads(threads)
+    assert first.keys() == second.keys()
+    assert all(torch.equal(first[key], second[key]) for key in first)
+    assert not torch.equal(first["features.0.weight"], other["features.0.weight"])
+    assert not torch.equal(first["classifier.3.weight"], untrained["classifier.3.weight"])  # it did train
+
+
+def test_generator_training_is_reproducible(test_subset):
+    images = test_subset[0][:64]
+    was_deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    runs = []
+    try:
+        for _ in range(2):
+            fashion.make_deterministic(0, threads=1)
+            subject = fashion.wrap_subject(fashion.FashionVGG(widths=(4, 8, 8), code_dim=16))
+            generator = fashion.FashionGenerator(code_dim=16, widths=(4, 8, 4, 4))
+            config = fashion.GeneratorConfig(epochs=1, batch_size=16, max_steps=2)
+            fashion.train_generator(generator, subject, images, config, log=None)
+            runs.append(generator.state_dict())
+    finally:
+        torch.use_deterministic_algorithms(was_deterministic)
+        torch.set_num_threads(threads)
+    assert all(torch.equal(runs[0][key], runs[1][key]) for key in runs[0])
+    assert not generator.training and not any(p.requires_grad for p in generator.parameters())
