@@ -454,13 +454,17 @@ class _ClassGaussian:
         return self
 
 
+def _feature_under_class_model(stats: Statistics, feature_key: str, shrinkage):
+    """The statistics key, the feature reader and the class Gaussian that the prior terms share."""
+    key = _statistics_key(feature_key)
+    return key, feature(key, stats), _ClassGaussian(stats, key, shrinkage)
+
+
 def log_likelihood(stats: Statistics, feature_key: str, *, shrinkage="oas") -> Objective:
     """Per image: −½·Mahalanobis²/d of the feature under the class Gaussian (its log-likelihood up to
     a constant, per dimension; ≈ −½ for a typical member of the class). Maximise it to pull the
     feature towards the class distribution."""
-    key = _statistics_key(feature_key)
-    feat = feature(key, stats)
-    model = _ClassGaussian(stats, key, shrinkage)
+    key, feat, model = _feature_under_class_model(stats, feature_key, shrinkage)
 
     def fn(acts) -> torch.Tensor:
         x = feat(acts[feat.layer]).double()
@@ -476,9 +480,7 @@ def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.
     than ``threshold`` std *above* the class mean contribute, and the gradient of this term lowers
     exactly those units — the source documents' "gradient steps that decrease the outlier neurons".
     The units are re-selected every step (:meth:`stochvis.sampling.OutlierScores.units` lists them)."""
-    key = _statistics_key(feature_key)
-    feat = feature(key, stats)
-    model = _ClassGaussian(stats, key, shrinkage)
+    key, feat, model = _feature_under_class_model(stats, feature_key, shrinkage)
 
     def fn(acts) -> torch.Tensor:
         x = feat(acts[feat.layer]).double()
