@@ -175,6 +175,32 @@ def high_frequency_ratio(images: torch.Tensor, radius: float = 0.25) -> torch.Te
     return torch.where(total > 0, (power * high).sum(dim=(-2, -1)) / total.clamp_min(1e-30), torch.zeros_like(total))
 
 
+def border_brightness(images: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """Mean value of each image's frame ``width`` px wide, (N,): the background's brightness where
+    objects sit centred (Fashion-MNIST: ≈0 for normal images, ≈1 for colour-inverted ones)."""
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
+    if not 0 < width < min(images.shape[-2:]) / 2:
+        raise ValueError(f"width must be between 1 and half the image size, got {width}")
+    frame = torch.ones(images.shape[-2:], dtype=torch.bool, device=images.device)
+    frame[width:-width, width:-width] = False
+    return images.float()[..., frame].mean(dim=(1, 2))
+
+
+def template_correlation(images: torch.Tensor, templates: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of each image with its template (e.g. the mean real image of its class),
+    (N,). The sign tells a look from its negative: a colour-inverted image correlates as strongly,
+    but negatively, with the class mean. ``templates``: (N, C, H, W) or one (C, H, W) for all."""
+    if images.ndim != 4:
+        raise ValueError(f"images must be (N, C, H, W), got {tuple(images.shape)}")
+    templates = templates.expand_as(images) if templates.ndim == 3 else templates
+    if templates.shape != images.shape:
+        raise ValueError(f"templates {tuple(templates.shape)} do not match images {tuple(images.shape)}")
+    a, b = images.float().flatten(1), templates.float().flatten(1).to(images.device)
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-12)
+
+
 # -- per class -----------------------------------------------------------------------------
 
 @dataclass

@@ -77,6 +77,30 @@ def test_high_frequency_ratio_of_noise_exceeds_smooth_image():
     assert float(metrics.high_frequency_ratio(torch.full((1, 3, 8, 8), 0.5))[0]) == 0.0
 
 
+def test_border_brightness_reads_the_frame_only():
+    images = torch.zeros(2, 1, 10, 10)
+    images[0, :, 3:7, 3:7] = 1.0  # a bright object in the middle, dark background
+    images[1] = 1.0
+    images[1, :, 2:8, 2:8] = 0.0  # a dark object on a bright background (the inverted look)
+    values = metrics.border_brightness(images, width=2)
+    assert values.tolist() == [0.0, 1.0]
+    assert metrics.border_brightness(images, width=3)[1].item() == pytest.approx(64 / 84)  # the inner ring is dark
+    with pytest.raises(ValueError, match="width"):
+        metrics.border_brightness(images, width=5)
+
+
+def test_template_correlation_tells_a_look_from_its_negative():
+    torch.manual_seed(0)
+    template = torch.rand(1, 8, 8)
+    images = torch.stack([template, 1 - template, 0.5 * template + 0.2, torch.rand(1, 8, 8)])
+    values = metrics.template_correlation(images, template)
+    assert values[:3].tolist() == pytest.approx([1.0, -1.0, 1.0], abs=1e-5)  # brightness and contrast do not matter
+    assert abs(values[3].item()) < 0.5
+    assert torch.allclose(metrics.template_correlation(images, template.expand(4, 1, 8, 8)), values)
+    with pytest.raises(ValueError, match="do not match"):
+        metrics.template_correlation(images, torch.rand(2, 1, 8, 8))
+
+
 def test_diversity_and_plausibility_basics():
     feats = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     assert metrics.diversity(feats) == pytest.approx(5.0)
