@@ -190,10 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run every notebook and write report/ and figures/.")
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, few steps")
     parser.add_argument("--only", nargs="*", help="notebook name prefixes to run (default: all)")
-    parser.add_argument("--figures", type=Path, default=FIGURES)
+    parser.add_argument("--figures", type=Path, default=None,
+                        help=f"where figures go (default: {FIGURES.name}/, or OUTPUT/figures-quick with --quick, so a "
+                             "smoke run never overwrites the committed figures)")
     parser.add_argument("--output", type=Path, default=REPORT)
     parser.add_argument("--timings", action="store_true", help="also write OUTPUT/timings.json (minutes per notebook)")
     args = parser.parse_args(argv)
+    if args.figures is None:
+        args.figures = args.output / "figures-quick" if args.quick else FIGURES
     selected = [p for p in notebooks() if not args.only or any(p.name.startswith(o) for o in args.only)]
     if not selected:
         print(f"no notebooks selected in {NOTEBOOKS}", file=sys.stderr)

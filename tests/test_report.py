@@ -58,3 +58,14 @@ def test_timings_merge_runs_of_the_same_mode(tmp_path):
     assert record["total_minutes"] == 1.5
     report.write_timings([report.NotebookRun("00_a", tmp_path, 6.0)], target, quick=True)
     assert json.loads(target.read_text())["minutes"] == {"00_a": 0.1}, "a quick run must not mix with full timings"
+
+
+def test_a_quick_run_never_writes_into_the_committed_figures(tmp_path, monkeypatch):
+    path = tmp_path / "97_writes.ipynb"
+    _notebook(path, "from pathlib import Path\n(Path(figures_dir) / '97_writes_mark.png').write_bytes(b'x')")
+    committed = tmp_path / "committed-figures"
+    monkeypatch.setattr(report, "notebooks", lambda: [path])
+    monkeypatch.setattr(report, "FIGURES", committed)
+    assert report.main(["--quick", "--output", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "figures-quick" / "97_writes_mark.png").exists()
+    assert not committed.exists()
