@@ -25,6 +25,7 @@ bench: env
 clean:
 	rm -rf report .pytest_cache .ruff_cache
 
-# Retrain the committed Fashion-MNIST models (subject, judge, generator) deterministically on CPU.
+# Retrain the committed Fashion-MNIST models (subject, judge, modified-look subject, fc1 and pool1
+# generators) deterministically on CPU.
 weights: env
 	$(PY) scripts/train_fashion.py

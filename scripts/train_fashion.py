@@ -1,15 +1,17 @@
-"""Retrain the committed Fashion-MNIST models (`make weights`): subject, judge, generator.
+"""Retrain the committed Fashion-MNIST models (`make weights`): subject, judge, the 30-class
+modified-look subject, and the generators inverting the subject's fc1 (late) and pool1 (early) code.
 
 Deterministic on CPU: fixed seed, fixed thread count, deterministic kernels. Writes
-``stochvis/weights/{fashion_subject,fashion_judge,fashion_generator}.{safetensors,json}``; each
+``stochvis/weights/<name>.{safetensors,json}`` (names: fashion_subject, fashion_judge,
+fashion_subject_modified, fashion_generator, fashion_generator_pool1); each
 JSON records the config, seed, epochs, measured minutes, test accuracy and the file's sha256.
 
-Subject and judge train at once in two processes of one thread each (two cores used, no thread
-pool: on a shared, oversubscribed machine a 2-thread pool spends most of its time spinning at
-barriers — we measured 4-5× slower epochs), then the generator, which needs the subject.
+The classifiers train at once in one process of one thread each (no thread pool: on a shared,
+oversubscribed machine a 2-thread pool spends most of its time spinning at barriers — we measured
+4-5× slower epochs), then the generators, which need the subject.
 Bit-for-bit reproduction needs the same thread count (``--threads``, recorded in each JSON).
 
-    python scripts/train_fashion.py [--only subject judge generator] [--threads 1]
+    python scripts/train_fashion.py [--only subject judge subject_modified generator generator_pool1] [--threads 1]
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ import torch
 from stochvis import assets
 from stochvis.data import fashion_mnist
 from stochvis.fashion import (
+    BLUR_SIGMA,
+    MODIFICATIONS,
+    MODIFIED_CLASSES,
     WEIGHTS_DIR,
+    FashionConvGenerator,
     FashionGenerator,
     FashionResNet,
     FashionVGG,
@@ -40,16 +46,23 @@ from stochvis.fashion import (
     code_statistics,
     load_subject,
     make_deterministic,
+    modified_dataset,
+    modify,
     reconstruction_error,
     train_classifier,
     train_generator,
     wrap_judge,
+    wrap_modified_subject,
     wrap_subject,
 )
 
 SUBJECT = {"widths": [32, 64, 128], "code_dim": 256}
 JUDGE = {"stem": 32, "widths": [64, 128], "pool": 2}
 GENERATOR = {"code_dim": 256, "widths": [32, 64, 32, 16]}
+GENERATOR_POOL1 = {"code_shape": [32, 14, 14], "widths": [64, 32, 16]}
+# what each part needs: the first group trains at once (one process each), then the generators
+FIRST, SECOND = ("subject", "judge", "subject_modified"), ("generator", "generator_pool1")
+PARTS = FIRST + SECOND
 
 
 def save(name: str, state: dict[str, torch.Tensor], record: dict) -> None:
@@ -71,9 +84,57 @@ def environment(threads: int) -> dict:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def classifier(name: str, model, images, labels, test: tuple, config: TrainConfig, threads: int, extra: dict,
+               measure=None) -> None:  # noqa: ANN001
+    """Train one classifier and save it with its record (config, timing, test accuracy, and
+    whatever ``measure(model)`` returns)."""
+    make_deterministic(config.seed, threads)
+    env = environment(threads)
+    started = time.perf_counter()
+    train_classifier(model, images, labels, config)
+    record = {"model": type(model.net).__name__, **extra, "training": dataclasses.asdict(config), "seed": config.seed,
+              "epochs": config.epochs, "minutes": round((time.perf_counter() - started) / 60, 2)}
+    record["test_accuracy"] = accuracy(model, *test)
+    if measure is not None:
+        record.update(measure(model))
+    record.update({"environment": env, "fingerprint": model.fingerprint})
+    save(name, model.net.state_dict(), record)
+
+
+def looks_accuracy(model, images, labels) -> dict[str, float]:  # noqa: ANN001
+    """Accuracy over 30 classes on the whole test set in each look (normal, inverted, blurred)."""
+    x = as_float(images)
+    result = {"normal": accuracy(model, x, labels)}
+    for k, kind in enumerate(MODIFICATIONS, start=1):
+        result[kind] = accuracy(model, modify(x, kind), labels + 10 * k)
+    return result
+
+
+def generator_part(name: str, generator, code_layer: str, config: dict, seed: int, epochs: int, threads: int,
+                   train_images, test_images) -> None:
+    """Train G to invert the subject's ``code_layer``; store the code statistics with it."""
+    make_deterministic(seed, threads)
+    training = GeneratorConfig(epochs=epochs, seed=seed, code_layer=code_layer)
+    env = environment(threads)
+    subject = load_subject("cpu")
+    started = time.perf_counter()
+    train_generator(generator, subject, as_float(train_images), training)
+    for key, value in code_statistics(subject, train_images, code_layer).items():
+        getattr(generator, key).copy_(value)
+    minutes = (time.perf_counter() - started) / 60
+    save(name, generator.state_dict(), {
+        "model": type(generator).__name__, "config": config, "training": dataclasses.asdict(training), "seed": seed,
+        "epochs": epochs, "minutes": round(minutes, 2),
+        "test_reconstruction_mse": reconstruction_error(generator, subject, test_images, code_layer),
+        "subject_fingerprint": subject.fingerprint,
+        "code_statistics": f"buffers code_mean/code_std/code_max: subject {code_layer} over the 60k training images",
+        "environment": env,
+    })
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=["subject", "judge", "generator"])
+    parser.add_argument("--only", nargs="+", choices=PARTS)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--subject-epochs", type=int, default=4)
@@ -81,72 +142,45 @@ def main() -> None:
     parser.add_argument("--generator-epochs", type=int, default=2)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up in logs as it happens
-    if args.only is None:  # everything: subject ∥ judge, then the generator
-        passed = [f"--threads={args.threads}", f"--seed={args.seed}", f"--subject-epochs={args.subject_epochs}",
-                  f"--judge-epochs={args.judge_epochs}", f"--generator-epochs={args.generator_epochs}"]
-        workers = [subprocess.Popen([sys.executable, __file__, "--only", part, *passed]) for part in ("subject", "judge")]
-        if any(worker.wait() != 0 for worker in workers):
-            sys.exit("subject or judge training failed")
-        args.only = ["generator"]
+    passed = [f"--threads={args.threads}", f"--seed={args.seed}", f"--subject-epochs={args.subject_epochs}",
+              f"--judge-epochs={args.judge_epochs}", f"--generator-epochs={args.generator_epochs}"]
+    if args.only is None or len(args.only) > 1:  # one process per part; generators need the subject first
+        for group in (FIRST, SECOND):
+            parts = [part for part in group if args.only is None or part in args.only]
+            workers = [subprocess.Popen([sys.executable, __file__, "--only", part, *passed]) for part in parts]
+            if any(worker.wait() != 0 for worker in workers):
+                sys.exit(f"training failed in one of {parts}")
+        return
 
+    part = args.only[0]
     train_images, train_labels = fashion_mnist("train")
     test_images, test_labels = fashion_mnist("test")
-    train_x = as_float(train_images)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-
-    if "subject" in args.only:
-        print("subject (VGG-style)")
-        make_deterministic(args.seed, args.threads)
-        config = TrainConfig(epochs=args.subject_epochs, seed=args.seed)
-        env = environment(args.threads)
-        started = time.perf_counter()
+    print(part)
+    if part == "subject":
         model = wrap_subject(FashionVGG(tuple(SUBJECT["widths"]), SUBJECT["code_dim"]))
-        train_classifier(model, train_x, train_labels, config)
-        minutes = (time.perf_counter() - started) / 60
-        acc = accuracy(model, test_images, test_labels)
-        save("fashion_subject", model.net.state_dict(), {
-            "model": "FashionVGG", "config": SUBJECT, "training": dataclasses.asdict(config), "seed": args.seed,
-            "epochs": config.epochs, "minutes": round(minutes, 2), "test_accuracy": acc, "environment": env,
-            "fingerprint": model.fingerprint,
-        })
-
-    if "judge" in args.only:
-        print("judge (small ResNet)")
-        make_deterministic(args.seed + 1, args.threads)
-        config = TrainConfig(epochs=args.judge_epochs, seed=args.seed + 1)
-        env = environment(args.threads)
-        started = time.perf_counter()
+        classifier("fashion_subject", model, as_float(train_images), train_labels, (test_images, test_labels),
+                   TrainConfig(epochs=args.subject_epochs, seed=args.seed), args.threads, {"config": SUBJECT})
+    elif part == "judge":
         model = wrap_judge(FashionResNet(JUDGE["stem"], tuple(JUDGE["widths"]), pool=JUDGE["pool"]))
-        train_classifier(model, train_x, train_labels, config)
-        minutes = (time.perf_counter() - started) / 60
-        acc = accuracy(model, test_images, test_labels)
-        save("fashion_judge", model.net.state_dict(), {
-            "model": "FashionResNet", "config": JUDGE, "training": dataclasses.asdict(config), "seed": args.seed + 1,
-            "epochs": config.epochs, "minutes": round(minutes, 2), "test_accuracy": acc, "environment": env,
-            "fingerprint": model.fingerprint,
-        })
-
-    if "generator" in args.only:
-        print("generator (inverts the subject's fc1 code)")
-        make_deterministic(args.seed + 2, args.threads)
-        config = GeneratorConfig(epochs=args.generator_epochs, seed=args.seed + 2)
-        env = environment(args.threads)
-        subject = load_subject("cpu")
-        started = time.perf_counter()
-        generator = FashionGenerator(GENERATOR["code_dim"], tuple(GENERATOR["widths"]))
-        train_generator(generator, subject, train_x, config)
-        stats = code_statistics(subject, train_images, config.code_layer)
-        for key, value in stats.items():
-            getattr(generator, key).copy_(value)
-        minutes = (time.perf_counter() - started) / 60
-        error = reconstruction_error(generator, subject, test_images)
-        save("fashion_generator", generator.state_dict(), {
-            "model": "FashionGenerator", "config": GENERATOR, "training": dataclasses.asdict(config),
-            "seed": args.seed + 2, "epochs": config.epochs, "minutes": round(minutes, 2),
-            "test_reconstruction_mse": error, "subject_fingerprint": subject.fingerprint,
-            "code_statistics": "buffers code_mean/code_std/code_max: subject fc1 over the 60k training images",
-            "environment": env,
-        })
+        classifier("fashion_judge", model, as_float(train_images), train_labels, (test_images, test_labels),
+                   TrainConfig(epochs=args.judge_epochs, seed=args.seed + 1), args.threads, {"config": JUDGE})
+    elif part == "subject_modified":
+        images, labels = modified_dataset(train_images, train_labels, seed=args.seed + 3)
+        test = modified_dataset(test_images, test_labels, seed=args.seed + 4)
+        model = wrap_modified_subject(FashionVGG(tuple(SUBJECT["widths"]), SUBJECT["code_dim"], classes=len(MODIFIED_CLASSES)))
+        classifier("fashion_subject_modified", model, images, labels, test,
+                   TrainConfig(epochs=args.subject_epochs, seed=args.seed + 3), args.threads,
+                   {"config": SUBJECT, "classes": MODIFIED_CLASSES,
+                    "data": f"each training image kept, inverted or blurred (sigma {BLUR_SIGMA} px), a third each"},
+                   measure=lambda model: {"test_accuracy_per_look": looks_accuracy(model, test_images, test_labels)})
+    elif part == "generator":
+        generator_part("fashion_generator", FashionGenerator(GENERATOR["code_dim"], tuple(GENERATOR["widths"])), "fc1",
+                       GENERATOR, args.seed + 2, args.generator_epochs, args.threads, train_images, test_images)
+    elif part == "generator_pool1":
+        generator = FashionConvGenerator(tuple(GENERATOR_POOL1["code_shape"]), tuple(GENERATOR_POOL1["widths"]))
+        generator_part("fashion_generator_pool1", generator, "pool1", GENERATOR_POOL1, args.seed + 5,
+                       args.generator_epochs, args.threads, train_images, test_images)
 
 
 if __name__ == "__main__":

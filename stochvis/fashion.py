@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,6 +166,49 @@ class FashionGenerator(nn.Module):
         return self.code_mean + stds * self.code_std
 
 
+class FashionConvGenerator(nn.Module):
+    """G for a *convolutional* code: a subject feature map (N, C, S, S) → image (N, 1, 28, 28).
+
+    The DGN-AM paper's early-vs-late check needs a generator per code layer. A conv code keeps
+    the spatial layout, so G is convolutional: conv → (upsample, conv) until 28×28 → 1×1-free
+    3×3 conv to one channel, sigmoid. Accepts codes as (N, C, S, S) or flattened (N, C·S·S).
+    Buffers ``code_mean``/``code_std``/``code_max`` hold per-unit statistics (flattened), so the
+    DGN-AM box is per unit (channel × position), as for fc1.
+    """
+
+    def __init__(self, code_shape: tuple[int, int, int] = (32, 14, 14), widths: tuple[int, int, int] = (64, 32, 16)) -> None:
+        super().__init__()
+        channels, height, width = (int(v) for v in code_shape)
+        if height != width or 28 % height or (28 // height) & (28 // height - 1):
+            raise ValueError(f"code_shape must be (C, S, S) with 28 / S a power of two, got {tuple(code_shape)}")
+        self.code_shape = (channels, height, width)
+        self.code_dim = channels * height * width
+        layers: list[nn.Module] = _conv_bn_relu(channels, widths[0])
+        cin, size = widths[0], height
+        for width_out in widths[1:]:
+            if size < 28:
+                layers.append(nn.Upsample(scale_factor=2, mode="nearest"))
+                size *= 2
+            layers += _conv_bn_relu(cin, width_out)
+            cin = width_out
+        if size != 28:
+            raise ValueError(f"{len(widths) - 1} upsamplings cannot take {height}×{height} to 28×28; give more widths")
+        self.body = nn.Sequential(*layers, nn.Conv2d(cin, 1, 3, padding=1), nn.Sigmoid())
+        for name in ("code_mean", "code_std", "code_max"):
+            self.register_buffer(name, torch.zeros(self.code_dim))
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        if codes.ndim == 2 and codes.shape[1] == self.code_dim:
+            codes = codes.view(-1, *self.code_shape)
+        if codes.ndim != 4 or tuple(codes.shape[1:]) != self.code_shape:
+            raise ValueError(f"codes must have shape (N, {self.code_dim}) or (N, {', '.join(map(str, self.code_shape))}), "
+                             f"got {tuple(codes.shape)}")
+        return self.body(codes)
+
+    def code_bound(self, stds: float = 3.0) -> torch.Tensor:
+        return self.code_mean + stds * self.code_std
+
+
 # ------------------------------------------------------------------------------------------
 # Wrapping and loading
 # ------------------------------------------------------------------------------------------
@@ -215,13 +258,119 @@ def load_judge(device: torch.device | str | None = None) -> WrappedModel:
     return wrap_judge(net, device or default_device())
 
 
-def load_generator(device: torch.device | str | None = None) -> FashionGenerator:
-    """The committed generator (eval mode, frozen), with its code statistics as buffers."""
-    config = weights_info("fashion_generator")["config"]
-    generator = FashionGenerator(config["code_dim"], tuple(config["widths"]))
-    generator.load_state_dict(_load_state("fashion_generator"), strict=True)
+GENERATORS = {
+    "fashion_generator": "inverts the subject's fc1 code (256 units): the late-layer code",
+    "fashion_generator_pool1": "inverts the subject's pool1 map (32×14×14): the early-layer code",
+}
+
+
+def load_generator(device: torch.device | str | None = None,
+                   name: str = "fashion_generator") -> FashionGenerator | FashionConvGenerator:
+    """A committed generator (eval mode, frozen), with its code statistics as buffers; ``name`` one
+    of :data:`GENERATORS`. Its JSON says which subject layer it inverts (``training.code_layer``)."""
+    if name not in GENERATORS:
+        raise ValueError(f"unknown Fashion generator {name!r}; valid: {', '.join(GENERATORS)}")
+    info = weights_info(name)
+    config = info["config"]
+    if info["model"] == "FashionConvGenerator":
+        generator = FashionConvGenerator(tuple(config["code_shape"]), tuple(config["widths"]))
+    else:
+        generator = FashionGenerator(config["code_dim"], tuple(config["widths"]))
+    generator.load_state_dict(_load_state(name), strict=True)
     generator.eval().requires_grad_(False)
     return generator.to(device or default_device())
+
+
+# The "is it the prior or the network" check (Nguyen et al. 2016): a second subject trained on
+# normal images *and* modified copies as extra classes. If DGN-AM through G (trained on normal
+# images only) can draw the modified look when asked for a modified class, the pictures show what
+# the network learned, not only what G can draw.
+MODIFICATIONS = ("inverted", "blurred")
+BLUR_SIGMA = 1.5  # px, on 28×28: strokes and seams gone, silhouettes kept
+MODIFIED_CLASSES = FASHION_CLASSES + [f"{name} ({mod})" for mod in MODIFICATIONS for name in FASHION_CLASSES]
+
+
+def modify(images: torch.Tensor, modification: str) -> torch.Tensor:
+    """The look of the modified classes: ``inverted`` (1 − x: white background, dark garment) or
+    ``blurred`` (Gaussian, σ = :data:`BLUR_SIGMA` px); images (N, 1, H, W) in [0, 1]."""
+    from torchvision.transforms.v2.functional import gaussian_blur
+
+    if modification == "inverted":
+        return 1 - images
+    if modification == "blurred":
+        return gaussian_blur(images, kernel_size=[7, 7], sigma=[BLUR_SIGMA, BLUR_SIGMA])
+    raise ValueError(f"unknown modification {modification!r}; valid: {', '.join(MODIFICATIONS)}")
+
+
+def modified_dataset(images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image kept, inverted or blurred (a third each, seeded); label + 10 · (kind index)."""
+    images = as_float(images)
+    kind = torch.randint(0, len(MODIFICATIONS) + 1, (len(images),), generator=torch.Generator().manual_seed(seed))
+    out = images.clone()
+    for index, modification in enumerate(MODIFICATIONS, start=1):
+        chosen = kind == index
+        out[chosen] = modify(images[chosen], modification)
+    return out, labels + len(FASHION_CLASSES) * kind
+
+
+def class_templates(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean image of each Fashion class (10, 1, 28, 28) in the normal look: the yardstick of
+    :func:`look_rows` (an inverted image correlates negatively with it)."""
+    images = as_float(images)
+    return torch.stack([images[labels == c].mean(0) for c in range(len(FASHION_CLASSES))])
+
+
+@torch.no_grad()
+def look_rows(method: str, images: torch.Tensor, targets: Sequence[int], model: WrappedModel,
+              templates: torch.Tensor) -> list[dict]:
+    """Per look (normal, inverted, blurred) asked for: did the image get that look?
+
+    ``targets`` are classes of the 30-class modified subject ``model`` (class + 10 · look). Columns:
+    ``confidence`` (model's softmax for the target), ``look_recognised`` (share whose top class has
+    the asked look: the network's view), and the network-free measures ``template_corr`` (Pearson
+    with the class's normal mean image: + normal, − inverted), ``border`` (frame brightness) and
+    ``hf_ratio`` (high-frequency power share: low when blurred).
+    """
+    from stochvis.metrics import border_brightness, high_frequency_ratio, probabilities, template_correlation
+
+    targets = torch.as_tensor(list(targets))
+    if len(targets) != len(images):
+        raise ValueError(f"{len(images)} images but {len(targets)} targets")
+    if targets.min() < 0 or targets.max() >= len(MODIFIED_CLASSES):
+        raise ValueError(f"targets must be classes of the modified subject, 0 … {len(MODIFIED_CLASSES) - 1}")
+    probs = probabilities(model, images).cpu()
+    images = images.cpu()
+    correlation = template_correlation(images, templates.cpu()[targets % len(FASHION_CLASSES)])
+    looks = targets // len(FASHION_CLASSES)
+    rows = []
+    for index, look in enumerate(("normal", *MODIFICATIONS)):
+        chosen = looks == index
+        if not chosen.any():
+            continue
+        rows.append({
+            "method": method, "look": look, "n": int(chosen.sum()),
+            "confidence": float(probs[chosen, targets[chosen]].mean()),
+            "look_recognised": float((probs[chosen].argmax(1) // len(FASHION_CLASSES) == index).float().mean()),
+            "template_corr": float(correlation[chosen].mean()),
+            "border": float(border_brightness(images[chosen]).mean()),
+            "hf_ratio": float(high_frequency_ratio(images[chosen]).mean()),
+        })
+    return rows
+
+
+def wrap_modified_subject(net: FashionVGG, device: torch.device | str | None = "cpu") -> WrappedModel:
+    return wrap_model(net, mean=FASHION_MEAN, std=FASHION_STD, input_size=INPUT_SIZE, classes=MODIFIED_CLASSES,
+                      name="fashion_subject_modified", aliases=subject_aliases(), device=device, in_channels=1,
+                      resize_ratio=1.0, description="the subject's architecture trained on 30 classes: "
+                      "10 Fashion classes, their inverted and their blurred copies")
+
+
+def load_modified_subject(device: torch.device | str | None = None) -> WrappedModel:
+    """The 30-class subject of the prior-or-network check; also ``load_model("fashion_subject_modified")``."""
+    config = weights_info("fashion_subject_modified")["config"]
+    net = FashionVGG(tuple(config["widths"]), config["code_dim"], classes=len(MODIFIED_CLASSES))
+    net.load_state_dict(_load_state("fashion_subject_modified"), strict=True)
+    return wrap_modified_subject(net, device or default_device())
 
 
 # ------------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ parameterisation itself is :func:`stochvis.params.generator_latent`; the loop is
 
 Priors here:
 
-* :func:`fashion_prior` — the project's Fashion-MNIST generator, which inverts the subject's fc1
-  (post-ReLU) code, the paper's set-up in small: clip box [0, mean + 3 std] per unit.
+* :func:`fashion_prior` — the project's Fashion-MNIST generators, which invert the subject's fc1
+  (post-ReLU) code — the paper's set-up in small: clip box [0, mean + 3 std] per unit — or its
+  pool1 map (the early-layer code of the paper's early-vs-late check).
 * :func:`dcgan_faces_prior` — the DCGAN face generator of the ``gan-face-generate`` wheel
   (z ∈ R¹⁰⁰ ~ N(0, 1) → 64×64 RGB, tanh): clip box ±``clip`` std of the Gaussian prior.
 
@@ -91,20 +92,24 @@ def relu_code_bounds(mean: torch.Tensor, std: torch.Tensor, stds: float = 3.0) -
     return torch.zeros_like(mean), mean + stds * std
 
 
-def fashion_prior(clip_stds: float | None = 3.0, device: torch.device | str | None = None) -> GeneratorPrior:
-    """The committed Fashion-MNIST generator (inverts the subject's fc1 code) as a prior.
+def fashion_prior(clip_stds: float | None = 3.0, device: torch.device | str | None = None,
+                  generator: str = "fashion_generator") -> GeneratorPrior:
+    """A committed Fashion-MNIST generator as a prior: ``fashion_generator`` inverts the subject's
+    fc1 code (late), ``fashion_generator_pool1`` its pool1 map (early; 32×14×14 code).
 
-    ``clip_stds``: the box [0, mean + clip_stds·std] from the code statistics stored with G; None
-    keeps only the ReLU floor at 0. Starting codes: N(mean, std²) of real codes, clipped.
+    ``clip_stds``: the box [0, mean + clip_stds·std] per code unit from the code statistics stored
+    with G; None keeps only the ReLU floor at 0. Starting codes: N(mean, std²) of real codes, clipped.
     """
-    from stochvis.fashion import INPUT_SIZE, load_generator
+    from stochvis.fashion import INPUT_SIZE, load_generator, weights_info
 
-    generator = load_generator(device or "cpu")
-    mean, std = generator.code_mean, generator.code_std
+    net = load_generator(device or "cpu", generator)
+    code_shape = getattr(net, "code_shape", (net.code_dim,))
+    mean, std = net.code_mean.view(code_shape), net.code_std.view(code_shape)
     lower, upper = relu_code_bounds(mean, std, clip_stds if clip_stds is not None else 0.0)
-    prior = GeneratorPrior(generator, (generator.code_dim,), channels=1, size=INPUT_SIZE, lower=lower,
+    layer = weights_info(generator)["training"]["code_layer"]
+    prior = GeneratorPrior(net, code_shape, channels=1, size=INPUT_SIZE, lower=lower,
                            upper=upper if clip_stds is not None else None, init_mean=mean, init_std=std,
-                           output="unit", name="fashion_generator(fc1)")
+                           output="unit", name=f"{generator}({layer})")
     return prior.to(device or default_device())
 
 

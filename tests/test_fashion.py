@@ -26,7 +26,8 @@ def subject():
     return fashion.load_subject("cpu")
 
 
-@pytest.mark.parametrize("name", ["fashion_subject", "fashion_judge", "fashion_generator"])
+@pytest.mark.parametrize("name", ["fashion_subject", "fashion_judge", "fashion_generator", "fashion_subject_modified",
+                                  "fashion_generator_pool1"])
 def test_committed_files_match_their_records(name):
     info = fashion.weights_info(name)
     data = (fashion.WEIGHTS_DIR / f"{name}.safetensors").read_bytes()
@@ -96,6 +97,68 @@ def test_generator_inverts_the_subject_code(subject, test_subset):
     assert torch.equal(generator.code_bound(), generator.code_mean + 3 * generator.code_std)
     with pytest.raises(ValueError, match=r"\(N, 256\)"):
         generator(torch.zeros(2, 10))
+
+
+def test_early_generator_inverts_the_pool1_map(subject, test_subset):
+    generator = fashion.load_generator("cpu", "fashion_generator_pool1")
+    assert generator.code_shape == (32, 14, 14) and generator.code_mean.shape == (32 * 14 * 14,)
+    images = test_subset[0][:200]
+    codes = capture(subject, images, ["pool1"])["pool1"]
+    with torch.no_grad():
+        rebuilt, flat = generator(codes), generator(codes.flatten(1))
+    assert torch.equal(rebuilt, flat)  # spatial or flattened codes, the same images
+    error = (rebuilt - images).pow(2).mean()
+    late = fashion.load_generator("cpu")(capture(subject, images, ["fc1"])["fc1"])
+    # an early map holds far more of the image than the 256-unit fc1 code
+    assert error < 0.5 * (late - images).pow(2).mean()
+    assert (generator.code_std >= 0).all() and (generator.code_max >= generator.code_mean).all()
+    with pytest.raises(ValueError, match=r"\(N, 6272\) or \(N, 32, 14, 14\)"):
+        generator(torch.zeros(2, 32, 7, 7))
+    with pytest.raises(ValueError, match="power of two"):
+        fashion.FashionConvGenerator((8, 12, 12))
+    with pytest.raises(ValueError, match="valid: fashion_generator, fashion_generator_pool1"):
+        fashion.load_generator("cpu", "fashion_generator_fc2")
+
+
+def test_modified_looks_and_their_labels(test_subset):
+    images, labels = test_subset[0][:300], test_subset[1][:300]
+    assert torch.equal(fashion.modify(images, "inverted"), 1 - images)
+    from stochvis.metrics import high_frequency_ratio
+
+    blurred = fashion.modify(images, "blurred")
+    assert blurred.shape == images.shape
+    assert high_frequency_ratio(blurred).mean() < 0.5 * high_frequency_ratio(images).mean()
+    with pytest.raises(ValueError, match="valid: inverted, blurred"):
+        fashion.modify(images, "mosaic")
+    x, y = fashion.modified_dataset((images * 255).round().to(torch.uint8), labels, seed=0)
+    kind = y // 10
+    assert torch.equal(y % 10, labels) and set(kind.tolist()) == {0, 1, 2}
+    assert torch.allclose(x[kind == 1], 1 - fashion.as_float((images * 255).round().to(torch.uint8))[kind == 1])
+    assert fashion.MODIFIED_CLASSES[12] == f"{FASHION_CLASSES[2]} (inverted)"
+
+
+def test_modified_subject_tells_classes_and_looks_apart(test_subset):
+    from stochvis.models import load_model
+
+    model = load_model("fashion_subject_modified", "cpu")
+    assert model.classes == fashion.MODIFIED_CLASSES and layer_shape(model, "fc1") == (256,)
+    record = fashion.weights_info("fashion_subject_modified")["test_accuracy_per_look"]
+    images, labels = test_subset[0][:500], test_subset[1][:500]
+    for k, look in enumerate(["normal", *fashion.MODIFICATIONS]):
+        x = images if look == "normal" else fashion.modify(images, look)
+        measured = fashion.accuracy(model, x, labels + 10 * k)
+        assert record[look] >= 0.85 and measured >= record[look] - 0.04, (look, measured, record[look])
+    # the look measures on real images: each look is recognised and the measures separate them
+    templates = fashion.class_templates(*test_subset)
+    x = torch.cat([images[:100], fashion.modify(images[:100], "inverted"), fashion.modify(images[:100], "blurred")])
+    targets = torch.cat([labels[:100] + 10 * k for k in range(3)])
+    rows = {row["look"]: row for row in fashion.look_rows("real", x, targets, model, templates)}
+    assert all(row["look_recognised"] > 0.85 and row["n"] == 100 for row in rows.values())
+    assert rows["normal"]["template_corr"] > 0.6 and rows["inverted"]["template_corr"] < -0.6
+    assert rows["inverted"]["border"] > 0.7 > 0.2 > rows["normal"]["border"]
+    assert rows["blurred"]["hf_ratio"] < 0.2 * rows["normal"]["hf_ratio"]
+    with pytest.raises(ValueError, match="0 … 29"):
+        fashion.look_rows("bad", x[:1], [30], model, templates)
 
 
 def _tiny_training_run(seed: int, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -40,6 +40,22 @@ def test_clipping_holds_the_box_at_every_step(tiny_model):
     assert free.code.min().item() < 0.0 or free.code.max().item() > 1.0
 
 
+def test_early_fashion_prior_keeps_its_conv_code_in_the_box():
+    from stochvis import fashion
+    from stochvis.generator import fashion_prior
+
+    subject = fashion.load_subject("cpu")
+    prior = fashion_prior(device="cpu", generator="fashion_generator_pool1")
+    assert prior.code_shape == (32, 14, 14) and "pool1" in prior.name
+    param = P.generator_latent(prior, batch=2, seed=0, l2=1e-3)
+    upper = prior.upper
+    inside = []
+    optimize(subject, O.class_logit([3, 7]), param, steps=6, lr=0.5, progress=False,
+             callback=lambda *_: inside.append(bool((param.code >= 0).all() and (param.code <= upper + 1e-6).all())))
+    assert inside == [True] * 6
+    assert (param.code >= upper - 1e-6).any()  # lr 0.5 pushes units against the bound: the box is active
+
+
 def test_l2_penalty_shrinks_the_code(tiny_model):
     norms = {}
     for l2 in (0.0, 50.0):
