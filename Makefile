@@ -25,7 +25,7 @@ bench: env
 clean:
 	rm -rf report .pytest_cache .ruff_cache
 
-# Retrain the committed Fashion-MNIST models (subject, judge, modified-look subject, fc1 and pool1
-# generators) deterministically on CPU.
+# Retrain the committed Fashion-MNIST models (subject, judge, modified-look subject; generators of the
+# fc1, pool2 and pool1 codes and a fc1 generator trained on all looks) deterministically on CPU.
 weights: env
 	$(PY) scripts/train_fashion.py

@@ -1,9 +1,11 @@
 """Retrain the committed Fashion-MNIST models (`make weights`): subject, judge, the 30-class
-modified-look subject, and the generators inverting the subject's fc1 (late) and pool1 (early) code.
+modified-look subject, and the generators inverting the subject's fc1 (late), pool2 (middle) and pool1
+(early) code, and a fc1 generator trained on all three looks.
 
 Deterministic on CPU: fixed seed, fixed thread count, deterministic kernels. Writes
 ``stochvis/weights/<name>.{safetensors,json}`` (names: fashion_subject, fashion_judge,
-fashion_subject_modified, fashion_generator, fashion_generator_pool1); each
+fashion_subject_modified, fashion_generator, fashion_generator_pool2, fashion_generator_pool1,
+fashion_generator_looks); each
 JSON records the config, seed, epochs, measured minutes, test accuracy and the file's sha256.
 
 The classifiers train at once in one process of one thread each (no thread pool: on a shared,
@@ -11,7 +13,7 @@ oversubscribed machine a 2-thread pool spends most of its time spinning at barri
 4-5× slower epochs), then the generators, which need the subject.
 Bit-for-bit reproduction needs the same thread count (``--threads``, recorded in each JSON).
 
-    python scripts/train_fashion.py [--only subject judge subject_modified generator generator_pool1] [--threads 1]
+    python scripts/train_fashion.py [--only PART ...] [--threads 1]   (parts: see --help)
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ SUBJECT = {"widths": [32, 64, 128], "code_dim": 256}
 JUDGE = {"stem": 32, "widths": [64, 128], "pool": 2}
 GENERATOR = {"code_dim": 256, "widths": [32, 64, 32, 16]}
 GENERATOR_POOL1 = {"code_shape": [32, 14, 14], "widths": [64, 32, 16]}
+GENERATOR_POOL2 = {"code_shape": [64, 7, 7], "widths": [64, 32, 16]}
 # what each part needs: the first group trains at once (one process each), then the generators
-FIRST, SECOND = ("subject", "judge", "subject_modified"), ("generator", "generator_pool1")
+FIRST = ("subject", "judge", "subject_modified")
+SECOND = ("generator", "generator_pool1", "generator_pool2", "generator_looks")
 PARTS = FIRST + SECOND
 
 
@@ -111,8 +115,9 @@ def looks_accuracy(model, images, labels) -> dict[str, float]:  # noqa: ANN001
 
 
 def generator_part(name: str, generator, code_layer: str, config: dict, seed: int, epochs: int, threads: int,
-                   train_images, test_images) -> None:
-    """Train G to invert the subject's ``code_layer``; store the code statistics with it."""
+                   train_images, test_images, data: str = "the 60k training images") -> None:
+    """Train G to invert the subject's ``code_layer`` on ``train_images`` (uint8 or float; described
+    by ``data``); store the code statistics (over the same images) with it."""
     make_deterministic(seed, threads)
     training = GeneratorConfig(epochs=epochs, seed=seed, code_layer=code_layer)
     env = environment(threads)
@@ -127,7 +132,8 @@ def generator_part(name: str, generator, code_layer: str, config: dict, seed: in
         "epochs": epochs, "minutes": round(minutes, 2),
         "test_reconstruction_mse": reconstruction_error(generator, subject, test_images, code_layer),
         "subject_fingerprint": subject.fingerprint,
-        "code_statistics": f"buffers code_mean/code_std/code_max: subject {code_layer} over the 60k training images",
+        "data": data,
+        "code_statistics": f"buffers code_mean/code_std/code_max: subject {code_layer} over {data}",
         "environment": env,
     })
 
@@ -181,6 +187,16 @@ def main() -> None:
         generator = FashionConvGenerator(tuple(GENERATOR_POOL1["code_shape"]), tuple(GENERATOR_POOL1["widths"]))
         generator_part("fashion_generator_pool1", generator, "pool1", GENERATOR_POOL1, args.seed + 5,
                        args.generator_epochs, args.threads, train_images, test_images)
+    elif part == "generator_pool2":
+        generator = FashionConvGenerator(tuple(GENERATOR_POOL2["code_shape"]), tuple(GENERATOR_POOL2["widths"]))
+        generator_part("fashion_generator_pool2", generator, "pool2", GENERATOR_POOL2, args.seed + 6,
+                       args.generator_epochs, args.threads, train_images, test_images)
+    elif part == "generator_looks":  # the prior-or-network control: G's data holds the modified looks too
+        images, _ = modified_dataset(train_images, train_labels, seed=args.seed + 3)
+        test, _ = modified_dataset(test_images, test_labels, seed=args.seed + 4)
+        generator_part("fashion_generator_looks", FashionGenerator(GENERATOR["code_dim"], tuple(GENERATOR["widths"])),
+                       "fc1", GENERATOR, args.seed + 7, args.generator_epochs, args.threads, images, test,
+                       data="the 60k training images, each kept, inverted or blurred (a third each)")
 
 
 if __name__ == "__main__":

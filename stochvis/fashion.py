@@ -260,7 +260,9 @@ def load_judge(device: torch.device | str | None = None) -> WrappedModel:
 
 GENERATORS = {
     "fashion_generator": "inverts the subject's fc1 code (256 units): the late-layer code",
+    "fashion_generator_pool2": "inverts the subject's pool2 map (64×7×7): a middle-layer code",
     "fashion_generator_pool1": "inverts the subject's pool1 map (32×14×14): the early-layer code",
+    "fashion_generator_looks": "inverts the subject's fc1 code, trained on normal, inverted and blurred images",
 }
 
 

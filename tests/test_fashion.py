@@ -27,7 +27,7 @@ def subject():
 
 
 @pytest.mark.parametrize("name", ["fashion_subject", "fashion_judge", "fashion_generator", "fashion_subject_modified",
-                                  "fashion_generator_pool1"])
+                                  "fashion_generator_pool1", "fashion_generator_pool2", "fashion_generator_looks"])
 def test_committed_files_match_their_records(name):
     info = fashion.weights_info(name)
     data = (fashion.WEIGHTS_DIR / f"{name}.safetensors").read_bytes()
@@ -109,15 +109,32 @@ def test_early_generator_inverts_the_pool1_map(subject, test_subset):
     assert torch.equal(rebuilt, flat)  # spatial or flattened codes, the same images
     error = (rebuilt - images).pow(2).mean()
     late = fashion.load_generator("cpu")(capture(subject, images, ["fc1"])["fc1"])
-    # an early map holds far more of the image than the 256-unit fc1 code
+    middle = fashion.load_generator("cpu", "fashion_generator_pool2")
+    assert middle.code_shape == (64, 7, 7)
+    middle_error = (middle(capture(subject, images, ["pool2"])["pool2"]) - images).pow(2).mean()
+    # an early map holds far more of the image than the 256-unit fc1 code; pool2 lies between
     assert error < 0.5 * (late - images).pow(2).mean()
+    assert error < middle_error < (late - images).pow(2).mean()
     assert (generator.code_std >= 0).all() and (generator.code_max >= generator.code_mean).all()
     with pytest.raises(ValueError, match=r"\(N, 6272\) or \(N, 32, 14, 14\)"):
         generator(torch.zeros(2, 32, 7, 7))
     with pytest.raises(ValueError, match="power of two"):
         fashion.FashionConvGenerator((8, 12, 12))
-    with pytest.raises(ValueError, match="valid: fashion_generator, fashion_generator_pool1"):
+    with pytest.raises(ValueError, match="valid: fashion_generator, fashion_generator_pool2, fashion_generator_pool1"):
         fashion.load_generator("cpu", "fashion_generator_fc2")
+
+
+def test_only_the_generator_trained_on_all_looks_draws_inverted_images(subject, test_subset):
+    from stochvis.metrics import border_brightness
+
+    inverted = fashion.modify(test_subset[0][:200], "inverted")
+    codes = capture(subject, inverted, ["fc1"])["fc1"]
+    with torch.no_grad():
+        normal_only = border_brightness(fashion.load_generator("cpu")(codes)).mean()
+        all_looks = border_brightness(fashion.load_generator("cpu", "fashion_generator_looks")(codes)).mean()
+    real = border_brightness(inverted).mean()  # about 0.9: a white frame
+    assert all_looks > real - 0.2 and normal_only < 0.5, (normal_only, all_looks, real)
+    assert "inverted" in fashion.weights_info("fashion_generator_looks")["data"]
 
 
 def test_modified_looks_and_their_labels(test_subset):
