@@ -365,11 +365,16 @@ def generator_panel(
     """Tune DGN-AM by hand: objective (from ``objectives``, name → Objective), L2 strength on the
     code, clip multiple (mean + m·std for a ReLU code, ±m for a GAN's N(0, 1) prior; 0 = no box),
     restarts, steps, learning rate; draws the restarts and their objective curves.
-    ``prior`` is a :class:`stochvis.generator.GeneratorPrior`."""
+    ``prior`` is a :class:`stochvis.generator.GeneratorPrior`, or a dict name → prior to choose
+    from (e.g. generators of an early and a late code layer)."""
     from stochvis import params
     from stochvis.optimize import optimize
 
+    priors = prior if isinstance(prior, dict) else {prior.name: prior}
+    if not priors:
+        raise ValueError("generator_panel needs at least one prior")
     style = {"description_width": "90px"}
+    generator = W.Dropdown(options=list(priors), description="generator", style=style)
     target = W.Dropdown(options=list(objectives), description="objective", style=style)
     l2 = W.FloatLogSlider(value=1e-3, base=10, min=-5, max=0, step=0.25, description="code L2", style=style,
                           continuous_update=False)
@@ -382,6 +387,7 @@ def generator_panel(
     run_button = W.Button(description="Run", button_style="primary", icon="play")
 
     def boxed():
+        prior = priors[generator.value]
         if clip.value == 0:
             return prior.with_clip(None, None)
         if prior.lower is not None and float(prior.lower.min()) >= 0:  # a ReLU code: [0, mean + m·std]
@@ -394,12 +400,13 @@ def generator_panel(
         result = optimize(model, objectives[target.value], param, steps=steps_box.value, lr=lr_box.value,
                           progress=False)
         panel.result = result
-        return maximization_figure(result, title=f"DGN-AM · {result.objective}")
+        return maximization_figure(result, title=f"DGN-AM · {generator.value} · {result.objective}")
 
-    panel = Panel([target, l2, clip, restarts, steps_box, lr_box, run_button], draw, auto=False)
+    controls = ([generator] if len(priors) > 1 else []) + [target, l2, clip, restarts, steps_box, lr_box, run_button]
+    panel = Panel(controls, draw, auto=False)
     panel.result = None
-    panel.controls = {"objective": target, "l2": l2, "clip": clip, "restarts": restarts, "steps": steps_box,
-                      "lr": lr_box, "run": run_button}
+    panel.controls = {"generator": generator, "objective": target, "l2": l2, "clip": clip, "restarts": restarts,
+                      "steps": steps_box, "lr": lr_box, "run": run_button}
     run_button.on_click(lambda _button: panel.render())
     return panel
 

@@ -56,6 +56,23 @@ def test_early_fashion_prior_keeps_its_conv_code_in_the_box():
     assert (param.code >= upper - 1e-6).any()  # lr 0.5 pushes units against the bound: the box is active
 
 
+def test_generator_panel_switches_priors_and_boxes(tiny_model):
+    from stochvis import widgets
+
+    priors = {"boxed": tiny_prior(), "other": tiny_prior(dim=4)}
+    panel = widgets.generator_panel(tiny_model, priors, {"c0": O.channel("conv3", 0)}, steps=3, batch=2)
+    panel.render()
+    assert panel.result.images.shape == (2, 3, 16, 16) and panel.result.param.code.shape == (2, 6)
+    assert panel.result.param.prior.upper is not None
+    panel.controls["generator"].value = "other"
+    panel.controls["clip"].value = 0.0  # no box
+    panel.render()
+    assert panel.renders == 2 and panel.result.param.code.shape == (2, 4)
+    assert panel.result.param.prior.upper is None and panel.result.param.prior.lower is None
+    with pytest.raises(ValueError, match="at least one prior"):
+        widgets.generator_panel(tiny_model, {}, {"c0": O.channel("conv3", 0)})
+
+
 def test_l2_penalty_shrinks_the_code(tiny_model):
     norms = {}
     for l2 in (0.0, 50.0):
