@@ -170,8 +170,8 @@ class FashionConvGenerator(nn.Module):
     """G for a *convolutional* code: a subject feature map (N, C, S, S) → image (N, 1, 28, 28).
 
     The DGN-AM paper's early-vs-late check needs a generator per code layer. A conv code keeps
-    the spatial layout, so G is convolutional: conv → (upsample, conv) until 28×28 → 1×1-free
-    3×3 conv to one channel, sigmoid. Accepts codes as (N, C, S, S) or flattened (N, C·S·S).
+    the spatial layout, so G is convolutional: conv → (upsample, conv) until 28×28 → a 3×3 conv
+    to one channel, sigmoid. Accepts codes as (N, C, S, S) or flattened (N, C·S·S).
     Buffers ``code_mean``/``code_std``/``code_max`` hold per-unit statistics (flattened), so the
     DGN-AM box is per unit (channel × position), as for fc1.
     """
