@@ -34,7 +34,6 @@ from stochvis import assets
 from stochvis.data import fashion_mnist
 from stochvis.fashion import (
     BLUR_SIGMA,
-    MODIFICATIONS,
     MODIFIED_CLASSES,
     WEIGHTS_DIR,
     FashionConvGenerator,
@@ -44,12 +43,12 @@ from stochvis.fashion import (
     GeneratorConfig,
     TrainConfig,
     accuracy,
+    accuracy_per_look,
     as_float,
     code_statistics,
     load_subject,
     make_deterministic,
     modified_dataset,
-    modify,
     reconstruction_error,
     train_classifier,
     train_generator,
@@ -103,15 +102,6 @@ def classifier(name: str, model, images, labels, test: tuple, config: TrainConfi
         record.update(measure(model))
     record.update({"environment": env, "fingerprint": model.fingerprint})
     save(name, model.net.state_dict(), record)
-
-
-def looks_accuracy(model, images, labels) -> dict[str, float]:  # noqa: ANN001
-    """Accuracy over 30 classes on the whole test set in each look (normal, inverted, blurred)."""
-    x = as_float(images)
-    result = {"normal": accuracy(model, x, labels)}
-    for k, kind in enumerate(MODIFICATIONS, start=1):
-        result[kind] = accuracy(model, modify(x, kind), labels + 10 * k)
-    return result
 
 
 def generator_part(name: str, generator, code_layer: str, config: dict, seed: int, epochs: int, threads: int,
@@ -179,7 +169,7 @@ def main() -> None:
                    TrainConfig(epochs=args.subject_epochs, seed=args.seed + 3), args.threads,
                    {"config": SUBJECT, "classes": MODIFIED_CLASSES,
                     "data": f"each training image kept, inverted or blurred (sigma {BLUR_SIGMA} px), a third each"},
-                   measure=lambda model: {"test_accuracy_per_look": looks_accuracy(model, test_images, test_labels)})
+                   measure=lambda model: {"test_accuracy_per_look": accuracy_per_look(model, test_images, test_labels)})
     elif part == "generator":
         generator_part("fashion_generator", FashionGenerator(GENERATOR["code_dim"], tuple(GENERATOR["widths"])), "fc1",
                        GENERATOR, args.seed + 2, args.generator_epochs, args.threads, train_images, test_images)

@@ -133,7 +133,20 @@ def judge_aliases(blocks: int = 2) -> dict[str, str]:
 JUDGE_FEATURES = "pool"
 
 
-class FashionGenerator(nn.Module):
+class _CodeInverter(nn.Module):
+    """What every Fashion generator carries besides its layers: per-unit statistics of the code it
+    inverts (buffers ``code_mean``, ``code_std``, ``code_max``, flattened), for DGN-AM's box."""
+
+    def _register_code_statistics(self, code_dim: int) -> None:
+        for name in ("code_mean", "code_std", "code_max"):
+            self.register_buffer(name, torch.zeros(code_dim))
+
+    def code_bound(self, stds: float = 3.0) -> torch.Tensor:
+        """Upper clip bound per code unit, mean + ``stds``·std (the lower bound is 0: the codes are post-ReLU)."""
+        return self.code_mean + stds * self.code_std
+
+
+class FashionGenerator(_CodeInverter):
     """G: subject fc1 code (N, code_dim) → image (N, 1, 28, 28) in [0, 1].
 
     fc → 7×7 → conv → (upsample, conv) ×2 → 28×28, sigmoid. The buffers ``code_mean``,
@@ -153,20 +166,15 @@ class FashionGenerator(nn.Module):
             nn.Upsample(scale_factor=2, mode="nearest"), *_conv_bn_relu(widths[2], widths[3]),
             nn.Conv2d(widths[3], 1, 3, padding=1), nn.Sigmoid(),
         )
-        for name in ("code_mean", "code_std", "code_max"):
-            self.register_buffer(name, torch.zeros(code_dim))
+        self._register_code_statistics(code_dim)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         if codes.ndim != 2 or codes.shape[1] != self.code_dim:
             raise ValueError(f"codes must have shape (N, {self.code_dim}), got {tuple(codes.shape)}")
         return self.body(self.fc(codes).view(-1, self.start, 7, 7))
 
-    def code_bound(self, stds: float = 3.0) -> torch.Tensor:
-        """Upper clip bound per code unit, mean + ``stds``·std (the lower bound is 0: fc1 is post-ReLU)."""
-        return self.code_mean + stds * self.code_std
 
-
-class FashionConvGenerator(nn.Module):
+class FashionConvGenerator(_CodeInverter):
     """G for a *convolutional* code: a subject feature map (N, C, S, S) → image (N, 1, 28, 28).
 
     The DGN-AM paper's early-vs-late check needs a generator per code layer. A conv code keeps
@@ -194,8 +202,7 @@ class FashionConvGenerator(nn.Module):
         if size != 28:
             raise ValueError(f"{len(widths) - 1} upsamplings cannot take {height}×{height} to 28×28; give more widths")
         self.body = nn.Sequential(*layers, nn.Conv2d(cin, 1, 3, padding=1), nn.Sigmoid())
-        for name in ("code_mean", "code_std", "code_max"):
-            self.register_buffer(name, torch.zeros(self.code_dim))
+        self._register_code_statistics(self.code_dim)
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         if codes.ndim == 2 and codes.shape[1] == self.code_dim:
@@ -204,9 +211,6 @@ class FashionConvGenerator(nn.Module):
             raise ValueError(f"codes must have shape (N, {self.code_dim}) or (N, {', '.join(map(str, self.code_shape))}), "
                              f"got {tuple(codes.shape)}")
         return self.body(codes)
-
-    def code_bound(self, stds: float = 3.0) -> torch.Tensor:
-        return self.code_mean + stds * self.code_std
 
 
 # ------------------------------------------------------------------------------------------
@@ -313,6 +317,16 @@ def modified_dataset(images: torch.Tensor, labels: torch.Tensor, seed: int = 0) 
         chosen = kind == index
         out[chosen] = modify(images[chosen], modification)
     return out, labels + len(FASHION_CLASSES) * kind
+
+
+def accuracy_per_look(model: WrappedModel, images: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """30-class accuracy of the modified subject on ``images`` shown in each look (normal, inverted,
+    blurred), each scored against its look's labels (class + 10 · look)."""
+    images = as_float(images)
+    result = {"normal": accuracy(model, images, labels)}
+    for index, look in enumerate(MODIFICATIONS, start=1):
+        result[look] = accuracy(model, modify(images, look), labels + len(FASHION_CLASSES) * index)
+    return result
 
 
 def class_templates(images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

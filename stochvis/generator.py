@@ -11,7 +11,8 @@ Priors here:
 
 * :func:`fashion_prior` — the project's Fashion-MNIST generators, which invert the subject's fc1
   (post-ReLU) code — the paper's set-up in small: clip box [0, mean + 3 std] per unit — or its
-  pool1 map (the early-layer code of the paper's early-vs-late check).
+  pool2 / pool1 maps (the paper's early-vs-late check); one fc1 generator was trained on inverted
+  and blurred images too (the prior-or-network check).
 * :func:`dcgan_faces_prior` — the DCGAN face generator of the ``gan-face-generate`` wheel
   (z ∈ R¹⁰⁰ ~ N(0, 1) → 64×64 RGB, tanh): clip box ±``clip`` std of the Gaussian prior.
 
@@ -94,8 +95,10 @@ def relu_code_bounds(mean: torch.Tensor, std: torch.Tensor, stds: float = 3.0) -
 
 def fashion_prior(clip_stds: float | None = 3.0, device: torch.device | str | None = None,
                   generator: str = "fashion_generator") -> GeneratorPrior:
-    """A committed Fashion-MNIST generator as a prior: ``fashion_generator`` inverts the subject's
-    fc1 code (late), ``fashion_generator_pool1`` its pool1 map (early; 32×14×14 code).
+    """A committed Fashion-MNIST generator as a prior, by name (``stochvis.fashion.GENERATORS``):
+    ``fashion_generator`` inverts the subject's fc1 code (late), ``fashion_generator_pool2`` and
+    ``fashion_generator_pool1`` its pool2 and pool1 maps, ``fashion_generator_looks`` fc1 again but
+    trained on all three looks.
 
     ``clip_stds``: the box [0, mean + clip_stds·std] per code unit from the code statistics stored
     with G; None keeps only the ReLU floor at 0. Starting codes: N(mean, std²) of real codes, clipped.
