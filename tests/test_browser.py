@@ -28,6 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "00_activations.ipynb"
+PATH = f"notebooks/{NOTEBOOK.name}"  # the notebook's path as the served JupyterLab names it
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = [
@@ -54,15 +55,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for(condition: Callable[[], object], timeout: float, what: str, *, every: float = 0.25) -> object:
-    """Poll ``condition`` until it returns something truthy; on timeout say what we waited for."""
+def _wait_for(condition: Callable[[], object], timeout: float, what: str, *, every: float = 0.25,
+              shown: Callable[[], object] | None = None) -> object:
+    """Poll ``condition`` until it returns something truthy. On timeout say what we waited for and, when
+    ``shown`` is given, what the page showed at the end (so the next breakage explains itself)."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}")
+            seen = ""
+            if shown is not None:
+                try:
+                    seen = f"; the page showed: {shown()!r}"
+                except Exception as error:  # the report must not hide the time-out
+                    seen = f"; reading the page failed: {error!r}"
+            raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}{seen}")
         time.sleep(every)
 
 
@@ -178,11 +187,20 @@ def browser(tmp_path):
         driver.quit()
 
 
-# JavaScript run in the page through the app JupyterLab exposes (--expose-app-in-browser).
+# JavaScript run in the page through the app JupyterLab exposes (--expose-app-in-browser). The notebook
+# panel is looked up among the main area's widgets by its path, never through `shell.currentWidget`: that
+# follows *focus*, and a headless page never gets focus (Chromium 150 and later leave it null for good).
+# `where` says how far the page got, so a time-out can tell what it saw.
 NOTEBOOK_STATE = """
+const path = arguments[0];
 const app = window.jupyterapp;
-const panel = app && app.shell.currentWidget;
-if (!panel || !panel.sessionContext || !panel.content || !panel.context.isReady) return null;
+if (!app) return {where: 'no window.jupyterapp (JupyterLab not loaded yet)'};
+const main = Array.from(app.shell.widgets('main'));
+const panels = main.filter(w => w.sessionContext && w.content && w.context);
+const panel = panels.find(w => w.context.path === path);
+if (!panel) return {where: 'notebook panel not open', main: main.map(w => w.title.label),
+                    notebooks: panels.map(w => w.context.path)};
+if (!panel.context.isReady) return {where: 'notebook model not ready', path: panel.context.path};
 const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
 const cells = [];
 for (let i = 0; i < panel.content.model.cells.length; i++) {
@@ -191,7 +209,18 @@ for (let i = 0; i < panel.content.model.cells.length; i++) {
     const errors = cell.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue);
     cells.push({count: cell.executionCount, errors: errors});
 }
-return {kernel: kernel ? kernel.status : null, cells: cells};
+return {where: 'notebook open', path: panel.context.path, kernel: kernel ? kernel.status : null, cells: cells};
+"""
+# Runs all cells of that same panel: activated by its id first, because notebook commands act on the
+# tracker's current notebook, and the widget is named too (`widgetId`) for versions that honour it.
+RUN_ALL_CELLS = """
+const path = arguments[0];
+const app = window.jupyterapp;
+const panel = Array.from(app.shell.widgets('main')).find(w => w.context && w.context.path === path);
+if (!panel) return false;
+app.shell.activateById(panel.id);
+app.commands.execute('notebook:run-all-cells', {activate: false, widgetId: panel.id});
+return true;
 """
 PANEL_IMAGE = "img.widget-image"
 SLIDER_HANDLE = ".widget-slider .noUi-handle"
@@ -204,24 +233,29 @@ def test_moving_the_channel_slider_rerenders_the_panel(lab, browser, tmp_path):
 
     started = time.monotonic()
     try:
-        browser.get(lab.url(f"lab/tree/notebooks/{NOTEBOOK.name}"))
-        _wait_for(lambda: (browser.execute_script(NOTEBOOK_STATE) or {}).get("kernel") == "idle", PAGE_READY_S,
-                  "the notebook to open with an idle kernel")
-        browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
+        browser.get(lab.url(f"lab/tree/{PATH}"))
+
+        def state() -> dict:
+            return browser.execute_script(NOTEBOOK_STATE, PATH) or {}
+
+        _wait_for(lambda: state().get("kernel") == "idle", PAGE_READY_S, "the notebook to open with an idle kernel",
+                  shown=state)
+        assert browser.execute_script(RUN_ALL_CELLS, PATH), f"no notebook panel for {PATH} to run: {state()}"
 
         def all_cells_ran():
-            state = browser.execute_script(NOTEBOOK_STATE)
-            errors = [e for cell in state["cells"] for e in cell["errors"]]
+            now = state()
+            errors = [e for cell in now.get("cells", []) for e in cell["errors"]]
             assert not errors, f"a cell failed in the browser: {errors}"
-            return state["kernel"] == "idle" and all(cell["count"] for cell in state["cells"])
+            return now.get("kernel") == "idle" and now.get("cells") and all(cell["count"] for cell in now["cells"])
 
-        _wait_for(all_cells_ran, RUN_ALL_S, "all cells to run", every=0.5)
+        _wait_for(all_cells_ran, RUN_ALL_S, "all cells to run", every=0.5, shown=state)
         executables = lab.kernel_executables()
         assert executables and all(Path(e) == Path(sys.executable) for e in executables), executables
 
         image = _wait_for(lambda: [i for i in browser.find_elements(By.CSS_SELECTOR, PANEL_IMAGE)
                                    if browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)],
-                          RERENDER_S, "the panel's image to appear")[0]
+                          RERENDER_S, "the panel's image to appear",
+                          shown=lambda: {"images": len(browser.find_elements(By.CSS_SELECTOR, PANEL_IMAGE)), **state()})[0]
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", image)
         readout = browser.find_element(By.CSS_SELECTOR, SLIDER_READOUT)
         assert readout.text.strip() == "0", f"the channel slider starts at {readout.text!r}, expected 0"
@@ -232,7 +266,9 @@ def test_moving_the_channel_slider_rerenders_the_panel(lab, browser, tmp_path):
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", handle)
         handle.click()
         handle.send_keys(Keys.ARROW_RIGHT)
-        _wait_for(lambda: readout.text.strip() == "1", 10, f"the slider readout to show 1 (shows {readout.text!r})")
+        _wait_for(lambda: readout.text.strip() == "1", 10, "the slider readout to show 1",
+                  shown=lambda: {"readout": readout.text, "focused": browser.execute_script(
+                      "return document.activeElement && document.activeElement.className")})
 
         def new_picture_loaded() -> bool:
             shown = browser.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel").text
@@ -240,8 +276,9 @@ def test_moving_the_channel_slider_rerenders_the_panel(lab, browser, tmp_path):
             return image.get_attribute("src") != source_before and browser.execute_script(
                 "return arguments[0].complete && arguments[0].naturalWidth > 0", image)
 
-        _wait_for(new_picture_loaded, RERENDER_S, "the panel's image to re-render after the slider moved")
-        _wait_for(lambda: browser.execute_script(NOTEBOOK_STATE)["kernel"] == "idle", RERENDER_S, "the kernel to settle")
+        _wait_for(new_picture_loaded, RERENDER_S, "the panel's image to re-render after the slider moved",
+                  shown=lambda: {"src_changed": image.get_attribute("src") != source_before, **state()})
+        _wait_for(lambda: state().get("kernel") == "idle", RERENDER_S, "the kernel to settle", shown=state)
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", image)
         picture_after = image.screenshot_as_png
         assert picture_after != picture_before, "the <img> source changed but the picture on screen did not"
@@ -249,8 +286,8 @@ def test_moving_the_channel_slider_rerenders_the_panel(lab, browser, tmp_path):
         page_text = browser.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel").text
         for sign in ("Traceback (most recent call last)", "Error displaying widget", "Error rendering output"):
             assert sign not in page_text, f"the page shows {sign!r}"
-        state = browser.execute_script(NOTEBOOK_STATE)
-        assert not [e for cell in state["cells"] for e in cell["errors"]], state
+        final = state()
+        assert final.get("cells") and not [e for cell in final["cells"] for e in cell["errors"]], final
         uncaught = [entry["message"] for entry in browser.get_log("browser")
                     if entry["level"] == "SEVERE" and "Uncaught" in entry["message"]]
         assert not uncaught, f"uncaught JavaScript errors: {uncaught}"
