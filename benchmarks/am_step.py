@@ -22,11 +22,11 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import matmul_rate  # noqa: E402
 
-from stochvis import objectives as O  # noqa: E402
 from stochvis.layers import capture  # noqa: E402
 from stochvis.models import load_model  # noqa: E402
-from stochvis.objectives import evaluate  # noqa: E402
-from stochvis.optimize import optimize  # noqa: E402
+from stochvis.optvis import objectives as O
+from stochvis.optvis.objectives import evaluate  # noqa: E402
+from stochvis.optvis.optimize import optimize  # noqa: E402
 
 
 def step_flops(model, objective, size: int, bf16: bool) -> float:

@@ -4,7 +4,7 @@
 
 The floor is bare torch: VGG16's features up to conv5_3 (a ``Sequential`` slice), the channel mean
 summed, ``torch.autograd.grad`` w.r.t. the images. Each method goes through
-``stochvis.gradients.gradient`` (target validation, truncated forward via hooks, captum, rerouted
+``stochvis.attribution.gradient`` (target validation, truncated forward via hooks, captum, rerouted
 ReLUs). Measurements are interleaved (floor, then each method, per repeat) and the minimum of the
 repeats is kept, so load from other processes hurts every column alike. Goal: ratio ≤ 1.1 for
 vanilla, guided and deconvnet. SmoothGrad's ratio is reported per noisy sample.
@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from stochvis import gradients
+from stochvis import attribution
 from stochvis.models import load_model
 
 LAYER, CHANNEL = "conv5_3", 42
@@ -50,10 +50,10 @@ def main() -> None:
         score = head(model.normalize(x))[:, CHANNEL].mean((1, 2)).sum()
         torch.autograd.grad(score, x)
 
-    methods = {m: (lambda m=m: gradients.gradient(model, images, (LAYER, CHANNEL), m))
+    methods = {m: (lambda m=m: attribution.gradient(model, images, (LAYER, CHANNEL), m))
                for m in ("vanilla", "guided", "deconvnet", "input_x_gradient")}
     if args.smoothgrad_n:
-        methods["smoothgrad"] = lambda: gradients.gradient(model, images, (LAYER, CHANNEL), "smoothgrad",
+        methods["smoothgrad"] = lambda: attribution.gradient(model, images, (LAYER, CHANNEL), "smoothgrad",
                                                            n=args.smoothgrad_n, seed=0, max_batch=args.batch)
     per_pass = {"smoothgrad": args.smoothgrad_n or 1}
     best = {name: float("inf") for name in ["floor", *methods]}

@@ -1,11 +1,11 @@
 """Benchmark: class statistics cost almost nothing on top of the forward pass, and flat memory.
 
-1. images/s of VGG16 conv5_3 pooled statistics (``statistics.collect``) vs the plain truncated
+1. images/s of VGG16 conv5_3 pooled statistics (``S.collect``) vs the plain truncated
    forward to conv5_3 in inference mode (the floor: the statistics cannot be faster). Goal ≥ 0.9×.
 2. peak resident memory growth while collecting N = 64 vs N = 512 images (each in a fresh
    process, images generated batch by batch so only the statistics can grow). Goal: flat.
 
-Run: ``.venv/bin/python benchmarks/statistics.py [--size 128] [--images 64] [--device cpu]``
+Run: ``.venv/bin/python benchmarks/S.py [--size 128] [--images 64] [--device cpu]``
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from stochvis import statistics
+from stochvis import stats as S
 from stochvis.layers import forward_to
 from stochvis.models import load_model
 
@@ -35,7 +35,7 @@ def throughput(model, n: int, batch: int, size: int, repeats: int) -> tuple[floa
                 forward_to(model, images.to(model.device), "conv5_3")
 
     def stats():
-        statistics.collect(model, random_batches(n, batch, size), ["conv5_3"], batch_size=batch, progress=False)
+        S.collect(model, random_batches(n, batch, size), ["conv5_3"], batch_size=batch, progress=False)
 
     plain()  # warm-up
     stats()
@@ -64,11 +64,11 @@ def memory_child(n: int, batch: int, size: int, device: str) -> None:
     """Peak RSS growth of one collection: the kernel's high-water mark is reset after warm-up
     (``echo 5 > /proc/self/clear_refs``), so model loading does not hide the collection's peak."""
     model = load_model("vgg16", device=device)
-    statistics.collect(model, random_batches(batch, batch, size), ["conv5_3"], batch_size=batch, progress=False)
+    S.collect(model, random_batches(batch, batch, size), ["conv5_3"], batch_size=batch, progress=False)
     with open("/proc/self/clear_refs", "w") as handle:
         handle.write("5")
     baseline = status_mb("VmRSS")
-    stats = statistics.collect(model, random_batches(n, batch, size, seed=1), ["conv5_3"], batch_size=batch, progress=False)
+    stats = S.collect(model, random_batches(n, batch, size, seed=1), ["conv5_3"], batch_size=batch, progress=False)
     print(f"{n} {stats.count} {baseline:.1f} {status_mb('VmHWM'):.1f}")
 
 
@@ -76,14 +76,14 @@ def update_overhead(model, batch: int, size: int, repeats: int = 5) -> tuple[flo
     """Seconds per batch of the forward alone and of the statistics update alone (on its output):
     a load-insensitive estimate of the ratio, since both are timed on the same activations."""
     images = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(0)).to(model.device)
-    plan = statistics.make_plan(model, ["conv5_3"], tuple(images.shape[1:]))
+    plan = S.make_plan(model, ["conv5_3"], tuple(images.shape[1:]))
     forward, update = float("inf"), float("inf")
     with torch.inference_mode():
         for _ in range(repeats):
             start = time.perf_counter()
             vectors = plan.vectors(model, images)
             forward = min(forward, time.perf_counter() - start)
-            accumulator = statistics.FeatureStats(vectors["conv5_3/pooled"].shape[1]).update(vectors["conv5_3/pooled"])
+            accumulator = S.FeatureStats(vectors["conv5_3/pooled"].shape[1]).update(vectors["conv5_3/pooled"])
             start = time.perf_counter()
             accumulator.update(vectors["conv5_3/pooled"])
             update = min(update, time.perf_counter() - start)
@@ -109,7 +109,7 @@ def main() -> None:
           f"{device}, {torch.get_num_threads()} threads")
     plain, stats = throughput(model, args.images, args.batch, args.size, args.repeats)
     print(f"  plain truncated forward (floor): {plain:7.2f} images/s")
-    print(f"  statistics.collect             : {stats:7.2f} images/s   ratio {stats / plain:.3f} (goal >= 0.9)")
+    print(f"  S.collect             : {stats:7.2f} images/s   ratio {stats / plain:.3f} (goal >= 0.9)")
 
     forward, update = update_overhead(model, args.batch, args.size)
     print(f"  per batch of {args.batch}: forward + pooling {forward * 1e3:.1f} ms, statistics update "

@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from stochvis import statistics
+from stochvis import stats as S
 from stochvis.models import load_model, wrap_model
 
 
@@ -65,14 +65,14 @@ def main() -> None:
         layers = args.layers or ["conv4_3", "conv5_3"]
     options = dict(maps=args.maps, joint="consecutive", batch_size=args.batch_size, image_size=args.size,
                    progress=rank == 0)
-    results = statistics.collect_classes(model, source, layers, distributed=True, **options)
+    results = S.collect_classes(model, source, layers, distributed=True, **options)
     if rank == 0:
         for name, stats in results.items():
             print(f"{name}: {stats.count} images over {stats.meta['world_size']} processes; features {stats.keys()}")
             if args.out:
                 print("  wrote", stats.save(args.out / f"{model.name}_{name}.safetensors"))
     if args.check and rank == 0:
-        single = statistics.collect_classes(model, source, layers, **options)
+        single = S.collect_classes(model, source, layers, **options)
         worst = max((getattr(results[c][k], f).cpu() - getattr(single[c][k], f).cpu()).abs().max().item()
                     for c in single for k in single[c].keys() for f in ("mean", "m2", "minimum", "maximum", "histogram"))
         print(f"largest |distributed - single process| over every statistic: {worst:.3e}")

@@ -31,30 +31,33 @@ import time
 import torch
 
 from stochvis import assets
-from stochvis.data import fashion_mnist
-from stochvis.fashion import (
-    BLUR_SIGMA,
-    MODIFIED_CLASSES,
+from stochvis.data import as_float_images, fashion_mnist
+from stochvis.worlds.fashion import (
     WEIGHTS_DIR,
     FashionConvGenerator,
     FashionGenerator,
     FashionResNet,
     FashionVGG,
+    load_subject,
+    wrap_judge,
+    wrap_subject,
+)
+from stochvis.worlds.fashion_looks import (
+    BLUR_SIGMA,
+    MODIFIED_CLASSES,
+    accuracy_per_look,
+    modified_dataset,
+    wrap_modified_subject,
+)
+from stochvis.worlds.fashion_training import (
     GeneratorConfig,
     TrainConfig,
     accuracy,
-    accuracy_per_look,
-    as_float,
     code_statistics,
-    load_subject,
     make_deterministic,
-    modified_dataset,
     reconstruction_error,
     train_classifier,
     train_generator,
-    wrap_judge,
-    wrap_modified_subject,
-    wrap_subject,
 )
 
 SUBJECT = {"widths": [32, 64, 128], "code_dim": 256}
@@ -113,7 +116,7 @@ def generator_part(name: str, generator, code_layer: str, config: dict, seed: in
     env = environment(threads)
     subject = load_subject("cpu")
     started = time.perf_counter()
-    train_generator(generator, subject, as_float(train_images), training)
+    train_generator(generator, subject, as_float_images(train_images), training)
     for key, value in code_statistics(subject, train_images, code_layer).items():
         getattr(generator, key).copy_(value)
     minutes = (time.perf_counter() - started) / 60
@@ -155,11 +158,11 @@ def main() -> None:
     print(part)
     if part == "subject":
         model = wrap_subject(FashionVGG(tuple(SUBJECT["widths"]), SUBJECT["code_dim"]))
-        classifier("fashion_subject", model, as_float(train_images), train_labels, (test_images, test_labels),
+        classifier("fashion_subject", model, as_float_images(train_images), train_labels, (test_images, test_labels),
                    TrainConfig(epochs=args.subject_epochs, seed=args.seed), args.threads, {"config": SUBJECT})
     elif part == "judge":
         model = wrap_judge(FashionResNet(JUDGE["stem"], tuple(JUDGE["widths"]), pool=JUDGE["pool"]))
-        classifier("fashion_judge", model, as_float(train_images), train_labels, (test_images, test_labels),
+        classifier("fashion_judge", model, as_float_images(train_images), train_labels, (test_images, test_labels),
                    TrainConfig(epochs=args.judge_epochs, seed=args.seed + 1), args.threads, {"config": JUDGE})
     elif part == "subject_modified":
         images, labels = modified_dataset(train_images, train_labels, seed=args.seed + 3)

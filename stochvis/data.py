@@ -268,3 +268,30 @@ def mnist_5k() -> tuple[torch.Tensor, torch.Tensor]:
     labels = torch.from_numpy(rows[:, -1].astype(np.int64))  # the label is the last column
     images = torch.from_numpy(rows[:, :-1].reshape(-1, 1, 28, 28).clip(0, 255).astype(np.uint8))
     return images, labels
+
+
+def split_by_source(images: ImageSet, held_out_every: int = 4) -> tuple[ImageSet, ImageSet]:
+    """(train, held-out) with every ``held_out_every``-th *source object* held out, so renders of one
+    photo (Tux Paint pastes one cut-out several times) never sit on both sides of the check."""
+    sources = images.sources or [str(i) for i in range(len(images))]
+    order = {source: i for i, source in enumerate(dict.fromkeys(sources))}
+    held = [order[s] % held_out_every == held_out_every - 1 for s in sources]
+
+    def subset(keep: list[int], suffix: str) -> ImageSet:
+        return ImageSet([images.images[i] for i in keep], [images.labels[i] for i in keep], images.classes,
+                        f"{images.name}/{suffix}", [sources[i] for i in keep])
+
+    return (subset([i for i, h in enumerate(held) if not h], "train"),
+            subset([i for i, h in enumerate(held) if h], "held-out"))
+
+
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """Image batches as float (N, C, H, W): uint8 is divided by 255. The one place bytes become [0, 1]."""
+    images = torch.as_tensor(images)
+    if images.dim() == 3:
+        images = images.unsqueeze(0)
+    if images.dim() != 4:
+        raise ValueError(f"expected image batches (N, C, H, W), got shape {tuple(images.shape)}")
+    if images.dtype == torch.uint8:
+        return images.float() / 255.0
+    return images.float()

@@ -417,7 +417,7 @@ def load_model(name: str, device: torch.device | str | None = None) -> WrappedMo
 
 
 # Models defined in their own stage modules, imported on first use.
-register_model("fashion_subject", "stochvis.fashion:load_subject")  # the Fashion world, trained here
-register_model("fashion_judge", "stochvis.fashion:load_judge")
-register_model("fashion_subject_modified", "stochvis.fashion:load_modified_subject")  # prior-or-network check
-register_model("fer_emotion", "stochvis.generator:load_fer")  # fer's mini-Xception, ported from HDF5
+register_model("fashion_subject", "stochvis.worlds.fashion:load_subject")  # the Fashion world, trained here
+register_model("fashion_judge", "stochvis.worlds.fashion:load_judge")
+register_model("fashion_subject_modified", "stochvis.worlds.fashion_looks:load_modified_subject")  # prior-or-network check
+register_model("fer_emotion", "stochvis.worlds.fer:load_fer")  # fer's mini-Xception, ported from HDF5

@@ -6,7 +6,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from stochvis import statistics as S
+from stochvis import stats as S
 
 LAYERS = ["conv1", "conv3"]
 OPTIONS = dict(maps=["conv3"], full_dim_limit=100, projection_dim=16, joint="consecutive", batch_size=5, progress=False)

@@ -10,15 +10,15 @@ import sys
 import pytest
 import torch
 
-from stochvis import fashion
-from stochvis.data import FASHION_CLASSES, fashion_mnist
+from stochvis.data import FASHION_CLASSES, as_float_images, fashion_mnist
 from stochvis.layers import capture, layer_shape, list_layers
+from stochvis.worlds import fashion, fashion_looks, fashion_training
 
 
 @pytest.fixture(scope="module")
 def test_subset() -> tuple[torch.Tensor, torch.Tensor]:
     images, labels = fashion_mnist("test")
-    return fashion.as_float(images[:1000]), labels[:1000]
+    return as_float_images(images[:1000]), labels[:1000]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def test_committed_files_match_their_records(name):
 
 
 def test_load_by_name_from_a_fresh_process():
-    code = ("from stochvis.models import load_model; import stochvis.fashion as f;"
+    code = ("from stochvis.models import load_model; import stochvis.worlds.fashion as f;"
             "s = load_model('fashion_subject', 'cpu'); j = load_model('fashion_judge', 'cpu'); g = f.load_generator('cpu');"
             "print(s.name, s.in_channels, s.input_size, len(s.classes), j.name, g.code_dim)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -51,7 +51,7 @@ def test_accuracy_on_a_test_subset_matches_the_record(name, floor, test_subset):
     model = loader("cpu")
     recorded = fashion.weights_info(name)["test_accuracy"]
     assert recorded >= floor
-    measured = fashion.accuracy(model, *test_subset)
+    measured = fashion_training.accuracy(model, *test_subset)
     assert measured >= max(0.9, recorded - 0.02)
 
 
@@ -94,7 +94,6 @@ def test_generator_inverts_the_subject_code(subject, test_subset):
     # code statistics: fc1 is post-ReLU, so mean, std, max are >= 0 and the bound sits below the max on most units
     assert generator.code_mean.shape == (256,) and (generator.code_std >= 0).all()
     assert (generator.code_max >= generator.code_mean).all()
-    assert torch.equal(generator.code_bound(), generator.code_mean + 3 * generator.code_std)
     with pytest.raises(ValueError, match=r"\(N, 256\)"):
         generator(torch.zeros(2, 10))
 
@@ -125,9 +124,9 @@ def test_early_generator_inverts_the_pool1_map(subject, test_subset):
 
 
 def test_only_the_generator_trained_on_all_looks_draws_inverted_images(subject, test_subset):
-    from stochvis.metrics import border_brightness
+    from stochvis.evaluation.metrics import border_brightness
 
-    inverted = fashion.modify(test_subset[0][:200], "inverted")
+    inverted = fashion_looks.modify(test_subset[0][:200], "inverted")
     codes = capture(subject, inverted, ["fc1"])["fc1"]
     with torch.no_grad():
         normal_only = border_brightness(fashion.load_generator("cpu")(codes)).mean()
@@ -139,50 +138,50 @@ def test_only_the_generator_trained_on_all_looks_draws_inverted_images(subject, 
 
 def test_modified_looks_and_their_labels(test_subset):
     images, labels = test_subset[0][:300], test_subset[1][:300]
-    assert torch.equal(fashion.modify(images, "inverted"), 1 - images)
-    from stochvis.metrics import high_frequency_ratio
+    assert torch.equal(fashion_looks.modify(images, "inverted"), 1 - images)
+    from stochvis.evaluation.metrics import high_frequency_ratio
 
-    blurred = fashion.modify(images, "blurred")
+    blurred = fashion_looks.modify(images, "blurred")
     assert blurred.shape == images.shape
     assert high_frequency_ratio(blurred).mean() < 0.5 * high_frequency_ratio(images).mean()
     with pytest.raises(ValueError, match="valid: inverted, blurred"):
-        fashion.modify(images, "mosaic")
-    x, y = fashion.modified_dataset((images * 255).round().to(torch.uint8), labels, seed=0)
+        fashion_looks.modify(images, "mosaic")
+    x, y = fashion_looks.modified_dataset((images * 255).round().to(torch.uint8), labels, seed=0)
     kind = y // 10
     assert torch.equal(y % 10, labels) and set(kind.tolist()) == {0, 1, 2}
-    assert torch.allclose(x[kind == 1], 1 - fashion.as_float((images * 255).round().to(torch.uint8))[kind == 1])
-    assert fashion.MODIFIED_CLASSES[12] == f"{FASHION_CLASSES[2]} (inverted)"
+    assert torch.allclose(x[kind == 1], 1 - as_float_images((images * 255).round().to(torch.uint8))[kind == 1])
+    assert fashion_looks.MODIFIED_CLASSES[12] == f"{FASHION_CLASSES[2]} (inverted)"
 
 
 def test_modified_subject_tells_classes_and_looks_apart(test_subset):
     from stochvis.models import load_model
 
     model = load_model("fashion_subject_modified", "cpu")
-    assert model.classes == fashion.MODIFIED_CLASSES and layer_shape(model, "fc1") == (256,)
+    assert model.classes == fashion_looks.MODIFIED_CLASSES and layer_shape(model, "fc1") == (256,)
     record = fashion.weights_info("fashion_subject_modified")["test_accuracy_per_look"]
     images, labels = test_subset[0][:500], test_subset[1][:500]
-    measured = fashion.accuracy_per_look(model, images, labels)
-    assert set(measured) == {"normal", *fashion.MODIFICATIONS}
+    measured = fashion_looks.accuracy_per_look(model, images, labels)
+    assert set(measured) == {"normal", *fashion_looks.MODIFICATIONS}
     for look, value in measured.items():
         assert record[look] >= 0.85 and value >= record[look] - 0.04, (look, value, record[look])
     # the look measures on real images: each look is recognised and the measures separate them
-    templates = fashion.class_templates(*test_subset)
-    x = torch.cat([images[:100], fashion.modify(images[:100], "inverted"), fashion.modify(images[:100], "blurred")])
+    templates = fashion_looks.class_templates(*test_subset)
+    x = torch.cat([images[:100], fashion_looks.modify(images[:100], "inverted"), fashion_looks.modify(images[:100], "blurred")])
     targets = torch.cat([labels[:100] + 10 * k for k in range(3)])
-    rows = {row["look"]: row for row in fashion.look_rows("real", x, targets, model, templates)}
+    rows = {row["look"]: row for row in fashion_looks.look_rows("real", x, targets, model, templates)}
     assert all(row["look_recognised"] > 0.85 and row["n"] == 100 for row in rows.values())
     assert rows["normal"]["template_corr"] > 0.6 and rows["inverted"]["template_corr"] < -0.6
     assert rows["inverted"]["border"] > 0.7 > 0.2 > rows["normal"]["border"]
     assert rows["blurred"]["hf_ratio"] < 0.2 * rows["normal"]["hf_ratio"]
     with pytest.raises(ValueError, match="0 … 29"):
-        fashion.look_rows("bad", x[:1], [30], model, templates)
+        fashion_looks.look_rows("bad", x[:1], [30], model, templates)
 
 
 def _tiny_training_run(seed: int, images: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-    fashion.make_deterministic(seed, threads=1)  # the recipe's thread count (recorded in the JSON files)
+    fashion_training.make_deterministic(seed, threads=1)  # the recipe's thread count (recorded in the JSON files)
     model = fashion.wrap_subject(fashion.FashionVGG(widths=(4, 8, 8), code_dim=16))
-    config = fashion.TrainConfig(epochs=1, batch_size=32, seed=seed, max_steps=3)
-    fashion.train_classifier(model, images, labels, config, log=None)
+    config = fashion_training.TrainConfig(epochs=1, batch_size=32, seed=seed, max_steps=3)
+    fashion_training.train_classifier(model, images, labels, config, log=None)
     return {key: value.clone() for key, value in model.net.state_dict().items()}
 
 
@@ -191,7 +190,7 @@ def test_training_is_reproducible_bit_for_bit(test_subset):
     was_deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
     try:
         first, second, other = (_tiny_training_run(seed, images, labels) for seed in (0, 0, 1))
-        fashion.make_deterministic(0)
+        fashion_training.make_deterministic(0)
         untrained = fashion.FashionVGG(widths=(4, 8, 8), code_dim=16).state_dict()
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
@@ -208,11 +207,11 @@ def test_generator_training_is_reproducible(test_subset):
     runs = []
     try:
         for _ in range(2):
-            fashion.make_deterministic(0, threads=1)
+            fashion_training.make_deterministic(0, threads=1)
             subject = fashion.wrap_subject(fashion.FashionVGG(widths=(4, 8, 8), code_dim=16))
             generator = fashion.FashionGenerator(code_dim=16, widths=(4, 8, 4, 4))
-            config = fashion.GeneratorConfig(epochs=1, batch_size=16, max_steps=2)
-            fashion.train_generator(generator, subject, images, config, log=None)
+            config = fashion_training.GeneratorConfig(epochs=1, batch_size=16, max_steps=2)
+            fashion_training.train_generator(generator, subject, images, config, log=None)
             runs.append(generator.state_dict())
     finally:
         torch.use_deterministic_algorithms(was_deterministic)

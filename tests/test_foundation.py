@@ -244,3 +244,16 @@ def test_tuxpaint_cutouts_are_pasted_on_backgrounds():
 
 def test_version():
     assert stochvis.__version__
+
+
+def test_front_door_exposes_the_main_verbs_by_name():
+    import stochvis
+    from stochvis.models import load_model
+    from stochvis.optvis.optimize import optimize
+
+    assert stochvis.load_model is load_model and stochvis.optimize is optimize
+    assert stochvis.objectives.class_logit is not None and stochvis.stats.collect_classes is stochvis.collect_classes
+    for name in stochvis.__all__:
+        assert getattr(stochvis, name) is not None, name
+    with pytest.raises(AttributeError, match="load_model"):
+        stochvis.load_modle  # noqa: B018 - a typo gets the list of what exists

@@ -8,18 +8,37 @@ import pytest
 import torch
 from torch import nn
 
-from stochvis import objectives as O
-from stochvis import params as P
-from stochvis.generator import FER_CLASSES, GeneratorPrior, best_restart, relu_code_bounds
-from stochvis.optimize import optimize
+from stochvis.methods.generator_prior import GeneratorPrior, best_restart, code_box
+from stochvis.optvis import objectives as O
+from stochvis.optvis import params as P
+from stochvis.optvis.optimize import optimize
+from stochvis.worlds.fer import FER_CLASSES
 
 
 def tiny_prior(channels: int = 3, size: int = 16, clip: float | None = 1.0, dim: int = 6) -> GeneratorPrior:
     torch.manual_seed(0)
     body = nn.Sequential(nn.Linear(dim, channels * size * size), nn.Unflatten(1, (channels, size, size)), nn.Sigmoid())
-    lower, upper = relu_code_bounds(torch.full((dim,), 0.3), torch.full((dim,), 0.2), 3.5) if clip else (None, None)
+    lower, upper = code_box(torch.full((dim,), 0.3), torch.full((dim,), 0.2), 3.5) if clip else (None, None)
     return GeneratorPrior(body, (dim,), channels=channels, size=(size, size), lower=lower, upper=upper,
-                          init_mean=0.3, init_std=0.2, name="tiny_G")
+                          init_mean=0.3, init_std=0.2, name="tiny_G", box="relu")
+
+
+def test_code_box_is_the_one_rule_and_clipped_redraws_it():
+    mean, std = torch.tensor([0.5, 1.0]), torch.tensor([0.1, 0.2])
+    lower, upper = code_box(mean, std, 3.0)
+    assert torch.equal(lower, torch.zeros(2)) and torch.allclose(upper, torch.tensor([0.8, 1.6]))
+    lower, upper = code_box(mean, std, 2.0, "symmetric")
+    assert torch.allclose(lower, torch.tensor([0.3, 0.6])) and torch.allclose(upper, torch.tensor([0.7, 1.4]))
+    with pytest.raises(ValueError, match="relu"):
+        code_box(mean, std, 3.0, "box")
+    body = nn.Sequential(nn.Linear(2, 3 * 4 * 4), nn.Unflatten(1, (3, 4, 4)))
+    prior = GeneratorPrior(body, (2,), channels=3, size=(4, 4), init_mean=mean, init_std=std, box="relu")
+    wide = prior.clipped(5.0)
+    assert torch.allclose(wide.upper, mean + 5 * std) and torch.equal(wide.lower, torch.zeros(2))
+    floor_only = prior.clipped(None)
+    assert floor_only.upper is None and torch.equal(floor_only.lower, torch.zeros(2))
+    with pytest.raises(ValueError, match="no box rule"):
+        GeneratorPrior(body, (2,), channels=3, size=(4, 4)).clipped(3.0)
 
 
 def test_clipping_holds_the_box_at_every_step(tiny_model):
@@ -41,8 +60,8 @@ def test_clipping_holds_the_box_at_every_step(tiny_model):
 
 
 def test_early_fashion_prior_keeps_its_conv_code_in_the_box():
-    from stochvis import fashion
-    from stochvis.generator import fashion_prior
+    from stochvis.worlds import fashion
+    from stochvis.worlds.fashion import fashion_prior
 
     subject = fashion.load_subject("cpu")
     prior = fashion_prior(device="cpu", generator="fashion_generator_pool1")
@@ -57,7 +76,7 @@ def test_early_fashion_prior_keeps_its_conv_code_in_the_box():
 
 
 def test_generator_panel_switches_priors_and_boxes(tiny_model):
-    from stochvis import widgets
+    from stochvis.viz import widgets
 
     priors = {"boxed": tiny_prior(), "other": tiny_prior(dim=4)}
     panel = widgets.generator_panel(tiny_model, priors, {"c0": O.channel("conv3", 0)}, steps=3, batch=2)
@@ -122,7 +141,7 @@ def test_bad_pairing_is_a_clear_error(tiny_model):
 
 
 def test_dcgan_draws_faces_in_unit_range():
-    from stochvis.generator import dcgan_faces_prior
+    from stochvis.worlds.faces import dcgan_faces_prior
 
     prior = dcgan_faces_prior(device="cpu")
     codes = prior.initial_codes(2, torch.Generator().manual_seed(0))
@@ -140,8 +159,8 @@ def test_fer_port_matches_keras_conv_and_reads_a_smile():
     from PIL import Image
 
     from stochvis import assets
-    from stochvis.generator import load_fer
     from stochvis.layers import capture
+    from stochvis.worlds.fer import load_fer
 
     fer = load_fer("cpu")
     face = Image.fromarray(skimage.data.astronaut()[30:230, 140:330]).resize((64, 64))

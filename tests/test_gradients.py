@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from stochvis import gradients as G
+from stochvis import attribution as G
 from stochvis.models import wrap_model
 
 # ------------------------------------------------------------------------------------------
@@ -299,7 +299,7 @@ def test_gradient_panel_rerenders_and_follows_the_layer(tiny_model):
     import matplotlib
 
     matplotlib.use("Agg")
-    from stochvis import widgets
+    from stochvis.viz import widgets
 
     images = {"a": torch.rand(3, 16, 16), "b": torch.rand(3, 16, 16)}
     panel = widgets.gradient_panel(tiny_model, images)
@@ -314,7 +314,7 @@ def test_gradient_panel_rerenders_and_follows_the_layer(tiny_model):
 
 
 def test_display_helpers_scale_and_clip():
-    from stochvis import display
+    from stochvis.viz import display
 
     grad = torch.zeros(3, 4, 4)
     grad[0, 0, 0] = 100.0  # one outlier
@@ -331,7 +331,7 @@ def test_display_helpers_scale_and_clip():
 
 
 def test_stochvis_objectives_are_targets(tiny_model, tiny_images):
-    from stochvis import objectives
+    from stochvis.optvis import objectives
 
     a = G.gradient(tiny_model, tiny_images, objectives.channel("conv2", 3), "deconvnet")
     b = G.gradient(tiny_model, tiny_images, ("conv2", 3), "deconvnet")

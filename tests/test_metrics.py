@@ -10,7 +10,7 @@ import pytest
 import scipy.linalg
 import torch
 
-from stochvis import metrics
+from stochvis.evaluation import metrics
 
 
 def _random_spd(dim: int, seed: int) -> np.ndarray:
@@ -154,7 +154,7 @@ def test_bad_inputs_name_what_is_valid(tiny_model):
 
 def test_plausibility_of_real_images_beats_noise():
     from stochvis.data import fashion_mnist
-    from stochvis.fashion import load_judge
+    from stochvis.worlds.fashion import load_judge
 
     judge = load_judge("cpu")
     images, labels = fashion_mnist("test")

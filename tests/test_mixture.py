@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from stochvis import mixture
+from stochvis.methods import channel_groups
 from stochvis.models import wrap_model
-from stochvis.optimize import optimize
+from stochvis.optvis.optimize import optimize
 
 RED, ALSO_RED = 3, 6
 
@@ -58,20 +58,20 @@ def groups():
 
 def test_top_k_picks_the_planted_channels(planted):
     red, reference = groups()
-    ranking = mixture.rank_channels(planted, red, reference, ["low", "high"])
+    ranking = channel_groups.rank_channels(planted, red, reference, ["low", "high"])
     top = ranking.top({"low": 2, "high": 1})
     assert set(top["low"].tolist()) == {RED, ALSO_RED}
     assert top["high"].tolist() == [1]
-    rows = mixture.selection_table(ranking, 2)
+    rows = channel_groups.selection_table(ranking, 2)
     assert {r["channel"] for r in rows if r["layer"] == "low"} == {RED, ALSO_RED}
     for kind in ("difference", "group"):  # the plain "most activated" finds them too here
-        assert set(mixture.rank_channels(planted, red, reference, ["low"], score=kind).top(2)["low"].tolist()) == {RED, ALSO_RED}
+        assert set(channel_groups.rank_channels(planted, red, reference, ["low"], score=kind).top(2)["low"].tolist()) == {RED, ALSO_RED}
 
 
 def test_mixture_objective_drives_the_selected_channels(planted):
     red, reference = groups()
-    ranking = mixture.rank_channels(planted, red, reference, ["low", "high"])
-    objective = mixture.mixture_objective(ranking, k={"low": 2, "high": 1}, weights={"low": 1.0, "high": 0.5})
+    ranking = channel_groups.rank_channels(planted, red, reference, ["low", "high"])
+    objective = channel_groups.mixture_objective(ranking, k={"low": 2, "high": 1}, weights={"low": 1.0, "high": 0.5})
     assert objective.layers == {"low", "high"}
     result = optimize(planted, objective, "pixel", steps=30, lr=0.1, progress=False)
     assert result.history[-1].item() > result.history[0].item() + 0.5
@@ -81,12 +81,12 @@ def test_mixture_objective_drives_the_selected_channels(planted):
 
 def test_bad_mixture_arguments_are_clear(planted):
     red, reference = groups()
-    ranking = mixture.rank_channels(planted, red, reference, ["low"])
+    ranking = channel_groups.rank_channels(planted, red, reference, ["low"])
     with pytest.raises(ValueError, match="k=9 for layer 'low', which has 8 channels"):
         ranking.top(9)
     with pytest.raises(KeyError, match="not ranked"):
-        mixture.mixture_objective(ranking, 2, weights={"high": 1.0})
+        channel_groups.mixture_objective(ranking, 2, weights={"high": 1.0})
     with pytest.raises(KeyError, match="no layer 'lo'"):
-        mixture.rank_channels(planted, red, reference, ["lo"])
+        channel_groups.rank_channels(planted, red, reference, ["lo"])
     with pytest.raises(ValueError, match="no channel selected"):
-        mixture.mixture_objective(ranking, 2, weights={"low": 0.0})
+        channel_groups.mixture_objective(ranking, 2, weights={"low": 0.0})

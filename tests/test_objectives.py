@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stochvis import objectives as O
 from stochvis.layers import capture
 from stochvis.models import LOGITS
+from stochvis.optvis import objectives as O
 
 
 @pytest.fixture

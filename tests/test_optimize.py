@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stochvis import objectives as O
-from stochvis import params as P
-from stochvis import presets
-from stochvis import regularizers as R
-from stochvis.optimize import NonFiniteError, Octaves, optimize
+from stochvis.optvis import objectives as O
+from stochvis.optvis import params as P
+from stochvis.optvis import presets
+from stochvis.optvis import regularizers as R
+from stochvis.optvis.optimize import NonFiniteError, Octaves, optimize
 
 
 def test_am_raises_a_channel_objective_by_a_large_factor(tiny_model):
@@ -115,7 +115,7 @@ def test_presets_yosinski_table_and_overrides(tiny_model):
 
 
 def test_maximization_panel_renders_its_defaults(tiny_model):
-    from stochvis import widgets
+    from stochvis.viz import widgets
 
     panel = widgets.maximization_panel(tiny_model, size=16, steps=4)
     panel.render()

@@ -7,8 +7,8 @@ import random
 import pytest
 import torch
 
-from stochvis import regularizers as R
 from stochvis.models import LOGITS
+from stochvis.optvis import regularizers as R
 
 
 def ctx(step: int = 0, seed: int = 0, **kwargs) -> R.StepContext:
@@ -89,7 +89,7 @@ def test_normalize_gradient_gives_unit_mean_abs_per_image():
 
 
 def test_invert_when_saturated_flips_only_saturated_images(tiny_model):
-    from stochvis import objectives as O
+    from stochvis.optvis import objectives as O
 
     inv = R.invert_when_saturated(0.9).setup(tiny_model, O.class_logit([1, 2]).bind(tiny_model))
     logits = torch.tensor([[0.0, 10.0, 0, 0, 0], [0.0, 0, 1.0, 0, 0]])  # image 0 saturated on class 1

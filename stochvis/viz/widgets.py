@@ -14,9 +14,10 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
 
-from stochvis import display as show
 from stochvis.layers import capture, conv_layers, layer_shape
 from stochvis.models import WrappedModel
+from stochvis.viz import display as show
+from stochvis.viz.figures import activation_figure, gradient_figure, maximization_figure
 
 
 class Panel(W.VBox):
@@ -79,23 +80,6 @@ def activation_panel(model: WrappedModel, images: dict[str, torch.Tensor], *, la
     return panel
 
 
-def activation_figure(image: torch.Tensor, activation: torch.Tensor, channel: int, *, title: str = "") -> plt.Figure:
-    """The source documents' activation figure: the grid of every channel, the input, a zoom."""
-    figure = plt.figure(figsize=(12, 7))
-    grid_ax = figure.add_axes([0.0, 0.0, 0.6, 1.0])
-    show.channel_grid(activation, highlight=channel, ax=grid_ax)
-    grid_ax.set_title(f"{title}: {activation.shape[0]} channels", fontsize=11)
-    input_ax = figure.add_axes([0.63, 0.52, 0.36, 0.44])
-    input_ax.imshow(show.to_numpy_image(image))
-    input_ax.set_title("input", fontsize=10)
-    input_ax.set_axis_off()
-    zoom_ax = figure.add_axes([0.63, 0.02, 0.36, 0.44])
-    zoom_ax.imshow(activation[channel].detach().float().cpu().numpy(), cmap="viridis")
-    zoom_ax.set_title(f"channel {channel} (zoom)", fontsize=10)
-    zoom_ax.set_axis_off()
-    return figure
-
-
 def gradient_panel(
     models: WrappedModel | dict[str, WrappedModel],
     images: dict[str, torch.Tensor],
@@ -109,7 +93,7 @@ def gradient_panel(
     ``images`` maps a label to a (3, H, W) tensor in [0, 1]. The layer list of each model defaults to
     its conv layers, plus ``logits`` (then the channel is the class) when it has a classifier.
     """
-    from stochvis import gradients
+    from stochvis import attribution
 
     models = models if isinstance(models, dict) else {models.name: models}
 
@@ -146,7 +130,7 @@ def gradient_panel(
     def draw() -> plt.Figure:
         model = models[model_choice.value]
         x = images[image.value].unsqueeze(0).to(model.device)
-        result = gradients.gradient(model, x, (layer.value, channel.value), method.value, n=smoothgrad_samples, seed=0)
+        result = attribution.gradient(model, x, (layer.value, channel.value), method.value, n=smoothgrad_samples, seed=0)
         return gradient_figure(x[0], result, kind=kind.value, title=f"{model.name} {result.target}")
 
     panel = Panel([model_choice, layer, channel, method, image, kind], draw)
@@ -154,27 +138,6 @@ def gradient_panel(
                       "image": image, "kind": kind}
     return panel
 
-
-def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: str = "") -> plt.Figure:
-    """The input, the gradient drawn as ``kind``, and the absolute map over the image."""
-    figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-    axes[0].imshow(show.to_numpy_image(image))
-    axes[0].set_title("input", fontsize=10)
-    axes[0].set_axis_off()
-    show.show_saliency(axes[1], result.gradient[0], kind=kind, image=image)
-    axes[1].set_title(f"{result.method} ({kind})", fontsize=10)
-    show.show_saliency(axes[2], result.gradient[0], kind="overlay", image=image)
-    axes[2].set_title("|gradient| over the input", fontsize=10)
-    note = f"  · {len(result.rerouted)} activations rerouted" if result.rerouted else ""
-    note += f", {len(result.skipped)} not reroutable" if result.skipped else ""
-    figure.suptitle(f"{title}{note}", fontsize=11)
-    figure.tight_layout()
-    return figure
-
-
-# ------------------------------------------------------------------------------------------
-# Activation maximisation
-# ------------------------------------------------------------------------------------------
 
 def maximization_panel(
     models: WrappedModel | dict[str, WrappedModel],
@@ -189,11 +152,11 @@ def maximization_panel(
     """Tune activation maximisation by hand: model / layer / channel / class selectors, a slider for
     every regulariser strength (0 = off), steps, learning rate, octaves, and a Run button. The
     image and the objective curve re-render in place. ``panel.result`` holds the last
-    :class:`~stochvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
+    :class:`~stochvis.optvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
     """
-    from stochvis import objectives as O
-    from stochvis import presets
-    from stochvis.optimize import optimize
+    from stochvis.optvis import objectives as O
+    from stochvis.optvis import presets
+    from stochvis.optvis.optimize import optimize
 
     models = models if isinstance(models, dict) else {models.name: models}
     first = next(iter(models.values()))
@@ -294,28 +257,6 @@ def maximization_panel(
     return panel
 
 
-def maximization_figure(result, *, title: str = "") -> plt.Figure:
-    """The optimised image(s) beside the objective curve (one line per image)."""
-    count = result.images.shape[0]
-    figure, axes = plt.subplots(1, count + 1, figsize=(3.2 * (count + 1), 3.2),
-                                gridspec_kw={"width_ratios": [1] * count + [1.3]})
-    for index in range(count):
-        axes[index].imshow(show.to_numpy_image(result.images[index]))
-        axes[index].set_axis_off()
-    curve = axes[-1]
-    curve.plot(result.history.numpy())
-    curve.set_xlabel("step")
-    curve.set_ylabel("objective")
-    curve.grid(alpha=0.3)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    return figure
-
-
-# ----------------------------------------------------------------------------------------------
-# Mixture (top-K channels of an image group) and generator prior (DGN-AM) panels
-# ----------------------------------------------------------------------------------------------
-
 def mixture_panel(
     model: WrappedModel,
     rankings: dict,
@@ -327,8 +268,9 @@ def mixture_panel(
 ) -> Panel:
     """Tune the mixture experiment: image group, K channels per layer, one weight slider per ranked
     layer (0 drops it), steps, and a Run button; draws the synthesised image and its objective curve.
-    ``rankings`` maps a group name to a :class:`stochvis.mixture.ChannelRanking` of ``model``."""
-    from stochvis import mixture, presets
+    ``rankings`` maps a group name to a :class:`stochvis.methods.channel_groups.ChannelRanking` of ``model``."""
+    from stochvis.methods import channel_groups
+    from stochvis.optvis import presets
 
     style = {"description_width": "90px"}
     first = next(iter(rankings.values()))
@@ -341,7 +283,7 @@ def mixture_panel(
 
     def draw() -> plt.Figure:
         ranking = rankings[group.value]
-        objective = mixture.mixture_objective(ranking, k_box.value, {n: s.value for n, s in weights.items()})
+        objective = channel_groups.mixture_objective(ranking, k_box.value, {n: s.value for n, s in weights.items()})
         result = presets.run(preset, model, objective, steps=steps_box.value, size=size, progress=False)
         panel.result = result
         return maximization_figure(result, title=f"{group.value}: top {k_box.value} per layer")
@@ -365,10 +307,10 @@ def generator_panel(
     """Tune DGN-AM by hand: objective (from ``objectives``, name → Objective), L2 strength on the
     code, clip multiple (mean + m·std for a ReLU code, ±m for a GAN's N(0, 1) prior; 0 = no box),
     restarts, steps, learning rate; draws the restarts and their objective curves.
-    ``prior`` is a :class:`stochvis.generator.GeneratorPrior`, or a dict name → prior to choose
+    ``prior`` is a :class:`stochvis.methods.generator_prior.GeneratorPrior`, or a dict name → prior to choose
     from (e.g. generators of an early and a late code layer)."""
-    from stochvis import params
-    from stochvis.optimize import optimize
+    from stochvis.optvis import params
+    from stochvis.optvis.optimize import optimize
 
     priors = prior if isinstance(prior, dict) else {prior.name: prior}
     if not priors:
@@ -388,12 +330,7 @@ def generator_panel(
 
     def boxed():
         prior = priors[generator.value]
-        if clip.value == 0:
-            return prior.with_clip(None, None)
-        if prior.lower is not None and float(prior.lower.min()) >= 0:  # a ReLU code: [0, mean + m·std]
-            return prior.with_clip(prior.lower, prior.init_mean + clip.value * prior.init_std)
-        bound = torch.full(prior.code_shape, float(clip.value), device=prior.init_mean.device)
-        return prior.with_clip(-bound, bound)
+        return prior.with_clip(None, None) if clip.value == 0 else prior.clipped(clip.value)  # 0: no box at all
 
     def draw() -> plt.Figure:
         param = params.generator_latent(boxed(), batch=restarts.value, l2=l2.value, device=model.device)
@@ -426,14 +363,14 @@ def reconstruction_panel(
     """Stochastic deconvolution by hand: class, layer (feature of the statistics), number of samples,
     statistics-prior strength (0 = off), steps, and a Run button.
 
-    ``per_class`` maps a class name to its :class:`~stochvis.statistics.Statistics`. Mode
+    ``per_class`` maps a class name to its :class:`~stochvis.stats.store.Statistics`. Mode
     "reconstruct samples" inverts n activation samples of ``layer`` (plus strength × the prior on
     ``prior_features``); mode "AM + prior" (when ``am_objective(class_name)`` is given) maximises that
     objective plus the prior. Titles give each image's Mahalanobis/√d on the first prior feature
     (≈ 1 for a real member of the class). ``panel.result`` holds the last result.
     """
-    from stochvis import reconstruction as RC
-    from stochvis.optimize import optimize
+    from stochvis.methods import class_prior, deconvolution, inversion
+    from stochvis.optvis.optimize import optimize
 
     style = {"description_width": "110px"}
     class_box = W.Dropdown(options=list(per_class), description="class", style=style)
@@ -453,23 +390,23 @@ def reconstruction_panel(
         stats = per_class[class_box.value]
         size = tuple(stats.meta["image_size"])
         n, strength = samples_box.value, strength_box.value
-        prior = RC.statistics_prior(stats, list(prior_features), strength) if strength > 0 and prior_features else None
+        prior = class_prior.statistics_prior(stats, list(prior_features), strength) if strength > 0 and prior_features else None
         status.value = "running…"
         if mode_box.value == "AM + prior":
             objective = am_objective(class_box.value)
             objective = objective + prior if prior is not None else objective
-            result = optimize(model, objective, regularizers=RC.image_priors(size), steps=steps_box.value, lr=lr,
+            result = optimize(model, objective, regularizers=inversion.image_priors(size), steps=steps_box.value, lr=lr,
                               batch=n, size=size, progress=False)
             images, labels = result.images, [f"AM {class_box.value} #{i}" for i in range(n)]
             status.value = f"{result.seconds_per_step * steps_box.value / n:.1f} s/image"
         else:
-            result = RC.stochastic_deconvolution(model, stats, layer_box.value, n, steps=steps_box.value, lr=lr,
+            result = deconvolution.stochastic_deconvolution(model, stats, layer_box.value, n, steps=steps_box.value, lr=lr,
                                                  prior=prior)
             images = result.images
             labels = [f"sample {i}: err {e:.2f}" for i, e in enumerate(result.error.tolist())]
             status.value = f"{result.seconds_per_image:.1f} s/image"
         if prior_features:
-            summary = RC.outlier_summary(stats, model, images, prior_features[0])
+            summary = class_prior.outlier_summary(stats, model, images, prior_features[0])
             distance = next(iter(summary.values()))["mahalanobis_per_dim"]
             labels = [f"{label}\n{prior_features[0]} M/√d {d:.1f}" for label, d in zip(labels, distance)]
         panel.result = result

@@ -7,8 +7,9 @@ The source documents (Garon et al., after Yosinski et al. 2015) write one regula
 so a regulariser acts at one of four places, and each class here is one of them:
 
 * :class:`Transform` — changes the image *before* the forward pass, differentiably (jitter, random
-  scale, rotation, padding). The network must then like the image under every such change, which
-  removes patterns that only work at one exact pixel alignment.
+  scale, rotation, padding, MACO's random crops). The network must then like the image under every
+  such change, which removes patterns that only work at one exact pixel alignment. A transform may
+  return several versions of each image (``copies``); the loop averages their scores per image.
 * :class:`GradientFilter` — r2, acts on the gradient (random-kernel Gaussian blur, normalisation,
   inversion while the softmax is saturated).
 * :class:`ImageProjection` — r1, acts on the pixels after the step (L2 decay, blur every k steps,
@@ -21,6 +22,7 @@ Randomness is drawn from ``ctx.generator`` so a seed reproduces a run bit for bi
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from collections.abc import Sequence
@@ -40,6 +42,7 @@ class StepContext:
     step: int
     steps: int
     generator: random.Random
+    # per image (N, ...); with multi-copy transforms (random crops) the mean over an image's copies
     activations: dict[str, torch.Tensor] = field(default_factory=dict)
     pixels: torch.Tensor | None = None  # centred pixels (pixel parameterisation), before the step
     grad: torch.Tensor | None = None  # raw gradient of the loss w.r.t. those pixels, before the filters
@@ -66,6 +69,13 @@ class Regularizer:
 
 
 class Transform(Regularizer):
+    """(N, C, H, W) → (copies·N, C, H', W'). A transform with ``copies`` = k > 1 returns k versions
+    of every image *copy-major*: version j of image i at row j·N + i. The loop relies on that layout
+    to evaluate the objective on each version j as a batch of N images (so per-image targets and
+    batch-wise terms still see one image each) and to average the k scores back per image."""
+
+    copies: int = 1
+
     def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         raise NotImplementedError
 
@@ -144,6 +154,71 @@ class Pad(Transform):
 
     def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
         return F.pad(images, (self.pixels,) * 4, mode="constant", value=self.value)
+
+
+class RandomCrops(Transform):
+    """MACO's transformation robustness (Fel et al. 2023, after Xplique's ``maco``): every image is
+    seen through ``crops`` random square crops per step, each resized (bilinear) to the model's
+    input size, plus Gaussian and uniform pixel noise. The objective is averaged over the crops
+    (``copies``), so the image must work at many positions and scales at once; it is also what lets
+    the image be larger than the model's input (crops of a 512 px image, as in Xplique).
+
+    Per crop: centre (0.5 + N(0, ``centre_std``)) in each axis, as a fraction of the image; side
+    N(b, ``box_std``) clipped to [``min_box``, 1], a fraction of each side, with the mean side b
+    going linearly from ``box[0]`` to ``box[1]`` over the run (Xplique: 0.5 → 0.05, so coarse
+    structure first, details last). Parts of a crop outside the image read mid-grey (Xplique's zero
+    extrapolation in its (−1, 1) range). Noise: N(0, ``noise_std``²) + U(−``noise_uniform``,
+    ``noise_uniform``); Xplique's 0.08 and ±0.04 are in (−1, 1) units, halved here for [0, 1] images.
+    Random numbers come from the loop's seeded generator (one draw seeds this step's tensors)."""
+
+    def __init__(self, crops: int = 8, box: tuple[float, float] = (0.5, 0.05), *, box_std: float = 0.05,
+                 min_box: float = 0.05, centre_std: float = 0.15, noise_std: float = 0.04,
+                 noise_uniform: float = 0.02, size: tuple[int, int] | None = None) -> None:
+        if int(crops) < 1:
+            raise ValueError(f"RandomCrops needs at least one crop per image, got {crops}")
+        if not 0 < float(min_box) <= 1 or any(not 0 < float(b) <= 1 for b in box):
+            raise ValueError(f"crop sizes are fractions of the image in (0, 1]: box={box}, min_box={min_box}")
+        self.copies = int(crops)
+        self.box = (float(box[0]), float(box[1]))
+        self.box_std, self.min_box, self.centre_std = float(box_std), float(min_box), float(centre_std)
+        self.noise_std, self.noise_uniform = float(noise_std), float(noise_uniform)
+        self.size = None if size is None else (int(size[0]), int(size[1]))
+
+    def setup(self, model: WrappedModel, objective) -> RandomCrops:  # noqa: ANN001
+        """Crops are resized to the model's input size unless ``size`` was given."""
+        if self.size is not None:
+            return self
+        ready = copy.copy(self)
+        ready.size = tuple(model.input_size)
+        return ready
+
+    def mean_box(self, step: int, steps: int) -> float:
+        """The mean crop side at ``step`` (linear from box[0] at the first step to box[1] at the last)."""
+        start, end = self.box
+        return start if steps <= 1 else start + (end - start) * min(step, steps - 1) / (steps - 1)
+
+    def __call__(self, images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+        n, channels, height, width = images.shape
+        total = self.copies * n
+        out = self.size or (height, width)
+        cpu = torch.Generator().manual_seed(ctx.generator.getrandbits(63))
+        centres = 0.5 + self.centre_std * torch.randn(total, 2, generator=cpu)  # (x, y), copy-major rows
+        sides = (self.mean_box(ctx.step, ctx.steps) + self.box_std * torch.randn(total, generator=cpu))
+        sides = sides.clamp(self.min_box, 1.0)
+        # affine_grid maps output coordinates in [−1, 1] to input ones: scale by the side, shift to the centre
+        theta = torch.zeros(total, 2, 3)
+        theta[:, 0, 0] = theta[:, 1, 1] = sides
+        theta[:, :, 2] = 2 * centres - 1
+        theta = theta.to(images)
+        grid = F.affine_grid(theta, [total, channels, *out], align_corners=False)
+        centred = (images - 0.5).repeat(self.copies, 1, 1, 1)  # zero padding = mid-grey outside the image
+        crops = F.grid_sample(centred, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 0.5
+        if self.noise_std or self.noise_uniform:
+            device = torch.Generator(device=images.device).manual_seed(int(torch.randint(2**62, (1,), generator=cpu)))
+            noise = torch.randn(crops.shape, generator=device, device=crops.device, dtype=crops.dtype) * self.noise_std
+            uniform = torch.rand(crops.shape, generator=device, device=crops.device, dtype=crops.dtype)
+            crops = crops + noise + (2 * uniform - 1) * self.noise_uniform
+        return crops
 
 
 # ----------------------------------------------------------------------------------------------
@@ -331,6 +406,10 @@ def random_rotate(angles: Sequence[float] = tuple(range(-10, 11))) -> RandomRota
 
 def pad(pixels: int = 12, value: float = 0.5) -> Pad:
     return Pad(pixels, value)
+
+
+def random_crops(crops: int = 8, box: tuple[float, float] = (0.5, 0.05), **options) -> RandomCrops:
+    return RandomCrops(crops, box, **options)
 
 
 def blur_gradient(max_kernel: int = 9, min_kernel: int = 1) -> BlurGradient:

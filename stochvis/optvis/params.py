@@ -5,7 +5,7 @@ images (N, 3, H, W) in [0, 1]. Pixels are the obvious choice (Simonyan 2013, Yos
 source documents); a Fourier basis with decorrelated colour (Olah et al. 2017) changes the
 geometry of steepest ascent so low frequencies move first; a generator's latent code (DGN-AM,
 Nguyen et al. 2016) restricts images to what a generator can draw. All three are the same kind of
-object for :func:`stochvis.optimize.optimize`: subclass :class:`ImageParam`, implement
+object for :func:`stochvis.optvis.optimize.optimize`: subclass :class:`ImageParam`, implement
 ``forward()``, and optionally ``project_()`` (a constraint applied after every step, e.g. clipping
 a code to [0, a]) and ``resized()`` (to support octaves).
 """
@@ -191,7 +191,7 @@ class GeneratorParam(ImageParam):
     feature layer, ± a few std of the prior for a GAN. Each image of the batch is an independent
     restart from its own random code.
 
-    ``prior`` is a :class:`stochvis.generator.GeneratorPrior` (or any module with the same
+    ``prior`` is a :class:`stochvis.methods.generator_prior.GeneratorPrior` (or any module with the same
     attributes: ``code_shape``, ``lower``, ``upper``, ``channels``, ``size``, ``name`` and
     ``initial_codes(batch, generator)``); calling it maps codes to images in [0, 1].
     """
@@ -259,7 +259,7 @@ def generator_latent(
     """DGN-AM parameterisation: ``batch`` codes of ``prior`` (random restarts), optimised in place of
     pixels. ``init``: "prior" (the prior's own random codes, clipped to the box), "zeros", or a tensor
     of codes. ``size``: resample G's images to this size (default: G's own), as DGN-AM resizes its
-    generator's output to the network's input; :func:`~stochvis.optimize.optimize` asks for the
+    generator's output to the network's input; :func:`~stochvis.optvis.optimize.optimize` asks for the
     model's input size unless given ``size``."""
     generator = torch.Generator().manual_seed(seed)
     if isinstance(init, torch.Tensor):

@@ -9,9 +9,9 @@ and colours, higher layers combine them into parts (petals, eyes).
 "Most activated" needs a baseline: a channel that fires for every image (a sky detector, a colour
 blob) tells nothing about the group. Channels are ranked by how much more the group drives them
 than a *reference* set of other images, in units of the reference's spread (a z-score of the group
-mean); the per-channel means come from :func:`stochvis.statistics.collect` (streamed, float64).
+mean); the per-channel means come from :func:`stochvis.stats.collection.collect` (streamed, float64).
 The synthesis is ordinary activation maximisation: :func:`mixture_objective` returns an
-:class:`~stochvis.objectives.Objective` for :func:`stochvis.optimize.optimize` or a preset.
+:class:`~stochvis.optvis.objectives.Objective` for :func:`stochvis.optvis.optimize.optimize` or a preset.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import torch
 
 from stochvis.models import WrappedModel
-from stochvis.objectives import Activations, Objective
-from stochvis.statistics import Statistics, collect
+from stochvis.optvis.objectives import Activations, Objective
+from stochvis.stats.collection import collect
+from stochvis.stats.store import Statistics
 
 SCORES = ("zscore", "difference", "ratio", "group")
 
@@ -70,7 +71,7 @@ def rank_channels(
 ) -> ChannelRanking:
     """Rank every channel of ``layers`` by how much more ``group`` activates it than ``reference``.
 
-    ``group``/``reference``: anything :func:`stochvis.statistics.collect` takes (an ImageSet, a
+    ``group``/``reference``: anything :func:`stochvis.stats.collection.collect` takes (an ImageSet, a
     tensor (N, C, H, W) in [0, 1], batches), or already collected :class:`Statistics` of those layers.
     ``score``: "zscore" (group mean − reference mean) / reference std (default: comparable across
     layers and channels of different scales), "difference" (of the means), "ratio" (group mean ÷

@@ -7,7 +7,7 @@ after the deepest one, and objectives combine with ``+``, ``-``, ``* scalar`` an
 ``class_logit([3, 7, 9])`` makes image i maximise class i, so N classes cost one batched run.
 
 Targets that need the model (class *names*, channel ranges) are checked by :meth:`Objective.bind`,
-which :func:`stochvis.optimize.optimize` calls before the first step, so a typo fails at once with
+which :func:`stochvis.optvis.optimize.optimize` calls before the first step, so a typo fails at once with
 the valid names instead of after minutes of optimisation.
 """
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from stochvis.data import as_float_images
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 
@@ -38,7 +39,7 @@ def _check_images(model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
     if images.ndim != 4 or images.shape[1] != model.in_channels:
         raise ValueError(f"{model.name} takes images of shape (N, {model.in_channels}, H, W) in [0, 1], "
                          f"got {tuple(images.shape)}")
-    return images.float() / 255 if images.dtype == torch.uint8 else images.float()
+    return as_float_images(images)
 
 
 @torch.no_grad()

@@ -6,18 +6,20 @@ objective, parameterisation and regularisers for :func:`optimize`. One step is t
 documents' update x ← r1(x + η·r2(∂a/∂x)):
 
     images = param()                      # pixels, Fourier coefficients, or a generator's code
-    x = transforms(images)                # jitter, scale, rotate, pad (differentiable)
-    score = objective(capture(model, x))  # forward stops after the deepest layer read
+    x = transforms(images)                # jitter, scale, rotate, pad, k random crops (differentiable)
+    score = objective(capture(model, x))  # forward stops after the deepest layer read; mean over crops
     loss = −Σ (score − penalties)         # TV, Lp
     g = r2(∂loss/∂θ)                      # gradient filters: blur, normalise, invert when saturated
     θ ← optimiser step with g             # SGD is exactly x + η·r2(∂a/∂x)
     pixels ← r1(pixels)                   # decay, blur every k, small-norm / contribution clipping
     param.project_()                      # stay in the valid range (or a code's box)
+    importance += |∂loss/∂images|         # optional: where the objective looked (MACO's transparency)
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -25,11 +27,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from stochvis import params as P
-from stochvis import regularizers as R
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
-from stochvis.objectives import Objective
+from stochvis.optvis import params as P
+from stochvis.optvis import regularizers as R
+from stochvis.optvis.objectives import Objective
 
 
 class NonFiniteError(FloatingPointError):
@@ -45,6 +47,10 @@ class OptimizationResult:
     objective: str = ""
     param: P.ImageParam | None = None  # the final parameterisation (continue from it, or read a latent)
     settings: dict = field(default_factory=dict)
+    # (N, 1, H, W) with optimize(importance=True), else None: Σ over the steps of the last octave of
+    # Σ over channels of |∂(objective − penalties)/∂image|, the image as the param renders it (before
+    # transforms); divided by each image's maximum, so in [0, 1] with 1 at its most important pixel.
+    importance: torch.Tensor | None = None
 
     @property
     def final_scores(self) -> torch.Tensor:
@@ -89,6 +95,7 @@ _OPTIMIZERS = {
     "adam": lambda ps, lr: torch.optim.Adam(ps, lr=lr),
     "adamw": lambda ps, lr: torch.optim.AdamW(ps, lr=lr, weight_decay=0.0),
     "rmsprop": lambda ps, lr: torch.optim.RMSprop(ps, lr=lr),
+    "nadam": lambda ps, lr: torch.optim.NAdam(ps, lr=lr),  # MACO (Fel et al. 2023): NAdam, lr 1 on the phase
 }
 
 
@@ -118,11 +125,31 @@ def _finite(tensor: torch.Tensor, step: int, what: str) -> None:
         raise NonFiniteError(f"step {step}: {bad} in {what}")
 
 
-def _blame(step: int, objective: Objective, activations, penalties, images) -> NonFiniteError:
+def _score(objective: Objective, activations: dict[str, torch.Tensor], batch: int, copies: int) -> torch.Tensor:
+    """Per-image scores (batch,). With multi-copy transforms the activations hold ``copies`` versions of
+    the batch, copy-major (see :class:`~stochvis.optvis.regularizers.Transform`); the objective is
+    evaluated on each version as a batch of ``batch`` images and the scores averaged. Why not one call on
+    copies·batch rows, reshaped: per-image targets (``class_logit([3, 7])``) must see ``batch`` rows,
+    and batch-wise terms (``diversity``) must compare different images, not crops of one image."""
+    if copies == 1:
+        return objective(activations)
+    versions = [objective({name: act[j * batch:(j + 1) * batch] for name, act in activations.items()})
+                for j in range(copies)]
+    return torch.stack(versions).mean(0)
+
+
+def _per_image(activations: dict[str, torch.Tensor], batch: int, copies: int) -> dict[str, torch.Tensor]:
+    """What regularisers see in ``ctx.activations``: one row per image, the mean over its copies."""
+    if copies == 1:
+        return activations
+    return {name: act.unflatten(0, (copies, batch)).mean(0) for name, act in activations.items()}
+
+
+def _blame(step: int, objective: Objective, activations, penalties, images, copies: int = 1) -> NonFiniteError:
     """The first objective term or penalty that is not finite."""
     with torch.no_grad():
         for leaf in objective.leaves():
-            value = leaf(activations)
+            value = _score(leaf, activations, images.shape[0], copies)
             if not torch.isfinite(value).all():
                 return NonFiniteError(f"step {step}: objective term {leaf.name!r} is not finite ({value.tolist()})")
         for penalty in penalties:
@@ -150,14 +177,25 @@ def optimize(
     progress: bool = True,
     callback: Callable[[int, torch.Tensor, torch.Tensor], bool | None] | None = None,
     record_every: int | None = None,
+    importance: bool = False,
 ) -> OptimizationResult:
     """Maximise ``objective`` (per image, summed over the batch) over images from ``param``.
 
-    ``param``: "pixel" (default), "fft", an :class:`~stochvis.params.ImageParam`, or a factory
+    ``param``: "pixel" (default), "fft", an :class:`~stochvis.optvis.params.ImageParam`, or a factory
     called with ``batch, size, seed, device``. ``regularizers`` are applied where their kind says
-    (see :mod:`stochvis.regularizers`). ``octaves``: an int (scale 1.4) or :class:`Octaves`.
+    (see :mod:`stochvis.optvis.regularizers`). ``octaves``: an int (scale 1.4) or :class:`Octaves`.
     ``record_every``: keep the images every that many steps (and the last) in ``.snapshots``.
     ``callback(step, images, scores)`` may return True to stop early.
+    Transforms with ``copies`` > 1 (``regularizers.random_crops``) evaluate each image k times per step;
+    its score (``history``, ``final_scores``) is the mean over the k versions.
+
+    ``importance``: accumulate |∂(objective − penalties)/∂image| of the images the param renders
+    (before transforms, summed over channels) into ``result.importance`` (N, 1, H, W), each image
+    divided by its maximum (all zero if the objective never reached it). With octaves it is reset at
+    each new size, so it describes the last octave: gradients at different sizes are on different
+    scales, and the last octave is the one that shaped the returned pixels. Opt-in, although it costs
+    ~1-2% per step (``retain_grad`` on the rendered image plus one abs-sum-add), so that a result
+    carries no unused full-resolution map and the loop keeps no extra graph state by default.
     Deterministic for a given ``seed`` on CPU.
     """
     if device is not None and torch.device(device) != model.device:
@@ -168,6 +206,7 @@ def optimize(
     kinds = _split(regs)
     transforms, filters, projections, penalties = (kinds[k] for k in (R.Transform, R.GradientFilter,
                                                                           R.ImageProjection, R.Penalty))
+    copies = math.prod(t.copies for t in transforms)
     layers = sorted(set(bound.layers).union(*(reg.needs_layers for reg in regs)))
     if not layers:
         raise ValueError(f"objective {bound.name!r} reads no layer")
@@ -188,6 +227,7 @@ def optimize(
                         "(use params.pixel)")
     history = torch.empty(total, current.batch)
     snapshots: list[tuple[int, torch.Tensor]] = []
+    mask: torch.Tensor | None = None
     def autocast():
         return torch.autocast(device.type, dtype=torch.bfloat16) if autocast_bf16 else contextlib.nullcontext()
 
@@ -202,17 +242,25 @@ def optimize(
             if octave:
                 current = current.resized(octave_size)
             opt = _make_optimizer(optimizer, list(current.parameters()), lr)
+            mask = None  # importance is reset per octave (see the docstring)
             for _ in range(octave_steps):
                 ctx = R.StepContext(step=step, steps=total, generator=rng)
                 images = current()
                 _finite(images, step, f"the image from {type(current).__name__}")
+                if importance and images.requires_grad:
+                    images.retain_grad()  # ∂loss/∂images, whatever the param (pixels, spectrum, phase, code)
                 x = images
                 for transform in transforms:
                     x = transform(x, ctx)
+                if x.shape[0] != copies * images.shape[0]:
+                    raise ValueError(f"the transforms turned {images.shape[0]} images into {x.shape[0]}, not "
+                                     f"{copies}×{images.shape[0]}: a transform returning several versions of each "
+                                     "image must declare them in `copies`")
                 with autocast():
                     activations = capture(model, x, layers)
-                ctx.activations = activations
-                scores = bound(activations).float()
+                ctx.activations = _per_image(activations, images.shape[0], copies)
+                scores = _score(bound, activations, images.shape[0], copies).float()
+                ctx.scores = scores.detach()
                 total_score = scores
                 for penalty in penalties:
                     total_score = total_score - penalty(images).float()
@@ -221,9 +269,12 @@ def optimize(
                     total_score = total_score - prior.float()
                 loss = -total_score.sum()
                 if not torch.isfinite(loss):
-                    raise _blame(step, bound, activations, penalties, images)
+                    raise _blame(step, bound, activations, penalties, images, copies)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                if importance and images.grad is not None:
+                    sensitivity = images.grad.detach().abs().sum(1, keepdim=True).float()
+                    mask = sensitivity if mask is None else mask + sensitivity
                 pixels = current.pixels
                 for tensor in current.parameters():
                     if tensor.grad is None:
@@ -264,13 +315,18 @@ def optimize(
         final = current().detach().float().cpu().clamp(0, 1)
     if record_every:
         snapshots.append((step, final))
+    if importance and mask is None:  # the param's images carry no gradient: nothing was important
+        mask = torch.zeros(final.shape[0], 1, *final.shape[-2:])
+    if mask is not None:
+        mask = (mask / mask.flatten(1).amax(1).clamp_min(torch.finfo(mask.dtype).tiny).view(-1, 1, 1, 1)).cpu()
     return OptimizationResult(
         images=final, history=history[:step], seconds_per_step=seconds / max(step, 1), snapshots=snapshots,
-        objective=bound.name, param=current,
+        objective=bound.name, param=current, importance=mask,
         settings=dict(steps=steps, lr=lr, optimizer=optimizer if isinstance(optimizer, str) else repr(optimizer),
                       batch=batch, size=full_size, seed=seed, octaves=[s for s, _ in plan] if octaves else None,
                       regularizers=[r.name for r in regs], autocast_bf16=autocast_bf16,
-                      param=type(current).__name__, device=str(device)),
+                      param=type(current).__name__, device=str(device),
+                      importance=importance),
     )
 
 

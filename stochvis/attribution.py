@@ -87,7 +87,7 @@ def target_score(model: WrappedModel, target: Target) -> TargetScore:
     * ``int`` or ``str``: a class (index or name) → its logit (Simonyan's unnormalised score);
     * ``(layer, channel)``: the channel's mean activation; ``(layer, channel, y, x)`` or
       ``(layer, channel, (y, x))``: one neuron; for a flat layer (N, C) ``(layer, unit)``;
-    * a callable with a ``layers`` attribute (a :mod:`stochvis.objectives` objective, or your own):
+    * a callable with a ``layers`` attribute (a :mod:`stochvis.optvis.objectives` objective, or your own):
       called with ``{layer: activation}`` and returning (N,) scores.
     """
     if isinstance(target, TargetScore):
@@ -100,11 +100,11 @@ def target_score(model: WrappedModel, target: Target) -> TargetScore:
         return _neuron_score(model, target)
     if callable(target):
         if callable(getattr(target, "bind", None)):
-            target = target.bind(model)  # stochvis.objectives: checks channels, resolves class names
+            target = target.bind(model)  # stochvis.optvis.objectives: checks channels, resolves class names
         layers = getattr(target, "layers", None)
         if layers is None:
             raise TypeError("a callable target needs a `layers` attribute naming the activations it reads "
-                            "(objectives from stochvis.objectives have one); it is called with {layer: activation}")
+                            "(objectives from stochvis.optvis.objectives have one); it is called with {layer: activation}")
         layers = [layers] if isinstance(layers, str) else sorted(layers)
         for layer in layers:
             model.resolve(layer)

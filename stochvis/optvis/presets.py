@@ -1,4 +1,4 @@
-"""Named recipes of the literature, as keyword arguments for :func:`stochvis.optimize.optimize`.
+"""Named recipes of the literature, as keyword arguments for :func:`stochvis.optvis.optimize.optimize`.
 
 Each builder returns a dict (``param``, ``regularizers``, ``optimizer``, ``lr``, ``steps``,
 ``octaves``) that can be inspected, edited and passed on: ``optimize(model, objective, **cfg)``.
@@ -17,11 +17,11 @@ import functools
 import inspect
 from collections.abc import Callable
 
-from stochvis import params as P
-from stochvis import regularizers as R
 from stochvis.models import LOGITS, WrappedModel
-from stochvis.objectives import Objective
-from stochvis.optimize import Octaves, OptimizationResult, optimize
+from stochvis.optvis import params as P
+from stochvis.optvis import regularizers as R
+from stochvis.optvis.objectives import Objective
+from stochvis.optvis.optimize import Octaves, OptimizationResult, optimize
 
 
 def simonyan2013(*, weight: float = 0.05, lr: float = 1.0, steps: int = 200) -> dict:

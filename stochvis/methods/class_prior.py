@@ -1,0 +1,113 @@
+"""class_prior (split from reconstruction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from stochvis.features import _statistics_key, feature
+from stochvis.methods.deconvolution import _check_statistics
+from stochvis.models import WrappedModel
+from stochvis.optvis.objectives import Objective
+from stochvis.stats import sampling
+from stochvis.stats.density import GaussianDensity
+from stochvis.stats.store import Statistics
+
+
+class _ClassGaussian:
+    """The class Gaussian of one feature as torch tensors, for differentiable scores."""
+
+    def __init__(self, stats: Statistics, key: str, shrinkage) -> None:
+        _check_statistics(stats, key)
+        density: GaussianDensity = stats.density(key, shrinkage=shrinkage)
+        chol = np.linalg.cholesky(density.covariance_)
+        self.mean = torch.from_numpy(density.mean_)
+        self.whitener = torch.from_numpy(np.linalg.inv(chol))  # L⁻¹: z = L⁻¹(x − μ), ‖z‖² = Mahalanobis²
+        self.std = torch.from_numpy(np.sqrt(np.diag(density.covariance_)))
+        self.dim = density.n_features_in_
+        if not all(torch.isfinite(t).all() for t in (self.mean, self.whitener, self.std)):
+            raise ValueError(f"the class model of {key!r} ({stats.class_name}) is not finite: collect the statistics again")
+
+    def to(self, device) -> _ClassGaussian:
+        if self.mean.device != torch.device(device):
+            self.mean, self.whitener, self.std = (t.to(device) for t in (self.mean, self.whitener, self.std))
+        return self
+
+
+def _feature_under_class_model(stats: Statistics, feature_key: str, shrinkage):
+    """The statistics key, the feature reader and the class Gaussian that the prior terms share."""
+    key = _statistics_key(feature_key)
+    return key, feature(key, stats), _ClassGaussian(stats, key, shrinkage)
+
+
+def log_likelihood(stats: Statistics, feature_key: str, *, shrinkage="oas") -> Objective:
+    """Per image: −½·Mahalanobis²/d of the feature under the class Gaussian (its log-likelihood up to
+    a constant, per dimension; ≈ −½ for a typical member of the class). Maximise it to pull the
+    feature towards the class distribution."""
+    key, feat, model = _feature_under_class_model(stats, feature_key, shrinkage)
+
+    def fn(acts) -> torch.Tensor:
+        x = feat(acts[feat.layer]).double()
+        gaussian = model.to(x.device)
+        z = (x - gaussian.mean) @ gaussian.whitener.T
+        return (-0.5 * z.pow(2).sum(1) / gaussian.dim).float()
+
+    return Objective(fn, [feat.layer], f"loglik({key}|{stats.class_name})")
+
+
+def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.0, shrinkage="oas") -> Objective:
+    """Per image: −Σ_units max(0, z − threshold), z = (x − μ)/σ under the class model: only units more
+    than ``threshold`` std *above* the class mean contribute, and the gradient of this term lowers
+    exactly those units — the source documents' "gradient steps that decrease the outlier neurons".
+    The units are re-selected every step (:meth:`stochvis.stats.sampling.OutlierScores.units` lists them)."""
+    key, feat, model = _feature_under_class_model(stats, feature_key, shrinkage)
+
+    def fn(acts) -> torch.Tensor:
+        x = feat(acts[feat.layer]).double()
+        gaussian = model.to(x.device)
+        z = (x - gaussian.mean) / gaussian.std
+        return -torch.relu(z - threshold).sum(1).float()
+
+    return Objective(fn, [feat.layer], f"outliers>{threshold:g}σ({key}|{stats.class_name})")
+
+
+def statistics_prior(
+    stats: Statistics,
+    features: str | Sequence[str],
+    strength: float = 1.0,
+    *,
+    kind: str = "both",
+    threshold: float = 3.0,
+    shrinkage="oas",
+) -> Objective:
+    """``strength`` × (log-likelihood and/or outlier-unit suppression) of shallow-layer features under
+    one class's statistics, to add to an AM objective: ``objective + statistics_prior(stats, "conv3_3", 5)``.
+
+    ``kind``: ``"nll"`` (:func:`log_likelihood`), ``"outliers"`` (:func:`outlier_excess`) or ``"both"``.
+    Bare layer names mean their pooled vectors (the statistics' convention).
+    """
+    if kind not in ("nll", "outliers", "both"):
+        raise ValueError(f"kind {kind!r}: use 'nll', 'outliers' or 'both'")
+    keys = [features] if isinstance(features, str) else list(features)
+    if not keys:
+        raise ValueError("statistics_prior needs at least one feature")
+    terms: list[Objective] = []
+    for key in keys:
+        if kind in ("nll", "both"):
+            terms.append(log_likelihood(stats, key, shrinkage=shrinkage))
+        if kind in ("outliers", "both"):
+            terms.append(outlier_excess(stats, key, threshold=threshold, shrinkage=shrinkage))
+    return float(strength) * sum(terms)
+
+
+def outlier_summary(stats: Statistics, model: WrappedModel, images: torch.Tensor, features: str | Sequence[str],
+                    *, threshold: float = 3.0) -> dict[str, dict[str, np.ndarray]]:
+    """What the prior targets, measured: per feature, Mahalanobis/√d, the number of units above
+    ``threshold`` std, and their summed excess, per image (numpy arrays)."""
+    keys = [_statistics_key(f) for f in ([features] if isinstance(features, str) else features)]
+    scores = sampling.outlier_scores(stats, model, images, keys)
+    return {key: {"mahalanobis_per_dim": s.mahalanobis_per_dim,
+                  "units_above": (s.zscores > threshold).sum(1),
+                  "excess": np.clip(s.zscores - threshold, 0, None).sum(1)} for key, s in scores.items()}

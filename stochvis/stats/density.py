@@ -1,0 +1,277 @@
+"""density (split from statistics)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from scipy import linalg
+
+from stochvis.stats.moments import FeatureStats
+
+
+def _as_array(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().to(torch.float64).numpy()
+    array = np.asarray(x, dtype=np.float64)
+    return array[None, :] if array.ndim == 1 else array
+
+
+def oas_shrinkage(covariance: np.ndarray, n_samples: int) -> float:
+    """The OAS shrinkage (Chen et al. 2010) from the ML covariance and N alone, as scikit-learn computes it."""
+    p = covariance.shape[0]
+    if p == 1:
+        return 0.0
+    alpha = np.mean(covariance**2)
+    mu = np.trace(covariance) / p
+    den = (n_samples + 1) * (alpha - mu**2 / p)
+    return 1.0 if den == 0 else float(min((alpha + mu**2) / den, 1.0))
+
+
+class GaussianDensity:
+    """A Gaussian N(mean, Σ) with Σ shrunk towards (trace Σ / d)·I.
+
+    ``shrinkage``: ``"oas"`` (default; from N and the covariance, so it works from a saved file),
+    ``"ledoit_wolf"`` (only with :meth:`fit` on raw vectors: its formula needs fourth moments),
+    a number in [0, 1], or ``None`` (the maximum-likelihood covariance). ``reg_covar`` adds
+    ``reg_covar · trace/d`` to the diagonal so a rank-deficient class (N < d) stays invertible.
+    ``parts`` (name, start, stop) name the slices of a joint vector for :meth:`condition`.
+    """
+
+    def __init__(self, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6) -> None:
+        self.shrinkage = shrinkage
+        self.reg_covar = reg_covar
+        self.parts_: list[tuple[str, int, int]] = []
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, X, y=None) -> GaussianDensity:
+        from sklearn.covariance import ledoit_wolf
+
+        X = _as_array(X)
+        if self.shrinkage == "ledoit_wolf":
+            covariance, amount = ledoit_wolf(X)
+            return self._set(X.mean(0), np.cov(X.T, ddof=0).reshape(X.shape[1], X.shape[1]), len(X), amount)
+        return self._set(X.mean(0), np.cov(X.T, ddof=0).reshape(X.shape[1], X.shape[1]), len(X))
+
+    @classmethod
+    def from_stats(cls, stats: FeatureStats, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6) -> GaussianDensity:
+        """The same model :meth:`fit` would give on the raw vectors (OAS, fixed or no shrinkage)."""
+        if shrinkage == "ledoit_wolf":
+            raise ValueError("Ledoit-Wolf needs the raw vectors (fourth moments); from statistics use "
+                             "shrinkage='oas', a number, or None")
+        model = cls(shrinkage, reg_covar)
+        model.parts_ = list(stats.parts)
+        return model._set(stats.mean.cpu().numpy(), stats.covariance(ddof=0).cpu().numpy(), stats.count)
+
+    def _set(self, mean: np.ndarray, ml_covariance: np.ndarray, n: int, amount: float | None = None) -> GaussianDensity:
+        d = len(mean)
+        if amount is None:
+            if self.shrinkage == "oas":
+                amount = oas_shrinkage(ml_covariance, n)
+            elif self.shrinkage is None:
+                amount = 0.0
+            elif isinstance(self.shrinkage, (int, float)) and 0 <= self.shrinkage <= 1:
+                amount = float(self.shrinkage)
+            else:
+                raise ValueError(f"shrinkage must be 'oas', 'ledoit_wolf', a number in [0, 1] or None, got {self.shrinkage!r}")
+        mu = np.trace(ml_covariance) / d
+        covariance = (1 - amount) * ml_covariance + amount * mu * np.eye(d)
+        covariance[np.diag_indices(d)] += self.reg_covar * max(mu, 1e-12)
+        return self._finish(mean, covariance, n, amount)
+
+    def _finish(self, mean, covariance, n, amount) -> GaussianDensity:
+        self.mean_ = np.asarray(mean, dtype=np.float64)
+        self.covariance_ = np.asarray(covariance, dtype=np.float64)
+        self.n_samples_ = int(n)
+        self.shrinkage_ = float(amount)
+        self.n_features_in_ = len(self.mean_)
+        try:
+            self._cholesky = linalg.cholesky(self.covariance_, lower=True)
+        except linalg.LinAlgError as error:
+            raise ValueError("the covariance is singular: use shrinkage ('oas') or a larger reg_covar") from error
+        return self
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _whiten(self, X) -> np.ndarray:
+        X = _as_array(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"expected vectors of dimension {self.n_features_in_}, got {X.shape[1]}")
+        return linalg.solve_triangular(self._cholesky, (X - self.mean_).T, lower=True).T
+
+    def mahalanobis(self, X) -> np.ndarray:
+        """Mahalanobis distance √((x − μ)ᵀ Σ⁻¹ (x − μ)) per sample."""
+        return np.sqrt((self._whiten(X) ** 2).sum(1))
+
+    def score_samples(self, X) -> np.ndarray:
+        """Log-likelihood of each sample."""
+        squared = (self._whiten(X) ** 2).sum(1)
+        log_det = 2 * np.log(np.diag(self._cholesky)).sum()
+        return -0.5 * (squared + log_det + self.n_features_in_ * np.log(2 * np.pi))
+
+    def score(self, X, y=None) -> float:
+        return float(self.score_samples(X).mean())
+
+    def zscores(self, X) -> np.ndarray:
+        """(x − μ) / σ per unit: which units make a sample an outlier."""
+        return (_as_array(X) - self.mean_) / np.sqrt(np.diag(self.covariance_))
+
+    def group_mahalanobis(self, X, groups: dict[str, Sequence[int] | slice] | None = None) -> dict[str, np.ndarray]:
+        """Mahalanobis distance of each unit group under its marginal (default groups: the parts)."""
+        if groups is None:
+            if not self.parts_:
+                raise ValueError("no parts: pass groups={name: indices}")
+            groups = {name: slice(a, b) for name, a, b in self.parts_}
+        X = _as_array(X)
+        return {name: self.marginal(index).mahalanobis(X[:, index]) for name, index in groups.items()}
+
+    # -- sampling and conditioning -----------------------------------------------------------
+    def sample(self, n_samples: int = 1, seed: int | None = 0) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return self.mean_ + rng.standard_normal((n_samples, self.n_features_in_)) @ self._cholesky.T
+
+    def _index(self, part: str | slice | Sequence[int]) -> np.ndarray:
+        if isinstance(part, str):
+            for name, a, b in self.parts_:
+                if name == part or name.split("/")[0] == part:
+                    return np.arange(a, b)
+            raise KeyError(f"no part {part!r}; parts: {', '.join(p for p, _, _ in self.parts_) or 'none'}")
+        if isinstance(part, slice):
+            return np.arange(self.n_features_in_)[part]
+        return np.asarray(part, dtype=np.int64)
+
+    def marginal(self, part: str | slice | Sequence[int]) -> GaussianDensity:
+        index = self._index(part)
+        out = GaussianDensity(self.shrinkage, self.reg_covar)
+        return out._finish(self.mean_[index], self.covariance_[np.ix_(index, index)], self.n_samples_, self.shrinkage_)
+
+    def _split(self, given):
+        if given is None:
+            if len(self.parts_) < 2:
+                raise ValueError("condition needs given=... (indices or a part name) for a vector without parts")
+            given = self.parts_[-1][0]
+        b = self._index(given)
+        a = np.setdiff1d(np.arange(self.n_features_in_), b)
+        return a, b
+
+    def _conditioner(self, given):
+        a, b = self._split(given)
+        cov = self.covariance_
+        factor = linalg.cho_factor(cov[np.ix_(b, b)], lower=True)
+        gain = linalg.cho_solve(factor, cov[np.ix_(b, a)]).T  # Σ_ab Σ_bb⁻¹, by a Cholesky solve
+        conditional = cov[np.ix_(a, a)] - gain @ cov[np.ix_(b, a)]
+        return a, b, gain, (conditional + conditional.T) / 2
+
+    def condition(self, values, given: str | slice | Sequence[int] | None = None) -> GaussianDensity:
+        """p(rest | x_given = values): μ_a + Σ_ab Σ_bb⁻¹ (v − μ_b), Σ_aa − Σ_ab Σ_bb⁻¹ Σ_ba.
+
+        ``given`` defaults to the last part (layer k+1 of a joint k, k+1 model).
+        """
+        a, b, gain, conditional = self._conditioner(given)
+        values = _as_array(values)[0]
+        out = GaussianDensity(self.shrinkage, self.reg_covar)
+        names = [p for p in self.parts_ if not set(range(p[1], p[2])) & set(b.tolist())]
+        out.parts_ = [(n, s - names[0][1], e - names[0][1]) for n, s, e in names] if len(names) == 1 else []
+        return out._finish(self.mean_[a] + gain @ (values - self.mean_[b]), conditional, self.n_samples_, self.shrinkage_)
+
+    def conditional_mean(self, values, given=None) -> np.ndarray:
+        """E[rest | x_given] for each row of ``values`` (M, d_given)."""
+        a, b, gain, _ = self._conditioner(given)
+        return self.mean_[a] + (_as_array(values) - self.mean_[b]) @ gain.T
+
+    def conditional_sample(self, values, given=None, seed: int | None = 0) -> np.ndarray:
+        """One draw of the rest for each row of ``values`` (M, d_given): a batch of conditionals at once."""
+        a, b, gain, conditional = self._conditioner(given)
+        values = _as_array(values)
+        means = self.mean_[a] + (values - self.mean_[b]) @ gain.T
+        chol = linalg.cholesky(conditional + 1e-12 * np.trace(conditional) / max(len(a), 1) * np.eye(len(a)), lower=True)
+        rng = np.random.default_rng(seed)
+        return means + rng.standard_normal(means.shape) @ chol.T
+
+
+class PPCADensity(GaussianDensity):
+    """Probabilistic PCA (Tipping & Bishop 1999) in closed form from the covariance eigendecomposition:
+    W = U_q (Λ_q − σ²I)^½, σ² = mean of the discarded eigenvalues, Σ = WWᵀ + σ²I.
+
+    Uses the ddof=1 covariance like scikit-learn's PCA, whose ``score_samples`` is the same
+    likelihood when N > d.
+    """
+
+    def __init__(self, n_components: int = 10) -> None:
+        super().__init__(shrinkage=None, reg_covar=0.0)
+        self.n_components = n_components
+
+    def fit(self, X, y=None) -> PPCADensity:
+        X = _as_array(X)
+        return self._from_cov(X.mean(0), np.cov(X.T, ddof=1).reshape(X.shape[1], X.shape[1]), len(X))
+
+    @classmethod
+    def from_stats(cls, stats: FeatureStats, n_components: int = 10) -> PPCADensity:
+        model = cls(n_components)
+        model.parts_ = list(stats.parts)
+        return model._from_cov(stats.mean.cpu().numpy(), stats.covariance(ddof=1).cpu().numpy(), stats.count)
+
+    def _from_cov(self, mean, covariance, n) -> PPCADensity:
+        d = len(mean)
+        q = int(self.n_components)
+        if not 0 < q < d:
+            raise ValueError(f"n_components must be in 1..{d - 1} for {d}-dimensional vectors, got {q}")
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+        eigenvalues, eigenvectors = np.clip(eigenvalues[::-1], 0, None), eigenvectors[:, ::-1]
+        noise = max(eigenvalues[q:].mean(), 1e-12 * max(eigenvalues[0], 1e-12))
+        self.components_ = eigenvectors[:, :q].T
+        self.explained_variance_ = eigenvalues[:q]
+        self.noise_variance_ = float(noise)
+        weights = eigenvectors[:, :q] * np.sqrt(np.clip(eigenvalues[:q] - noise, 0, None))
+        return self._finish(mean, weights @ weights.T + noise * np.eye(d), n, 0.0)
+
+
+class MixtureDensity:
+    """A Gaussian mixture for multi-modal classes: scikit-learn's GaussianMixture, fitted on raw
+    vectors (a mixture cannot be recovered from one mean and covariance)."""
+
+    def __init__(self, n_components: int = 2, covariance_type: str = "full", reg_covar: float = 1e-4, seed: int = 0) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.seed = seed
+
+    def fit(self, X, y=None) -> MixtureDensity:
+        from sklearn.mixture import GaussianMixture
+
+        X = _as_array(X)
+        self.mixture_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
+                                        reg_covar=self.reg_covar * max(X.var(0).mean(), 1e-12),
+                                        random_state=self.seed).fit(X)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    @classmethod
+    def from_stats(cls, stats: FeatureStats, **kwargs):
+        raise TypeError("a Gaussian mixture needs the raw vectors: MixtureDensity().fit(stats.vectors(model, images)[key])")
+
+    def score_samples(self, X) -> np.ndarray:
+        return self.mixture_.score_samples(_as_array(X))
+
+    def score(self, X, y=None) -> float:
+        return float(self.score_samples(X).mean())
+
+    def sample(self, n_samples: int = 1, seed: int | None = 0) -> np.ndarray:
+        self.mixture_.random_state = seed
+        samples, _ = self.mixture_.sample(n_samples)
+        return samples[np.random.default_rng(seed).permutation(n_samples)]
+
+    def mahalanobis(self, X) -> np.ndarray:
+        """Distance to the most likely component, in that component's metric."""
+        X = _as_array(X)
+        mixture = self.mixture_
+        best = mixture.predict(X)
+        out = np.empty(len(X))
+        for k in range(self.n_components):
+            rows = best == k
+            if rows.any():
+                precision_chol = mixture.precisions_cholesky_[k] if self.covariance_type == "full" else None
+                if precision_chol is None:
+                    raise NotImplementedError("mahalanobis is implemented for covariance_type='full'")
+                out[rows] = np.sqrt((((X[rows] - mixture.means_[k]) @ precision_chol) ** 2).sum(1))
+        return out

@@ -1,0 +1,225 @@
+"""Sampling activations from class statistics, and scoring how far images are from them.
+
+Why: the stochastic-deconvolution idea is to draw an activation of a deep layer from the class
+distribution, then draw the shallower layer *given* it (Gaussian conditioning on the joint
+statistics of layers k and k+1), down towards the image; and, during activation maximisation, to
+find the shallow units whose activations are outliers under the class model so the optimiser can
+push them back. The maths lives in :mod:`stochvis.stats`; this module strings it together.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from stochvis.features import _feature_name, joint_key
+from stochvis.models import WrappedModel
+from stochvis.stats.density import GaussianDensity
+from stochvis.stats.lowrank import LowRankDensity
+from stochvis.stats.moments import HIST_BINS
+from stochvis.stats.store import Statistics
+
+
+def _feature(name: str) -> str:
+    return _feature_name(name)
+
+
+DENSITIES = ("gaussian", "lowrank")
+RECTIFY = (False, True, "clip", "sparsity")
+
+
+def density_model(
+    stats: Statistics,
+    feature: str,
+    density: str = "gaussian",
+    *,
+    n_components: int = 32,
+    shrinkage: str | float | None = "oas",
+    max_iter: int = 100,
+    random_state: int = 0,
+) -> GaussianDensity | LowRankDensity:
+    """The class model of one feature: ``"gaussian"`` (dense, OAS shrinkage) or ``"lowrank"``
+    (factor analysis with ``n_components`` factors). Why the choice: a dense covariance of a whole
+    map (thousands of units, a few thousand images) is badly estimated and costs O(d³) per solve;
+    the low-rank model keeps the units' main co-variations and conditions through Woodbury."""
+    key = _feature(feature)
+    if density == "gaussian":
+        return stats.density(key, "gaussian", shrinkage=shrinkage)
+    if density == "lowrank":
+        dim = stats[key].dim
+        with warnings.catch_warnings():  # a capped EM is still a good model; not worth a warning per class
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return stats.density(key, "lowrank", n_components=min(int(n_components), dim - 1), max_iter=max_iter,
+                                 random_state=random_state)
+    raise ValueError(f"density {density!r}: use one of {', '.join(DENSITIES)}")
+
+
+def _sample(model, n: int, seed: int) -> np.ndarray:
+    if isinstance(model, LowRankDensity):
+        return model.sample(n, random_state=seed)
+    return model.sample(n, seed=seed)
+
+
+def _conditional(model, values: np.ndarray, given: str, seed: int, means_only: bool) -> np.ndarray:
+    """One draw (or the mean) of the other part of a joint model per row of ``values``."""
+    if isinstance(model, LowRankDensity):
+        conditional = model.condition(given, values)
+        return conditional.mean_.copy() if means_only else conditional.sample(random_state=seed)
+    if means_only:
+        return model.conditional_mean(values, given=given)
+    return model.conditional_sample(values, given=given, seed=seed)
+
+
+def zero_fraction(stats: Statistics, feature: str) -> torch.Tensor:
+    """Per unit, the fraction of images where it is exactly 0 (the histogram's bin at 0), and 0
+    for units that go negative (not rectified)."""
+    feat = stats[_feature(feature)]
+    zero_bin = HIST_BINS // 2  # asinh(0) sits at the grid's centre; the bin holds [0, 5e-5]
+    fraction = feat.histogram[:, zero_bin] / max(feat.count, 1)
+    return torch.where(feat.minimum >= 0, fraction, torch.zeros_like(fraction))
+
+
+def rectify_draws(values: torch.Tensor, stats: Statistics, feature: str, how: bool | str = "sparsity") -> torch.Tensor:
+    """Make Gaussian draws of post-ReLU units look rectified.
+
+    Why: a Gaussian puts mass on both sides of 0, so draws of post-ReLU units are dense (on the
+    Fashion subject 38% zeros where real pool2 maps have 62%). ``"clip"`` (or True) sets negative
+    values of rectified units (observed minimum ≥ 0) to 0; ``"sparsity"`` zeroes each rectified
+    unit below its marginal Gaussian quantile at the observed zero fraction p₀, so the draws have
+    the real sparsity unit by unit (a thresholded-latent model, as if the Gaussian were pre-ReLU).
+    """
+    if how is False or how is None:
+        return values
+    if how not in RECTIFY:
+        raise ValueError(f"rectify={how!r}: use False, True/'clip' or 'sparsity'")
+    feat = stats[_feature(feature)]
+    rectified = (feat.minimum >= 0).to(values.device)
+    if how in (True, "clip"):
+        return torch.where(rectified, values.clamp_min(0), values)
+    p0 = zero_fraction(stats, feature).to(values.device, values.dtype).clamp(1e-6, 1 - 1e-6)
+    mean, std = feat.mean.to(values), feat.std(ddof=0).to(values).clamp_min(1e-12)
+    threshold = mean + std * torch.special.ndtri(p0)
+    threshold = torch.where(p0 > 1e-6, threshold.clamp_min(0), torch.zeros_like(threshold))
+    return torch.where(rectified & (values < threshold), torch.zeros_like(values), values)
+
+
+def draw(stats: Statistics, feature: str, n: int, *, seed: int = 0, kind: str = "gaussian",
+         density: str | None = None, n_components: int = 32, rectify: bool | str = False,
+         **density_options) -> torch.Tensor:
+    """``n`` activation vectors of ``feature`` drawn from the class model (float64, (n, d)).
+
+    ``density``: ``"gaussian"`` or ``"lowrank"`` (``kind="ppca"`` is kept for the dense PPCA);
+    ``rectify``: see :func:`rectify_draws`.
+    """
+    key = _feature(feature)
+    if density is None and kind == "gaussian":
+        density = "gaussian"
+    if density is None:
+        model = stats.density(key, kind=kind, **density_options)
+        values = torch.from_numpy(model.sample(n, seed=seed))
+    else:
+        model = density_model(stats, key, density, n_components=n_components, random_state=seed, **density_options)
+        values = torch.from_numpy(_sample(model, n, seed))
+    return rectify_draws(values, stats, key, rectify)
+
+
+def conditional_chain(
+    stats: Statistics,
+    layers: Sequence[str],
+    n: int = 1,
+    *,
+    seed: int = 0,
+    top: torch.Tensor | np.ndarray | None = None,
+    shrinkage: str | float | None = "oas",
+    means_only: bool = False,
+    density: str | Sequence[str] = "gaussian",
+    n_components: int = 32,
+    rectify: bool | str = False,
+    max_iter: int = 100,
+) -> dict[str, torch.Tensor]:
+    """Draw the deepest layer, then each shallower one given the one above it.
+
+    ``layers`` go from deep to shallow (``["conv5_3", "conv4_3", "conv3_3"]``, or feature keys such
+    as ``["fc1/pooled", "pool2/map", "pool1/map"]``); the statistics must hold the joint feature of
+    every neighbouring pair, shallower first (``"pool2/map+fc1/pooled"``; collect with
+    ``joint="consecutive"`` or explicit pairs). ``top`` fixes the deepest layer's values (n rows)
+    instead of drawing them. ``means_only`` takes conditional means instead of draws (a deterministic
+    chain, to measure what the joints predict). ``density``: one of :data:`DENSITIES`, or one per
+    step (the top draw, then each conditional): ``"lowrank"`` conditions whole maps through Woodbury.
+    ``rectify``: applied to every drawn layer (:func:`rectify_draws`), before it conditions the next.
+    Returns {layer: (n, d_layer)} float64 tensors, keyed as ``layers`` were given.
+    """
+    if len(layers) < 1:
+        raise ValueError("conditional_chain needs at least one layer")
+    features = [_feature(layer) for layer in layers]
+    kinds = [density] * len(features) if isinstance(density, str) else list(density)
+    if len(kinds) != len(features):
+        raise ValueError(f"{len(kinds)} densities for {len(features)} layers: give one, or one per layer")
+    options = dict(n_components=n_components, shrinkage=shrinkage, max_iter=max_iter)
+    if top is None:
+        current = _sample(density_model(stats, features[0], kinds[0], random_state=seed, **options), n, seed)
+        current = rectify_draws(torch.from_numpy(current), stats, features[0], rectify).numpy()
+    else:
+        current = np.asarray(torch.as_tensor(top, dtype=torch.float64).reshape(n, -1))
+    out = {layers[0]: torch.from_numpy(current)}
+    for step, (upper, lower) in enumerate(zip(features, features[1:]), start=1):
+        key = joint_key(lower, upper)
+        if key not in stats.features:
+            raise KeyError(f"conditional_chain needs the joint statistics {key!r}; available: {', '.join(stats.keys())} "
+                           "(collect with joint='consecutive' or joint=[(lower, upper)])")
+        joint = density_model(stats, key, kinds[step], random_state=seed + step, **options)
+        current = _conditional(joint, current, upper, seed + step, means_only)
+        if not means_only:
+            current = rectify_draws(torch.from_numpy(current), stats, lower, rectify).numpy()
+        out[layers[step]] = torch.from_numpy(np.ascontiguousarray(current))
+    return out
+
+
+@dataclass
+class OutlierScores:
+    """How unlike the class one feature of some images is."""
+
+    feature: str
+    log_likelihood: np.ndarray  # (n,) under the class Gaussian
+    mahalanobis: np.ndarray  # (n,)
+    zscores: np.ndarray  # (n, d) per unit, (x − mean) / std
+    dim: int
+
+    @property
+    def mahalanobis_per_dim(self) -> np.ndarray:
+        """Mahalanobis / √d: about 1 for a typical member of the class, whatever the layer's width."""
+        return self.mahalanobis / np.sqrt(self.dim)
+
+    def units(self, threshold: float = 3.0, image: int = 0, top: int | None = None) -> np.ndarray:
+        """Units of one image more than ``threshold`` std *above* the class mean, most outlying first:
+        the ones an optimiser should decrease."""
+        z = self.zscores[image]
+        order = np.argsort(-z)
+        picked = order[z[order] > threshold]
+        return picked[:top] if top is not None else picked
+
+
+def outlier_scores(
+    stats: Statistics,
+    model: WrappedModel,
+    images: torch.Tensor,
+    features: Sequence[str] | None = None,
+    *,
+    shrinkage: str | float | None = "oas",
+) -> dict[str, OutlierScores]:
+    """Per-feature outlier scores of ``images`` under the class statistics (default: every
+    single-layer feature, no joints)."""
+    keys = [_feature(f) for f in features] if features is not None else [k for k in stats.keys() if "+" not in k]
+    vectors = stats.vectors(model, images)
+    return {key: score_vectors(stats.density(key, shrinkage=shrinkage), vectors[key], key) for key in keys}
+
+
+def score_vectors(density: GaussianDensity, vectors, feature: str = "") -> OutlierScores:
+    """Outlier scores of given vectors under a fitted density."""
+    return OutlierScores(feature, density.score_samples(vectors), density.mahalanobis(vectors),
+                         density.zscores(vectors), density.n_features_in_)

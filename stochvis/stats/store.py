@@ -1,0 +1,242 @@
+"""Class-conditional activation statistics: streamed once, mergeable, saved safely, density models.
+
+Why sufficient statistics and not stored activations: a class of a few thousand images at
+conv3_3 is gigabytes of activations, but its count, mean and co-moment matrix are a few MB, and
+two partial results (two shards, two machines, yesterday's run and today's) merge *exactly*
+with Chan et al.'s parallel update. Everything is accumulated in float64.
+
+What is accumulated, per layer (one :class:`FeatureStats` per *feature*):
+
+* ``"<layer>/pooled"`` — the spatial mean of every channel (a C-vector per image);
+* ``"<layer>/map"`` — the whole flattened map (float64 co-moments of the Fashion pool1 map, 6272
+  values, are 315 MB: fine); above ``full_dim_limit`` collection refuses unless asked to shrink it:
+  ``projection_dim`` (a fixed seeded Gaussian random basis, regenerated from its seed and checked by
+  hash, never stored) or ``grid`` (``"<layer>/grid<g>"``: the map average-pooled to g×g);
+* ``"<a>+<b>"`` — the concatenation of two features (joint statistics of layers k and k+1), whose
+  ``parts`` record each layer's slice, so that p(layer k | layer k+1) is a Schur complement away;
+* per-unit ranges: min, max, a fixed histogram on an asinh grid (mergeable, gives approximate
+  percentiles to ~5% relative precision) and mean + 3 std (the bound a generator prior clips to).
+
+Density models have scikit-learn's face (``fit`` / ``sample`` / ``score_samples``) and are built
+*from the sufficient statistics* when the maths allows, so they work from a saved file without
+the images: :class:`GaussianDensity` (shrinkage: OAS, which needs only the covariance and N —
+Ledoit-Wolf needs fourth moments, so it is offered only when fitting raw vectors),
+:class:`PPCADensity` (Tipping & Bishop's closed form from the covariance eigendecomposition) and
+:class:`MixtureDensity` (scikit-learn's GaussianMixture, which needs the raw vectors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stochvis import assets
+from stochvis.data import as_float_images
+from stochvis.features import FeaturePlan, _feature_name, joint_key
+from stochvis.models import WrappedModel
+from stochvis.stats.density import GaussianDensity, PPCADensity
+from stochvis.stats.lowrank import LowRankDensity
+from stochvis.stats.moments import FORMAT_VERSION, HIST_BINS, FeatureStats, StatisticsFileError
+
+
+@dataclass
+class Statistics:
+    """Statistics of one class (or image set) under one model, per feature key."""
+
+    features: dict[str, FeatureStats]
+    meta: dict[str, Any]
+
+    @property
+    def count(self) -> int:
+        return next(iter(self.features.values())).count
+
+    @property
+    def plan(self) -> FeaturePlan:
+        return FeaturePlan.from_json(self.meta["plan"])
+
+    @property
+    def class_name(self) -> str | None:
+        return self.meta.get("class_name")
+
+    def keys(self) -> list[str]:
+        return list(self.features)
+
+    def __getitem__(self, key: str) -> FeatureStats:
+        if key in self.features:
+            return self.features[key]
+        if "/" not in key and "+" not in key and f"{key}/pooled" in self.features:
+            return self.features[f"{key}/pooled"]
+        raise KeyError(f"no statistics for {key!r}; available: {', '.join(self.features)}")
+
+    def joint(self, a: str, b: str) -> FeatureStats:
+        """Joint statistics of two layers (or feature keys), e.g. ``stats.joint("conv4_3", "conv5_3")``."""
+        return self[joint_key(_feature_name(a), _feature_name(b))]
+
+    def density(self, key: str, kind: str = "gaussian", **kwargs) -> GaussianDensity | LowRankDensity:
+        """A density model of one feature built from the statistics: ``"gaussian"`` (dense, OAS
+        shrinkage), ``"ppca"``, or ``"lowrank"`` (factor analysis, :class:`LowRankDensity`: the one to
+        use for whole maps of thousands of units, where a dense covariance is badly estimated and
+        every solve is O(d³); ``n_components``, ``max_iter``, ``random_state`` go to it)."""
+        stats = self[key]
+        if kind == "gaussian":
+            return GaussianDensity.from_stats(stats, **kwargs)
+        if kind == "ppca":
+            return PPCADensity.from_stats(stats, **kwargs)
+        if kind == "lowrank":
+            kwargs.pop("shrinkage", None)  # a low-rank model is its own regulariser
+            return LowRankDensity.from_stats(stats, **kwargs)
+        raise ValueError(f"unknown density kind {kind!r}: 'gaussian', 'ppca' or 'lowrank' (a mixture needs raw "
+                         "vectors: MixtureDensity().fit(stats.vectors(model, images)[key]))")
+
+    def vectors(self, model: WrappedModel, images: torch.Tensor, batch_size: int = 32) -> dict[str, torch.Tensor]:
+        """The same feature vectors for new images (e.g. AM images), to score them under the class model."""
+        check_model(self.meta, model)
+        plan = self.plan
+        chunks: dict[str, list[torch.Tensor]] = {}
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                batch = as_float_images(images[start:start + batch_size]).to(model.device)
+                for key, value in plan.vectors(model, batch).items():
+                    chunks.setdefault(key, []).append(value.cpu())
+        return {key: torch.cat(parts).clone() for key, parts in chunks.items()}
+
+    def merge(self, other: Statistics) -> Statistics:
+        """Statistics of both image sets (same model, same features)."""
+        if self.meta.get("fingerprint") != other.meta.get("fingerprint"):
+            raise ValueError("cannot merge statistics of different model weights "
+                             f"({self.meta.get('fingerprint')} vs {other.meta.get('fingerprint')})")
+        if list(self.features) != list(other.features) or self.meta["plan"] != other.meta["plan"]:
+            raise ValueError(f"cannot merge different features: {list(self.features)} vs {list(other.features)}")
+        features = {k: self.features[k].merge(other.features[k]) for k in self.features}
+        meta = dict(self.meta, count=self.count + other.count)
+        if self.meta.get("source") != other.meta.get("source"):
+            meta["source"] = f"{self.meta.get('source')} + {other.meta.get('source')}"
+        return Statistics(features, meta)
+
+    def all_reduce(self, group=None, features: dict[str, tuple[int, list]] | None = None) -> Statistics:
+        """Combine the statistics of every rank of a torch.distributed group (each rank gets the result).
+
+        Two sum-all-reduces: (n, n·mean) give the global mean m, then Σ_r M2_r + n_r (m_r − m)(m_r − m)ᵀ
+        is the global M2 (the parallel-axis theorem); min/max reduce with MIN/MAX, histograms sum.
+        A rank that saw no image of this class takes part with zero weight.
+        """
+        import torch.distributed as dist
+
+        gathered: list = [None] * dist.get_world_size(group)
+        dist.all_gather_object(gathered, {k: (s.dim, s.parts) for k, s in self.features.items() if s.count},
+                               group=group)
+        shapes = {}
+        for g in gathered:
+            for key, value in g.items():
+                shapes.setdefault(key, value)
+        device = next(iter(self.features.values())).mean.device if any(
+            s.count for s in self.features.values()) else torch.device("cpu")
+        if dist.get_backend(group) == "nccl":
+            device = torch.device("cuda", torch.cuda.current_device())
+        reduced = {}
+        for key in sorted(shapes):
+            dim, parts = shapes[key]
+            mine = self.features.get(key)
+            if mine is None or mine.count == 0:
+                zero = torch.zeros(dim, dtype=torch.float64, device=device)
+                mine = FeatureStats(dim, 0, zero, torch.zeros(dim, dim, dtype=torch.float64, device=device),
+                                    zero + math.inf, zero - math.inf,
+                                    torch.zeros(dim, HIST_BINS, dtype=torch.float64, device=device), list(parts))
+            mine = mine.to(device)
+            total = torch.tensor([float(mine.count)], dtype=torch.float64, device=device)
+            weighted = mine.mean * mine.count
+            dist.all_reduce(total, group=group)
+            dist.all_reduce(weighted, group=group)
+            mean = weighted / total
+            delta = mine.mean - mean
+            m2 = mine.m2 + torch.outer(delta, delta) * mine.count
+            dist.all_reduce(m2, group=group)
+            minimum, maximum, histogram = mine.minimum.clone(), mine.maximum.clone(), mine.histogram.clone()
+            dist.all_reduce(minimum, op=dist.ReduceOp.MIN, group=group)
+            dist.all_reduce(maximum, op=dist.ReduceOp.MAX, group=group)
+            dist.all_reduce(histogram, group=group)
+            reduced[key] = FeatureStats(dim, int(round(total.item())), mean, m2, minimum, maximum, histogram,
+                                        [tuple(p) for p in parts])
+        order = FeaturePlan.from_json(self.meta["plan"]).keys if "plan" in self.meta else list(self.features)
+        ordered = {k: reduced[k] for k in order if k in reduced} | reduced
+        return Statistics(ordered, dict(self.meta, count=next(iter(ordered.values())).count,
+                                        world_size=dist.get_world_size(group)))
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """safetensors file, JSON metadata in its header, written atomically (temp file + rename)."""
+        from safetensors.torch import save
+
+        path = Path(path)
+        tensors: dict[str, torch.Tensor] = {}
+        for key, stats in self.features.items():
+            tensors.update(stats.tensors(key))
+        meta = dict(self.meta, format_version=FORMAT_VERSION, count=self.count,
+                    features={k: {"dim": s.dim, "parts": [list(p) for p in s.parts]} for k, s in self.features.items()},
+                    content_sha256=_content_hash(tensors))
+        assets.atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps(meta)}))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, model: WrappedModel | None = None) -> Statistics:
+        """Read a statistics file; with ``model``, refuse statistics made with other weights."""
+        from safetensors.torch import load
+
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no statistics file {path}")
+        data = path.read_bytes()
+        meta = _read_metadata(data, path)
+        try:
+            tensors = load(data)
+        except Exception as error:  # safetensors raises its own error type for bad buffers
+            raise StatisticsFileError(f"{path} is corrupted ({error}); delete it and collect again") from error
+        if _content_hash(tensors) != meta.get("content_sha256"):
+            raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); delete it and collect again")
+        if model is not None:
+            check_model(meta, model, path)
+        features = {key: FeatureStats.from_tensors(tensors, key, info["parts"]) for key, info in meta["features"].items()}
+        return cls(features, meta)
+
+
+def _content_hash(tensors: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(tensors):
+        digest.update(key.encode())
+        digest.update(tensors[key].contiguous().view(torch.uint8).reshape(-1).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read_metadata(data: bytes, path: Path) -> dict:
+    """The JSON metadata of a safetensors buffer, with errors that say what is wrong."""
+    if len(data) < 8:
+        raise StatisticsFileError(f"{path} is truncated ({len(data)} bytes); delete it and collect again")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > len(data) - 8:
+        raise StatisticsFileError(f"{path} is truncated or not a safetensors file (header of {header_len} bytes, "
+                                  f"file of {len(data)}); delete it and collect again")
+    try:
+        header = json.loads(data[8:8 + header_len])
+        meta = json.loads(header["__metadata__"]["stochvis"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise StatisticsFileError(f"{path} is not a stochvis statistics file ({error})") from error
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise StatisticsFileError(f"{path} has format version {meta.get('format_version')}, this stochvis reads "
+                                  f"{FORMAT_VERSION}; collect again")
+    return meta
+
+
+def check_model(meta: dict, model: WrappedModel, path: str | Path | None = None) -> None:
+    """Refuse to use statistics collected with other weights (their numbers mean nothing here)."""
+    if meta.get("fingerprint") != model.fingerprint:
+        where = f" in {path}" if path else ""
+        raise ValueError(f"statistics{where} were collected with {meta.get('model')} weights "
+                         f"{meta.get('fingerprint')}, but this model is {model.name} with weights {model.fingerprint}; "
+                         "collect them again for this model")

@@ -1,0 +1,60 @@
+"""figures (split from widgets)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+
+from stochvis.viz import display as show
+
+
+def activation_figure(image: torch.Tensor, activation: torch.Tensor, channel: int, *, title: str = "") -> plt.Figure:
+    """The source documents' activation figure: the grid of every channel, the input, a zoom."""
+    figure = plt.figure(figsize=(12, 7))
+    grid_ax = figure.add_axes([0.0, 0.0, 0.6, 1.0])
+    show.channel_grid(activation, highlight=channel, ax=grid_ax)
+    grid_ax.set_title(f"{title}: {activation.shape[0]} channels", fontsize=11)
+    input_ax = figure.add_axes([0.63, 0.52, 0.36, 0.44])
+    input_ax.imshow(show.to_numpy_image(image))
+    input_ax.set_title("input", fontsize=10)
+    input_ax.set_axis_off()
+    zoom_ax = figure.add_axes([0.63, 0.02, 0.36, 0.44])
+    zoom_ax.imshow(activation[channel].detach().float().cpu().numpy(), cmap="viridis")
+    zoom_ax.set_title(f"channel {channel} (zoom)", fontsize=10)
+    zoom_ax.set_axis_off()
+    return figure
+
+
+def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: str = "") -> plt.Figure:
+    """The input, the gradient drawn as ``kind``, and the absolute map over the image."""
+    figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
+    axes[0].imshow(show.to_numpy_image(image))
+    axes[0].set_title("input", fontsize=10)
+    axes[0].set_axis_off()
+    show.show_saliency(axes[1], result.gradient[0], kind=kind, image=image)
+    axes[1].set_title(f"{result.method} ({kind})", fontsize=10)
+    show.show_saliency(axes[2], result.gradient[0], kind="overlay", image=image)
+    axes[2].set_title("|gradient| over the input", fontsize=10)
+    note = f"  · {len(result.rerouted)} activations rerouted" if result.rerouted else ""
+    note += f", {len(result.skipped)} not reroutable" if result.skipped else ""
+    figure.suptitle(f"{title}{note}", fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def maximization_figure(result, *, title: str = "") -> plt.Figure:
+    """The optimised image(s) beside the objective curve (one line per image)."""
+    count = result.images.shape[0]
+    figure, axes = plt.subplots(1, count + 1, figsize=(3.2 * (count + 1), 3.2),
+                                gridspec_kw={"width_ratios": [1] * count + [1.3]})
+    for index in range(count):
+        axes[index].imshow(show.to_numpy_image(result.images[index]))
+        axes[index].set_axis_off()
+    curve = axes[-1]
+    curve.plot(result.history.numpy())
+    curve.set_xlabel("step")
+    curve.set_ylabel("objective")
+    curve.grid(alpha=0.3)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
