@@ -1,6 +1,10 @@
-"""figures (split from widgets)."""
+"""Static figures shared by the panels, the notebooks and the comparison: activations, gradients, a
+maximisation run, a summary table, a methods × classes sample grid. Builders return the Figure; nothing is
+shown or saved as a side effect."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -56,5 +60,43 @@ def maximization_figure(result, *, title: str = "") -> plt.Figure:
     curve.set_ylabel("objective")
     curve.grid(alpha=0.3)
     figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def table_figure(rows: Sequence[dict], columns: Sequence[str], header: Sequence[str], *, title: str = "",
+                 highlight: Sequence[str] = ()) -> plt.Figure:
+    """A formatted summary (one dict per method, as ``metrics.format_summary`` gives) drawn as a table;
+    rows whose method is in ``highlight`` are tinted."""
+    figure, ax = plt.subplots(figsize=(19, 0.42 * (len(rows) + 1) + 0.6))
+    ax.axis("off")
+    table = ax.table(cellText=[[r["method"]] + [r[k] for k in columns] for r in rows], colLabels=list(header),
+                     loc="center", cellLoc="center", colWidths=[0.19] + [0.09] * len(columns))
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.scale(1, 1.4)
+    for (r, _), cell in table.get_celld().items():
+        if r > 0 and rows[r - 1]["method"] in highlight:
+            cell.set_facecolor("#e8f0fe")
+    ax.set_title(title, fontsize=10)
+    return figure
+
+
+def samples_figure(samples: dict[str, dict[int, torch.Tensor]], class_names: Sequence[str], *, shown: int = 3
+                   ) -> plt.Figure:
+    """Rows: methods; columns: classes; each cell the first ``shown`` grey samples side by side."""
+    methods = list(samples)
+    classes = list(next(iter(samples.values())))
+    figure, axes = plt.subplots(len(methods), len(classes), squeeze=False,
+                                figsize=(1.25 * shown * len(classes) * 0.7 + 2, 1.0 * len(methods) + 0.6))
+    for r, method in enumerate(methods):
+        for col, c in enumerate(classes):
+            strip = torch.cat(list(samples[method][c][:shown, 0].float().cpu()), dim=1)
+            axes[r, col].imshow(strip, cmap="gray", vmin=0, vmax=1)
+            axes[r, col].set_xticks([])
+            axes[r, col].set_yticks([])
+            if r == 0:
+                axes[r, col].set_title(class_names[c], fontsize=8)
+        axes[r, 0].set_ylabel(method, fontsize=7, rotation=0, ha="right", va="center")
     figure.tight_layout()
     return figure

@@ -1,0 +1,39 @@
+"""The comparison protocol as a library: the verdict rule and the images file, without running methods."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from safetensors.torch import load_file
+
+from stochvis.evaluation import comparison
+
+
+def _summary(**rows):
+    out = []
+    for method, (fid, plausibility, judge) in rows.items():
+        entry = {"method": method}
+        for metric in comparison.BETTER:
+            entry[f"{metric}_mean"] = 0.5
+        entry.update({"fid_mean": fid, "plausibility_mean": plausibility, "judge_confidence_mean": judge})
+        out.append(entry)
+    return out
+
+
+def test_verdict_needs_all_three_realism_measures_to_beat_the_baseline():
+    summary = _summary(**{"Simonyan 2013": (250, 0.70, 0.50), "all better": (100, 0.80, 0.90),
+                          "two of three": (100, 0.80, 0.40), comparison.REAL: (30, 0.9, math.nan)})
+    verdicts, lines = comparison.verdict(summary, ["all better", "two of three"])
+    assert verdicts == {"all better": True, "two of three": False}
+    assert "holds for 1 of 2" in lines[-1] and "not supported for all" in lines[-1]
+    assert any(line.startswith("fid") and "all better" in line for line in lines)
+
+
+def test_images_file_holds_uint8_per_method_and_class(tmp_path):
+    samples = {"A": {0: torch.rand(2, 1, 4, 4), 3: torch.ones(1, 1, 4, 4)}, "B": {0: torch.zeros(2, 1, 4, 4)}}
+    path = comparison.save_images(samples, tmp_path / "images.safetensors")
+    loaded = load_file(path)
+    assert set(loaded) == {"A/0", "A/3", "B/0"}
+    assert loaded["A/3"].dtype == torch.uint8 and int(loaded["A/3"].min()) == 255
+    assert torch.allclose(loaded["A/0"].float() / 255, samples["A"][0], atol=0.5 / 255 + 1e-6)
