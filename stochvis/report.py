@@ -128,10 +128,16 @@ def figure_groups(figures_dir: Path, names: list[str]) -> dict[str, list[Path]]:
     return {name: files for name, files in groups.items() if files}
 
 
+COMPARISON_COLUMNS = ["target_confidence", "judge_confidence", "fid", "plausibility", "diversity", "seconds_per_image"]
+
+
 def write_index(runs: list[NotebookRun], target: Path, quick: bool, figures_dir: Path = FIGURES) -> Path:
-    """report/index.html: a table of the notebooks (link, minutes) and every figure as a thumbnail
-    linking to the PNG, grouped by notebook. Links are relative, so the folder can be moved whole
-    with figures/ beside it."""
+    """report/index.html, read as the report: per notebook its title, its headline findings (what the
+    notebook prints and states in cells tagged ``finding``) and each figure with its caption; the
+    comparison table as an HTML table; a table of the notebooks (link, minutes). Links are relative,
+    so the folder can be moved whole with figures/ beside it."""
+    from stochvis.report_page import csv_table, read_story
+
     target.parent.mkdir(parents=True, exist_ok=True)
 
     def link(path: Path) -> str:
@@ -143,26 +149,37 @@ def write_index(runs: list[NotebookRun], target: Path, quick: bool, figures_dir:
         for run in runs
     )
     total = sum(run.seconds for run in runs) / 60
+    stories = {run.name: read_story(run.page.with_suffix(".ipynb")) for run in runs}
     sections = []
     names = [run.name for run in runs] + [p.stem for p in notebooks()]
     for name, files in figure_groups(figures_dir, names).items():
-        thumbs = "".join(
-            f'<a href="{link(f)}" title="{html.escape(f.name)}"><figure><img src="{link(f)}" alt="{html.escape(f.name)}" '
-            f'loading="lazy"><figcaption>{html.escape(f.stem)}</figcaption></figure></a>'
+        story = stories.get(name) or read_story(target.parent / f"{name}.ipynb")
+        figures = "".join(
+            f'<figure><a href="{link(f)}"><img src="{link(f)}" alt="{html.escape(f.name)}" loading="lazy"></a>'
+            f'<figcaption><b>{html.escape(f.name)}</b> {html.escape(story.captions.get(f.name, ""))}</figcaption></figure>'
             for f in files
         ) or "<p>(no figures)</p>"
-        sections.append(f"<h3>{html.escape(name)}</h3><div class='gallery'>{thumbs}</div>")
+        findings = "".join(f"<pre class='finding'>{html.escape(text)}</pre>" for text in story.findings)
+        table = ""
+        if name.startswith("08"):
+            table = csv_table(Path(figures_dir) / "08_comparison.csv", COMPARISON_COLUMNS)
+            table = f"<h4>The comparison table (mean ± std over classes)</h4>{table}" if table else ""
+        title = html.escape(story.title or name)
+        sections.append(f"<section><h3>{title}</h3>{findings}{table}<div class='gallery'>{figures}</div></section>")
     mode = "quick smoke run" if quick else "full quality"
     style = ("body{font-family:sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:.3em .8em}.num{text-align:right}.gallery{display:flex;"
-             "flex-wrap:wrap;gap:.8em}figure{margin:0;width:220px}figure img{width:220px;height:160px;"
-             "object-fit:contain;border:1px solid #ddd}figcaption{font-size:.75em;word-break:break-all}")
+             "flex-wrap:wrap;gap:.8em}figure{margin:0;width:360px}figure img{width:360px;max-height:300px;"
+             "object-fit:contain;border:1px solid #ddd}figcaption{font-size:.8em}"
+             "pre.finding{background:#f6f8fa;padding:.6em;white-space:pre-wrap;font-size:.8em}"
+             "table.results td,table.results th{font-size:.85em}")
     target.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>stochvis report</title><style>{style}</style>"
         f"</head><body><h1>stochvis report</h1><p>{mode}, generated {time.strftime('%Y-%m-%d %H:%M')}.</p>"
         f"<h2>Notebooks</h2><table><tr><th>notebook</th><th>minutes</th><th></th></tr>{rows}"
         f"<tr><th>total</th><td class='num'>{total:.1f}</td><td></td></tr></table>"
-        f"<h2>Figures</h2><p>in <code>{link(figures_dir)}</code>, by the notebook that writes them.</p>"
+        f"<h2>Findings and figures</h2><p>Figures in <code>{link(figures_dir)}</code>, by the notebook that writes "
+        f"them; findings are what each notebook printed or stated in this run.</p>"
         f"{''.join(sections)}</body></html>",
         encoding="utf-8",
     )

@@ -297,3 +297,43 @@ def test_moving_the_channel_slider_rerenders_the_panel(lab, browser, tmp_path):
         raise
     finally:
         print(f"browser test: {time.monotonic() - started:.1f} s after the server was ready")
+
+
+def test_report_index_shows_findings_and_the_comparison_table(browser, tmp_path, monkeypatch):
+    """report/index.html in the real browser: the findings and the comparison table are on screen."""
+    from selenium.webdriver.common.by import By
+
+    from stochvis import report
+
+    figures, output = tmp_path / "figures", tmp_path / "report"
+    figures.mkdir()
+    output.mkdir()
+    (figures / "08_comparison.csv").write_text("method,class,fid,judge_confidence\nSimonyan 2013,0,255,0.5\n"
+                                               "DGN-AM,0,66,0.9\n")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [1, 0])
+    figure.savefig(figures / "08_comparison_samples.png")
+    plt.close(figure)
+    cells = [nbformat.v4.new_markdown_cell("# 08 · Comparison"),
+             nbformat.v4.new_markdown_cell("## Samples\nRows: methods."),
+             nbformat.v4.new_code_cell("save_figure(fig, figures / '08_comparison_samples.png')"),
+             nbformat.v4.new_code_cell("print(verdict)", metadata={"tags": ["finding"]})]
+    cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout", text="Hypothesis: holds for 0 of 3\n")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), output / "08_comparison.ipynb")
+    monkeypatch.setattr(report, "notebooks", lambda: [])
+    index = report.write_index([report.NotebookRun("08_comparison", output / "08_comparison.html", 60.0)],
+                               output / "index.html", quick=False, figures_dir=figures)
+    browser.get(index.as_uri())
+    table = browser.find_element(By.CSS_SELECTOR, "table.results")
+    assert table.is_displayed() and "DGN-AM" in table.text and "66 ± 0" in table.text, table.text
+    finding = browser.find_element(By.CSS_SELECTOR, "pre.finding")
+    assert finding.is_displayed() and "holds for 0 of 3" in finding.text
+    image = browser.find_element(By.CSS_SELECTOR, "figure img")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
+    assert "Samples: Rows: methods." in browser.find_element(By.CSS_SELECTOR, "figcaption").text
+    browser.save_screenshot(str(tmp_path / "report_index.png"))

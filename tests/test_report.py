@@ -69,3 +69,25 @@ def test_a_quick_run_never_writes_into_the_committed_figures(tmp_path, monkeypat
     assert report.main(["--quick", "--output", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "figures-quick" / "97_writes_mark.png").exists()
     assert not committed.exists()
+
+
+def test_index_reads_as_the_report_findings_captions_and_the_comparison_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "notebooks", lambda: [])
+    figures, output = tmp_path / "figures", tmp_path / "report"
+    figures.mkdir()
+    output.mkdir()
+    (figures / "08_beta_table.png").write_bytes(b"\x89PNG")
+    (figures / "08_comparison.csv").write_text("method,class,fid,judge_confidence\nA,0,100,0.5\nA,1,200,0.7\nB,0,50,nan\n")
+    cells = [nbformat.v4.new_markdown_cell("# 08 · Beta: the story"),
+             nbformat.v4.new_markdown_cell("## The table\nEvery method against the baseline. More text here."),
+             nbformat.v4.new_code_cell("save(fig, figures / '08_beta_table.png')"),
+             nbformat.v4.new_code_cell("print('verdict')", metadata={"tags": ["finding"]}),
+             nbformat.v4.new_code_cell("print('not a finding')")]
+    cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout", text="Hypothesis holds for 1 of 3\n")]
+    cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="noise\n")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), output / "08_beta.ipynb")
+    runs = [report.NotebookRun("08_beta", output / "08_beta.html", 60.0)]
+    text = report.write_index(runs, output / "index.html", quick=False, figures_dir=figures).read_text()
+    assert "08 · Beta: the story" in text and "Hypothesis holds for 1 of 3" in text and "noise" not in text
+    assert "The table: Every method against the baseline." in text and "More text" not in text
+    assert "<table class='results'>" in text and "150 ± 50" in text and "0.600 ± 0.100" in text
