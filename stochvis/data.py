@@ -75,20 +75,20 @@ class ImageSet(torch.utils.data.Dataset):
 
         ``transform`` is e.g. ``model.preprocess``, or a size (H, W) for a plain resize.
         """
-        fn = transform if callable(transform) else _resize_to(transform)
+        fn = transform if callable(transform) else resize_to(transform)
         images = torch.stack([fn(self[i][0]) for i in range(len(self))])
         return images, torch.tensor(self.labels)
 
     def batches(self, transform, batch_size: int = 16) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Stream (images, labels) batches without holding every tensor at once."""
-        fn = transform if callable(transform) else _resize_to(transform)
+        fn = transform if callable(transform) else resize_to(transform)
         for start in range(0, len(self), batch_size):
             stop = min(start + batch_size, len(self))
             yield (torch.stack([fn(self[i][0]) for i in range(start, stop)]),
                    torch.tensor(self.labels[start:stop]))
 
 
-def _resize_to(size: tuple[int, int]) -> Callable[[Image.Image], torch.Tensor]:
+def resize_to(size: tuple[int, int]) -> Callable[[Image.Image], torch.Tensor]:
     def transform(image: Image.Image) -> torch.Tensor:
         resized = image.convert("RGB").resize((size[1], size[0]), Image.BICUBIC)
         return torch.from_numpy(np.asarray(resized, dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
@@ -98,7 +98,7 @@ def _resize_to(size: tuple[int, int]) -> Callable[[Image.Image], torch.Tensor]:
 
 def pil_to_tensor(image: Image.Image) -> torch.Tensor:
     """PIL RGB image → (3, H, W) float tensor in [0, 1], no resizing."""
-    return _resize_to((image.height, image.width))(image)
+    return resize_to((image.height, image.width))(image)
 
 
 def _read_rgb(path: Path) -> Image.Image:

@@ -50,7 +50,7 @@ def _basis_hash(basis: torch.Tensor) -> str:
 
 def joint_key(a: str, b: str) -> str:
     """Key of the joint feature of two features (``"conv4_3/pooled+conv5_3/pooled"``)."""
-    return f"{_feature_name(a)}+{_feature_name(b)}"
+    return f"{statistics_key(a)}+{statistics_key(b)}"
 
 
 _GRID = re.compile(r"^grid(\d+)$")
@@ -148,10 +148,6 @@ class FeaturePlan:
         return out
 
 
-def _feature_name(entry: str) -> str:
-    return entry if "/" in entry or "+" in entry else f"{entry}/pooled"
-
-
 class MapTooLargeError(ValueError):
     """A whole map was asked for but is above ``full_dim_limit`` and no way of shrinking it was given."""
 
@@ -237,7 +233,7 @@ def make_plan(
     known = ([feature_key(layer, "pooled") for layer in pooled_layers] + [feature_key(layer, "map") for layer in map_specs]
              + [feature_key(layer, "grid", g) for layer, sizes in grids.items() for g in sizes])
     for a, b in joint:
-        a, b = _feature_name(a), _feature_name(b)
+        a, b = statistics_key(a), statistics_key(b)
         for key in (a, b):
             if key not in known:
                 raise KeyError(f"joint statistics need {key!r} to be collected; collected features: {', '.join(known)}")
@@ -336,11 +332,9 @@ def feature(spec: str | Feature, stats: Statistics | None = None) -> Feature:
     return Feature(layer, "projected", basis.float())
 
 
-def _statistics_key(spec: str | Feature) -> str:
-    """The statistics key of a feature: a bare layer means its pooled vector there."""
+def statistics_key(spec: str | Feature) -> str:
+    """The statistics key of a feature: a bare layer means its pooled vector there (``"fc1"`` →
+    ``"fc1/pooled"``); keys with a kind or joints (``"pool2/map"``, ``"a+b"``) are kept as they are."""
     if isinstance(spec, Feature):
         return spec.key if spec.kind != "auto" else f"{spec.layer}/pooled"
-    return _feature_name(spec)
-
-
-statistics_key = _statistics_key
+    return spec if "/" in spec or "+" in spec else f"{spec}/pooled"

@@ -7,20 +7,19 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from stochvis.features import _statistics_key, feature
-from stochvis.methods.deconvolution import _check_statistics
+from stochvis.features import feature, statistics_key
 from stochvis.models import WrappedModel
 from stochvis.optvis.objectives import Objective
 from stochvis.stats import sampling
 from stochvis.stats.density import GaussianDensity
-from stochvis.stats.store import Statistics
+from stochvis.stats.store import Statistics, check_finite
 
 
 class _ClassGaussian:
     """The class Gaussian of one feature as torch tensors, for differentiable scores."""
 
     def __init__(self, stats: Statistics, key: str, shrinkage) -> None:
-        _check_statistics(stats, key)
+        check_finite(stats, key)
         density: GaussianDensity = stats.density(key, shrinkage=shrinkage)
         chol = np.linalg.cholesky(density.covariance_)
         self.mean = torch.from_numpy(density.mean_)
@@ -38,7 +37,7 @@ class _ClassGaussian:
 
 def _feature_under_class_model(stats: Statistics, feature_key: str, shrinkage):
     """The statistics key, the feature reader and the class Gaussian that the prior terms share."""
-    key = _statistics_key(feature_key)
+    key = statistics_key(feature_key)
     return key, feature(key, stats), _ClassGaussian(stats, key, shrinkage)
 
 
@@ -106,7 +105,7 @@ def outlier_summary(stats: Statistics, model: WrappedModel, images: torch.Tensor
                     *, threshold: float = 3.0) -> dict[str, dict[str, np.ndarray]]:
     """What the prior targets, measured: per feature, Mahalanobis/√d, the number of units above
     ``threshold`` std, and their summed excess, per image (numpy arrays)."""
-    keys = [_statistics_key(f) for f in ([features] if isinstance(features, str) else features)]
+    keys = [statistics_key(f) for f in ([features] if isinstance(features, str) else features)]
     scores = sampling.outlier_scores(stats, model, images, keys)
     return {key: {"mahalanobis_per_dim": s.mahalanobis_per_dim,
                   "units_above": (s.zscores > threshold).sum(1),

@@ -14,21 +14,11 @@ from collections.abc import Sequence
 
 import torch
 
-from stochvis.features import _statistics_key
+from stochvis.features import statistics_key
 from stochvis.methods.inversion import InversionResult, invert
 from stochvis.models import WrappedModel
 from stochvis.stats import sampling
-from stochvis.stats.store import Statistics
-
-
-def _check_statistics(stats: Statistics, key: str) -> None:
-    feat = stats[key]
-    for name in ("mean", "m2"):
-        value = getattr(feat, name)
-        if value is None or not torch.isfinite(value).all():
-            bad = "missing" if value is None else f"{int((~torch.isfinite(value)).sum())} non-finite values"
-            raise ValueError(f"statistics of class {stats.class_name!r}, feature {key!r}: {name} has {bad}; "
-                             "the file or the collection is poisoned — collect again")
+from stochvis.stats.store import Statistics, check_finite
 
 
 def _clip(values: torch.Tensor, stats: Statistics, key: str) -> torch.Tensor:
@@ -49,16 +39,16 @@ def sample_targets(stats: Statistics, feature_key: str | Sequence[str], n: int, 
     ``rectify``: False, ``"clip"`` or ``"sparsity"`` (:func:`stochvis.stats.sampling.rectify_draws`).
     """
     specs = [feature_key] if isinstance(feature_key, str) else list(feature_key)
-    keys = [_statistics_key(s) for s in specs]
+    keys = [statistics_key(s) for s in specs]
     for key in keys:
-        _check_statistics(stats, key)
+        check_finite(stats, key)
     if len(keys) == 1:
         kind = density if isinstance(density, str) else density[0]
         drawn = {keys[0]: sampling.draw(stats, keys[0], n, seed=seed, density=kind, n_components=n_components,
                                         rectify=rectify, **density_options)}
     else:
         for upper, lower in zip(keys, keys[1:]):
-            _check_statistics(stats, f"{lower}+{upper}")
+            check_finite(stats, f"{lower}+{upper}")
         chain = sampling.conditional_chain(stats, keys, n, seed=seed, density=density, n_components=n_components,
                                            rectify=rectify, **density_options)
         drawn = {key: chain[key] for key in keys}

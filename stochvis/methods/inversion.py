@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import torch
 
+from stochvis.data import as_float_images
 from stochvis.features import Feature, feature
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
@@ -347,9 +348,8 @@ def calibrated_image_priors(
     pixel value), ``"mean_image"`` or ``"background"``. ``norm`` defaults to 0 (off): the pixel box
     [0, 1] already keeps values in range when the data fill it; turn it on for other data.
     """
-    images = torch.as_tensor(images)
-    images = images.float() / 255 if images.dtype == torch.uint8 else images.float()
-    if images.dim() != 4 or len(images) < 2:
+    images = as_float_images(images)
+    if len(images) < 2:
         raise ValueError(f"calibration needs real images (N ≥ 2, C, H, W) in [0, 1], got shape {tuple(images.shape)}")
     mean_image = images.mean(0, keepdim=True)
     border = torch.cat([images[..., 0, :].flatten(), images[..., -1, :].flatten(),

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from stochvis import assets
-from stochvis.data import ImageSet, _resize_to, as_float_images
+from stochvis.data import ImageSet, as_float_images, resize_to
 from stochvis.features import FULL_DIM_LIMIT, FeaturePlan, joint_key, make_plan
 from stochvis.models import WrappedModel
 from stochvis.stats.moments import FeatureStats
@@ -26,7 +26,7 @@ def _batches(source, model: WrappedModel, batch_size: int, image_size) -> Iterat
     """(images in [0, 1], labels or None) from an ImageSet, a tensor, (images, labels), or any iterable."""
     if isinstance(source, ImageSet):
         size = (image_size, image_size) if isinstance(image_size, int) else image_size
-        transform = _resize_to(tuple(size)) if size else model.preprocess
+        transform = resize_to(tuple(size)) if size else model.preprocess
         yield from source.batches(transform, batch_size)
         return
     if isinstance(source, torch.Tensor):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from stochvis.features import _feature_name, joint_key
+from stochvis.features import joint_key, statistics_key
 from stochvis.models import WrappedModel
 from stochvis.stats.density import GaussianDensity
 from stochvis.stats.lowrank import LowRankDensity
@@ -26,7 +26,7 @@ from stochvis.stats.store import Statistics
 
 
 def _feature(name: str) -> str:
-    return _feature_name(name)
+    return statistics_key(name)
 
 
 DENSITIES = ("gaussian", "lowrank")

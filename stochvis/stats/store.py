@@ -39,7 +39,7 @@ import torch
 
 from stochvis import assets
 from stochvis.data import as_float_images
-from stochvis.features import FeaturePlan, _feature_name, joint_key
+from stochvis.features import FeaturePlan, joint_key, statistics_key
 from stochvis.models import WrappedModel
 from stochvis.stats.density import GaussianDensity, PPCADensity
 from stochvis.stats.lowrank import LowRankDensity
@@ -77,7 +77,7 @@ class Statistics:
 
     def joint(self, a: str, b: str) -> FeatureStats:
         """Joint statistics of two layers (or feature keys), e.g. ``stats.joint("conv4_3", "conv5_3")``."""
-        return self[joint_key(_feature_name(a), _feature_name(b))]
+        return self[joint_key(statistics_key(a), statistics_key(b))]
 
     def density(self, key: str, kind: str = "gaussian", **kwargs) -> GaussianDensity | LowRankDensity:
         """A density model of one feature built from the statistics: ``"gaussian"`` (dense, OAS
@@ -240,3 +240,15 @@ def check_model(meta: dict, model: WrappedModel, path: str | Path | None = None)
         raise ValueError(f"statistics{where} were collected with {meta.get('model')} weights "
                          f"{meta.get('fingerprint')}, but this model is {model.name} with weights {model.fingerprint}; "
                          "collect them again for this model")
+
+
+def check_finite(stats: Statistics, key: str) -> None:
+    """Refuse a feature whose moments are missing or not finite: a poisoned file or collection must not
+    drive a method quietly."""
+    feat = stats[key]
+    for name in ("mean", "m2"):
+        value = getattr(feat, name)
+        if value is None or not torch.isfinite(value).all():
+            bad = "missing" if value is None else f"{int((~torch.isfinite(value)).sum())} non-finite values"
+            raise ValueError(f"statistics of class {stats.class_name!r}, feature {key!r}: {name} has {bad}; "
+                             "the file or the collection is poisoned — collect again")
