@@ -57,6 +57,36 @@ class Setting:
     per_class: dict = field(default_factory=dict)  # class name -> Statistics of the subject on training images
     reference: metrics.ClassReference | None = None
     held_out: dict[int, torch.Tensor] = field(default_factory=dict)
+    # Whole-map statistics for the spatial methods: the chain's layers and their joints, one class at a
+    # time (the pool1+pool2 joint is ~0.7 GB of co-moments per class), from this many training images.
+    map_layers: tuple[str, ...] = ("fc1/pooled", "pool2/map", "pool1/map")
+    map_train_per_class: int = 2000
+    train_images: torch.Tensor | None = field(default=None, repr=False)
+    train_labels: torch.Tensor | None = field(default=None, repr=False)
+    _maps: tuple[int, object, object] | None = field(default=None, repr=False)
+
+    def class_maps(self, c: int):
+        """(whole-map statistics, calibrated image priors) of class ``c``, from its training images but
+        never the held-out ones; the last class asked for is kept, the others are let go."""
+        if self._maps is None or self._maps[0] != c:
+            from stochvis.methods.chain import chain_joints
+            from stochvis.stats.collection import collect
+
+            self._maps = None  # free the previous class first
+            rows = torch.nonzero(self.train_labels == c)[:, 0]
+            first = self.held_out_start
+            rows = torch.cat([rows[:first], rows[first + self.n_per_class:]])[:self.map_train_per_class]
+            real = as_float_images(self.train_images[rows])
+            layers = [key.split("/")[0] for key in self.map_layers]
+            maps = [key.split("/")[0] for key in self.map_layers if key.endswith("/map")]
+            stats = collect(self.subject, real, [layers[0]], maps=maps, full_dim_limit=6272,  # pool1 is 6272 values: whole, on purpose
+
+                            joint=chain_joints(self.map_layers), batch_size=500, progress=False,
+                            class_name=FASHION_CLASSES[c])
+            self._maps = (c, stats, inversion.calibrated_image_priors(real))
+        return self._maps[1], self._maps[2]
+
+    held_out_start: int = 1000
 
     @property
     def targets(self) -> list[int]:
@@ -92,6 +122,7 @@ def fashion_setting(subject: WrappedModel, judge: WrappedModel, *, classes: Sequ
     setting.per_class = collect_classes(subject, (as_float_images(train_images[picked]), train_labels[picked]), layers,
                                         classes=FASHION_CLASSES, batch_size=256, image_size=SIZE, progress=False)
     unseen = slice(train_per_class, train_per_class + setting.n_per_class)  # images the statistics did not see
+    setting.held_out_start, setting.train_images, setting.train_labels = train_per_class, train_images, train_labels
     setting.held_out = {c: as_float_images(train_images[torch.nonzero(train_labels == c)[unseen, 0]])
                         for c in setting.classes}
     return setting
@@ -159,6 +190,45 @@ def dgn_am(s: Setting, generator=None) -> dict[int, torch.Tensor]:
     return s.split(run.images)
 
 
+@dataclass
+class PerClass:
+    """A method run one class at a time on the class's whole-map statistics (collected once per class and
+    shared by every per-class method; the collection is not counted in the method's seconds)."""
+
+    fn: Callable[[Setting, int], torch.Tensor]
+
+    def __call__(self, s: Setting) -> dict[int, torch.Tensor]:
+        return {c: self.fn(s, c) for c in s.classes}
+
+
+def spatial_deconvolution(s: Setting, c: int) -> torch.Tensor:
+    """One layer, whole map: draw fc1 and the pool2 map given it, invert the map with calibrated priors."""
+    stats, priors = s.class_maps(c)
+    drawn = deconvolution.sample_targets(stats, ["fc1/pooled", "pool2/map"], s.n_per_class, seed=c, rectify="sparsity")
+    return inversion.invert(s.subject, {"pool2/map": drawn["pool2/map"]}, stats=stats, seed=c, steps=s.steps, lr=0.05,
+                            **priors.invert_options()).images
+
+
+def backward_chain(s: Setting, c: int) -> torch.Tensor:
+    """The source's chain: fc1 → pool2 map → pool1 map, each given the one above, inverted jointly."""
+    from stochvis.methods.chain import reconstruct_chain
+
+    stats, priors = s.class_maps(c)
+    return reconstruct_chain(s.subject, stats, s.map_layers, s.n_per_class, seed=c, priors=priors,
+                             steps=s.steps).images
+
+
+def langevin_codes(s: Setting, c: int) -> torch.Tensor:
+    """PPGN-style: Langevin in the generator's fc1 code, the class Gaussian of fc1 as the prior on the code."""
+    from stochvis.methods.code_sampling import sample_codes
+    from stochvis.worlds.fashion import fashion_prior
+
+    stats, _ = s.class_maps(c)
+    generator = fashion_prior(clip_stds=3, device=s.subject.device)
+    return sample_codes(generator, s.subject, c, stats.density("fc1/pooled"), s.n_per_class, seed=c,
+                        steps=s.steps).images
+
+
 def fashion_methods(s: Setting) -> dict[str, Callable[[Setting], dict[int, torch.Tensor]]]:
     """The rows of the table, in order (olah2017 is left out: its FFT parameterisation is RGB-only and its
     transformation robustness pads past the subject's fixed 28×28 input)."""
@@ -171,11 +241,16 @@ def fashion_methods(s: Setting) -> dict[str, Callable[[Setting], dict[int, torch
         "stochastic deconvolution": stochastic_deconvolution,
         "stoch. deconv. + statistics prior": functools.partial(stochastic_deconvolution, prior=True),
         "DGN-AM (Fashion generator)": dgn_am,
+        "stoch. deconv. (pool2 map | fc1)": PerClass(spatial_deconvolution),
+        "backward chain (fc1→pool2→pool1)": PerClass(backward_chain),
+        "Langevin in G's code (fc1 stats)": PerClass(langevin_codes),
     })
     return methods
 
 
-STATISTICS_METHODS = ["AM + M&V + statistics prior", "stochastic deconvolution", "stoch. deconv. + statistics prior"]
+STATISTICS_METHODS = ["AM + M&V + statistics prior", "stochastic deconvolution", "stoch. deconv. + statistics prior",
+                      "stoch. deconv. (pool2 map | fc1)", "backward chain (fc1→pool2→pool1)",
+                      "Langevin in G's code (fc1 stats)"]
 
 
 def run(s: Setting, methods: dict[str, Callable] | None = None, *, log: Callable[[str], None] | None = print
@@ -184,10 +259,21 @@ def run(s: Setting, methods: dict[str, Callable] | None = None, *, log: Callable
     methods = fashion_methods(s) if methods is None else methods
     optimize(s.subject, O.class_logit(s.targets), s.grey, **{**s.common(), "steps": 3})  # warm-up: no start-up cost
     samples, seconds = {}, {}
-    for name, method in methods.items():
+    batch = {name: m for name, m in methods.items() if not isinstance(m, PerClass)}
+    per_class = {name: m for name, m in methods.items() if isinstance(m, PerClass)}
+    for name, method in batch.items():
         start = time.perf_counter()
         samples[name] = method(s)
         seconds[name] = (time.perf_counter() - start) / (len(s.classes) * s.n_per_class)
+    for c in s.classes:  # class-major: each class's map statistics are collected once, then let go
+        if per_class:
+            s.class_maps(c)
+        for name, method in per_class.items():
+            start = time.perf_counter()
+            samples.setdefault(name, {})[c] = method.fn(s, c)
+            seconds[name] = seconds.get(name, 0.0) + (time.perf_counter() - start) / (len(s.classes) * s.n_per_class)
+    s._maps = None
+    for name in methods:
         if log:
             log(f"{name:34s} {seconds[name] * 1e3:7.1f} ms per image")
     samples[REAL], seconds[REAL] = s.held_out, math.nan
@@ -254,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)  # on a shared 2-core machine, 2 threads spin
     subject, judge = load_model("fashion_subject"), load_model("fashion_judge")
     options = (dict(classes=[0, 5], n_per_class=2, steps=25, train_per_class=200, yosinski_settings=[0],
-                    reference_count=2000) if args.quick else {})
+                    reference_count=2000, map_train_per_class=300) if args.quick else {})
     s = fashion_setting(subject, judge, **options)
     samples, seconds = run(s)
     rows = table(s, samples, seconds)
