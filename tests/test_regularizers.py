@@ -11,6 +11,16 @@ from stochvis.models import LOGITS
 from stochvis.optvis import regularizers as R
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors: a second intra-op thread only adds synchronisation on a busy 2-core machine
+    (see tests/test_maco.py); restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def ctx(step: int = 0, seed: int = 0, **kwargs) -> R.StepContext:
     return R.StepContext(step=step, steps=10, generator=random.Random(seed), **kwargs)
 
@@ -118,3 +128,56 @@ def test_transforms_keep_gradients_flowing():
     y.sum().backward()
     assert x.grad is not None and x.grad.abs().sum() > 0
     assert R.pad(3)(torch.zeros(1, 3, 4, 4), ctx()).shape == (1, 3, 10, 10)
+
+
+# ----------------------------------------------------------------------------------------------
+# MACO's random crops (a transform with several copies per image)
+# ----------------------------------------------------------------------------------------------
+
+def exact_crops(crops: int = 1, box: float = 1.0, size=(16, 16)) -> R.RandomCrops:
+    """Crops with no randomness: centred, side ``box``, no noise."""
+    return R.RandomCrops(crops, (box, box), box_std=0.0, centre_std=0.0, noise_std=0.0, noise_uniform=0.0, size=size)
+
+
+def test_random_crops_full_box_is_the_identity_copy_major():
+    x = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    out = exact_crops(crops=3)(x, ctx())
+    assert out.shape == (6, 3, 16, 16) and R.RandomCrops(3).copies == 3
+    for j in range(3):  # version j of image i at row j·N + i
+        torch.testing.assert_close(out[2 * j:2 * j + 2], x, atol=1e-6, rtol=0)
+
+
+def test_random_crops_half_box_is_the_central_quarter_resized():
+    x = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    same_size = exact_crops(box=0.5, size=(8, 8))(x, ctx())
+    torch.testing.assert_close(same_size, x[..., 4:12, 4:12], atol=1e-6, rtol=0)  # pixel centres map onto pixel centres
+    upsampled = exact_crops(box=0.5, size=(16, 16))(x, ctx())
+    assert upsampled.shape == (1, 3, 16, 16)
+    torch.testing.assert_close(upsampled.mean(), x[..., 4:12, 4:12].mean(), atol=0.02, rtol=0)
+
+
+def test_random_crops_outside_the_image_read_mid_grey():
+    white = torch.ones(1, 3, 16, 16)
+    far = R.RandomCrops(64, (0.1, 0.1), centre_std=1.0, noise_std=0.0, noise_uniform=0.0, size=(8, 8))(white, ctx())
+    assert far.min() >= 0.5 - 1e-6 and far.max() <= 1 + 1e-6
+    fully_outside = (far - 0.5).abs().flatten(1).amax(1) < 1e-6
+    assert fully_outside.any() and not fully_outside.all()
+
+
+def test_random_crops_schedule_setup_seed_noise_and_gradient(tiny_model):
+    crops = R.random_crops(4)
+    assert crops.mean_box(0, 256) == 0.5 and abs(crops.mean_box(255, 256) - 0.05) < 1e-12
+    assert abs(crops.mean_box(85, 171) - 0.275) < 1e-12  # linear: halfway is the mean of the ends
+    ready = crops.setup(tiny_model, None)
+    assert ready.size == (16, 16) and crops.size is None  # setup does not change the configured piece
+    x = torch.rand(2, 3, 24, 24, requires_grad=True)
+    a, b, c = ready(x, ctx(seed=3)), ready(x, ctx(seed=3)), ready(x, ctx(seed=4))
+    assert a.shape == (8, 3, 16, 16) and torch.equal(a, b) and not torch.equal(a, c)
+    a.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    grey = torch.full((1, 3, 64, 64), 0.5)
+    noise = R.RandomCrops(4, (1.0, 1.0), box_std=0.0, centre_std=0.0)(grey, ctx()) - 0.5
+    expected = (0.04**2 + 0.02**2 / 3) ** 0.5  # Gaussian 0.04 + uniform ±0.02: Xplique's 0.08, ±0.04 halved
+    assert abs(noise.std().item() - expected) < 0.03 * expected and abs(noise.mean().item()) < 1e-3
+    with pytest.raises(ValueError, match="at least one crop"):
+        R.random_crops(0)

@@ -193,9 +193,10 @@ def optimize(
     (before transforms, summed over channels) into ``result.importance`` (N, 1, H, W), each image
     divided by its maximum (all zero if the objective never reached it). With octaves it is reset at
     each new size, so it describes the last octave: gradients at different sizes are on different
-    scales, and the last octave is the one that shaped the returned pixels. Opt-in, although it costs
-    ~1-2% per step (``retain_grad`` on the rendered image plus one abs-sum-add), so that a result
-    carries no unused full-resolution map and the loop keeps no extra graph state by default.
+    scales, and the last octave is the one that shaped the returned pixels. Opt-in: it is cheap
+    (``retain_grad`` on the rendered image plus an abs-sum-add per step; measured +2% CPU time per step
+    on the 16 px test network, 1.84 → 1.87 ms, the added arithmetic alone 12 µs there and 75 µs at
+    64 px × 4 images), but not free on tiny models, and off it leaves every existing run unchanged.
     Deterministic for a given ``seed`` on CPU.
     """
     if device is not None and torch.device(device) != model.device:

@@ -1,8 +1,11 @@
 """Named recipes of the literature, as keyword arguments for :func:`stochvis.optvis.optimize.optimize`.
 
 Each builder returns a dict (``param``, ``regularizers``, ``optimizer``, ``lr``, ``steps``,
-``octaves``) that can be inspected, edited and passed on: ``optimize(model, objective, **cfg)``.
-:func:`run` does both, with overrides.
+``octaves``, and where the recipe needs them ``importance``, ``batch``, ``size``) that can be
+inspected, edited and passed on: ``optimize(model, objective, **cfg)``. :func:`run` does both, with
+overrides. A builder that changes the objective itself (feature accentuation adds an anchor term)
+returns it as ``cfg["objective"]``, and one that needs the model takes a ``model`` argument;
+:func:`run` handles both.
 
 Learning rates: the papers step in Caffe's 0..255 pixel units with their networks' gradient
 scales, which do not carry over to [0, 1] images and other networks. Except for the Simonyan
@@ -16,10 +19,15 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from pathlib import Path
+
+import torch
 
 from stochvis.models import LOGITS, WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
+from stochvis.optvis.accentuation import activation_anchor
+from stochvis.optvis.maco import MagnitudeSpectrum, maco
 from stochvis.optvis.objectives import Objective
 from stochvis.optvis.optimize import Octaves, OptimizationResult, optimize
 
@@ -107,34 +115,131 @@ def olah2017(*, lr: float = 0.05, steps: int = 256, decorrelate: bool = True) ->
                 optimizer="adam", lr=lr, steps=steps, octaves=None)
 
 
+def fel2023(
+    spectrum: MagnitudeSpectrum | str | Path | None = None,
+    *,
+    crops: int = 8,
+    box: tuple[float, float] = (0.5, 0.05),
+    noise_std: float = 0.04,
+    noise_uniform: float = 0.02,
+    mapping: str = "natural",
+    lr: float = 1.0,
+    steps: int = 256,
+) -> dict:
+    """Fel et al. 2023, "Unlocking Feature Visualization for Deeper Networks with MAgnitude
+    Constrained Optimization" (MACO): only the phase of the image's Fourier spectrum is optimised,
+    its magnitude fixed to ``spectrum``, the average of natural images (:mod:`stochvis.optvis.maco`);
+    NAdam with lr 1.0 on the phase; every step sees ``crops`` random crops of each image plus noise
+    (:class:`~stochvis.optvis.regularizers.RandomCrops`: mean crop side ``box[0]`` → ``box[1]``, noise
+    in [0, 1] units); 256 steps; importance masks on (MACO's "transparency": where the objective's
+    gradient fell, to fade out the parts of the image that did not matter).
+
+    Values follow Xplique's ``maco`` except the number of crops: Xplique uses 32 crops per step and
+    Horama (Fel's PyTorch MACO) 6; 8 keeps a CPU step affordable — raise it on a GPU. Xplique
+    optimises a 512 px image whose crops go to the model's input size; pass ``size=512`` to do the
+    same (the spectrum is resampled), since at the model's own size the last crops (5% of the side)
+    are a few pixels wide.
+
+    ``spectrum`` is required: measure one with ``maco.measure_spectrum(images, size)`` on natural
+    images in [0, 1] (a few hundred photos at the size you optimise), or load a file written by
+    ``MagnitudeSpectrum.save``; ``presets.run("fel2023", model, objective, spectrum=...)``.
+    """
+    if spectrum is None:
+        raise ValueError("fel2023 (MACO) needs the magnitude spectrum of natural images: measure one with "
+                         "stochvis.optvis.maco.measure_spectrum(images, size) on images in [0, 1] and pass "
+                         "spectrum=... (or the path of a file written by MagnitudeSpectrum.save)")
+    if not isinstance(spectrum, MagnitudeSpectrum):
+        spectrum = MagnitudeSpectrum.load(spectrum)
+    return dict(param=functools.partial(maco, spectrum, mapping=mapping),
+                regularizers=[R.random_crops(crops, box, noise_std=noise_std, noise_uniform=noise_uniform)],
+                optimizer="nadam", lr=lr, steps=steps, octaves=None, importance=True)
+
+
+def hamblin2024(
+    objective: Objective | None = None,
+    *,
+    model: WrappedModel | None = None,
+    seed_images: torch.Tensor | None = None,
+    layer: str | None = None,
+    weight: float = 1.0,
+    size: int | tuple[int, int] | None = None,
+    lr: float = 0.01,
+    steps: int = 128,
+) -> dict:
+    """Hamblin et al. 2024, feature accentuation: raise ``objective`` starting from ``seed_images``
+    (pixels initialised from them, one optimised image per seed) while
+    :func:`~stochvis.optvis.accentuation.activation_anchor` keeps the activations of ``layer`` near the
+    seeds' (relative L2 distance times ``weight``), so the image shows what the unit sees *in the seed*.
+
+    ``layer``: default the objective's layer when it reads exactly one. ``size``: default the model's
+    input size (the seeds are resized to it). No transforms, so that the anchor compares like with
+    like and is exactly zero at the first step; Adam, lr 0.01 (≈ 1% of the pixel range per step),
+    128 steps: our choices for pixels. faccent (the paper's code) optimises a Fourier parameterisation
+    initialised from the seed, under random crops, and scales the anchor's weight by the ratio of the
+    two terms' gradients at the start; ``weight`` 1 here means a 10% relative drift of ``layer`` costs
+    0.1 in the objective's units, so scale it to the unit's typical activation. Returns the objective
+    with the anchor added as ``cfg["objective"]``."""
+    if objective is None or model is None or seed_images is None:
+        raise ValueError("hamblin2024 (feature accentuation) needs the unit's objective, the model and "
+                         "seed_images (N, C, H, W) in [0, 1]: presets.accentuate(model, objective, seed_images)")
+    if layer is None:
+        if len(objective.layers) != 1:
+            raise ValueError(f"objective {objective.name!r} reads {sorted(objective.layers)}: "
+                             "name the layer to anchor with layer=...")
+        (layer,) = objective.layers
+    seeds = seed_images.unsqueeze(0) if seed_images.dim() == 3 else seed_images
+    target = P._size(size) if size is not None else tuple(model.input_size)
+    start = functools.partial(P.pixel, init=seeds, channels=seeds.shape[1])
+    with torch.no_grad():  # the anchor's reference is the seed exactly as the loop will render it at step 0
+        rendered = start(batch=seeds.shape[0], size=target)()
+    anchored = objective + activation_anchor(model, layer, rendered, weight)
+    return dict(objective=anchored, param=start, batch=seeds.shape[0], size=target, regularizers=[],
+                optimizer="adam", lr=lr, steps=steps, octaves=None)
+
+
 PRESETS: dict[str, Callable[..., dict]] = {
     "simonyan2013": simonyan2013,
     "yosinski2015": yosinski2015,
     "garon2017": garon2017,
     "olah2017": olah2017,
+    "fel2023": fel2023,
+    "hamblin2024": hamblin2024,
 }
 
 
-def config(name: str, objective: Objective | None = None, **options) -> dict:
-    """The keyword arguments of preset ``name`` with ``options`` for the builder applied."""
+def config(name: str, objective: Objective | None = None, *, model: WrappedModel | None = None, **options) -> dict:
+    """The keyword arguments of preset ``name`` with ``options`` for the builder applied (``objective``
+    and ``model`` go to the builders that take them)."""
     if name not in PRESETS:
         raise KeyError(f"unknown preset {name!r}: choose from {', '.join(PRESETS)}")
     builder = PRESETS[name]
-    if "objective" in inspect.signature(builder).parameters:
+    parameters = inspect.signature(builder).parameters
+    if "objective" in parameters:
         options["objective"] = objective
+    if "model" in parameters:
+        options["model"] = model
     return builder(**options)
 
 
 def run(name: str, model: WrappedModel, objective: Objective, **overrides) -> OptimizationResult:
     """Run preset ``name``. ``overrides`` go to the preset builder where it takes them (e.g.
     ``setting=2``, ``decay=0.01``) and to :func:`optimize` otherwise (``batch``, ``size``, ``seed``...);
-    ``steps``/``lr`` are accepted by both and end up in ``optimize``."""
+    ``steps``/``lr`` are accepted by both and end up in ``optimize``. A preset that returns its own
+    objective (``hamblin2024``) has it optimised in place of ``objective``."""
     builder_args = set(inspect.signature(PRESETS[name]).parameters) if name in PRESETS else set()
     options = {k: v for k, v in overrides.items() if k in builder_args}
     rest = {k: v for k, v in overrides.items() if k not in builder_args}
-    kwargs = config(name, objective, **options)
+    kwargs = config(name, objective, model=model, **options)
     kwargs.update(rest)
+    objective = kwargs.pop("objective", objective)
     return optimize(model, objective, **kwargs)
+
+
+def accentuate(model: WrappedModel, objective: Objective, seed_images: torch.Tensor, *, layer: str | None = None,
+               weight: float = 1.0, **overrides) -> OptimizationResult:
+    """Feature accentuation of ``seed_images`` for ``objective``: :func:`hamblin2024` through :func:`run`
+    (``overrides`` as there: ``steps``, ``lr``, ``size``, ``importance=True``...)."""
+    return run("hamblin2024", model, objective, seed_images=seed_images, layer=layer, weight=weight, **overrides)
 
 
 def regularizers_from(

@@ -408,8 +408,11 @@ def pad(pixels: int = 12, value: float = 0.5) -> Pad:
     return Pad(pixels, value)
 
 
-def random_crops(crops: int = 8, box: tuple[float, float] = (0.5, 0.05), **options) -> RandomCrops:
-    return RandomCrops(crops, box, **options)
+def random_crops(crops: int = 8, box: tuple[float, float] = (0.5, 0.05), *, box_std: float = 0.05,
+                 min_box: float = 0.05, centre_std: float = 0.15, noise_std: float = 0.04, noise_uniform: float = 0.02,
+                 size: tuple[int, int] | None = None) -> RandomCrops:
+    return RandomCrops(crops, box, box_std=box_std, min_box=min_box, centre_std=centre_std, noise_std=noise_std,
+                       noise_uniform=noise_uniform, size=size)
 
 
 def blur_gradient(max_kernel: int = 9, min_kernel: int = 1) -> BlurGradient:
