@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_model": "stochvis.models", "wrap_model": "stochvis.models", "available_models": "stochvis.models",
     "register_model": "stochvis.models", "WrappedModel": "stochvis.models",
+    "check_images": "stochvis.inputs",
     "capture": "stochvis.layers", "list_layers": "stochvis.layers", "layer_shape": "stochvis.layers",
     "gradient": "stochvis.attribution", "smoothgrad": "stochvis.attribution",
     "guided_backprop": "stochvis.attribution", "deconvnet": "stochvis.attribution",

@@ -74,10 +74,16 @@ ASSETS: dict[str, Asset] = {
 
 def home() -> Path:
     """Root of the cache: ``$STOCHVIS_HOME`` or the platform's user cache dir."""
-    root = os.environ.get("STOCHVIS_HOME") or platformdirs.user_cache_dir("stochvis")
+    from_env = os.environ.get("STOCHVIS_HOME")
+    root = from_env or platformdirs.user_cache_dir("stochvis")
     path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    where = f"STOCHVIS_HOME={root}" if from_env else f"the cache folder {path} (set STOCHVIS_HOME to change it)"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PermissionError(f"cannot create {where}: {error.strerror or error}; point STOCHVIS_HOME at a "
+                              "writable folder") from error
+    return path  # a read-only cache that already holds the files is fine: writes name it when they fail
 
 
 def sha256_of(path: Path) -> str:
@@ -89,9 +95,17 @@ def sha256_of(path: Path) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write to a temporary file beside ``path`` then rename: readers never see half a file.
+    A folder that cannot be written is a PermissionError naming STOCHVIS_HOME (where caches live)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        home = os.environ.get("STOCHVIS_HOME")
+        where = f"STOCHVIS_HOME={home}" if home else "the folder"
+        raise PermissionError(f"cannot write {path} ({error.strerror or error}): {where} is not writable; "
+                              "point STOCHVIS_HOME at a writable folder") from error
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -41,7 +41,8 @@ from torch import nn
 from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
-from stochvis.layers import capture, unwrap_batch
+from stochvis.inputs import check_images
+from stochvis.layers import call_counts, capture
 from stochvis.models import LOGITS, WrappedModel
 
 METHODS = ("vanilla", "guided", "deconvnet", "smoothgrad", "input_x_gradient")
@@ -119,8 +120,10 @@ def _neuron_score(model: WrappedModel, target: tuple) -> TargetScore:
         target = (target[0], target[1], *target[2])
     if len(target) not in (2, 4):
         raise ValueError(f"neuron target must be (layer, channel) or (layer, channel, y, x), got {target!r}")
-    layer, channel = target[0], int(target[1])
-    position = tuple(int(v) for v in target[2:]) or None
+    from stochvis.optvis.objectives import as_index
+
+    layer, channel = target[0], as_index(target[1], "channel")
+    position = tuple(as_index(v, "position") for v in target[2:]) or None
     model.resolve(layer)  # KeyError naming close layer names
 
     def reduce(acts: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -342,7 +345,9 @@ def gradient(
         raise ValueError(f"SmoothGrad base must be one of vanilla, guided, deconvnet, input_x_gradient; got {base!r}")
     score = target_score(model, target)
     dtype = model.mean.dtype if isinstance(getattr(model, "mean", None), torch.Tensor) else torch.float32
-    batch = unwrap_batch(images).to(model.device, dtype).detach().clone().requires_grad_(True)
+    # the one gate (uint8 → /255, range, NaN, channels), before the images start requiring grad
+    batch = check_images(model, images).to(dtype).detach().clone().requires_grad_(True)
+    call_counts(model)  # the reused-module probe runs here, outside the rerouted activations' spy
     seen: dict[str, torch.Tensor] = {}
 
     def forward(x: torch.Tensor) -> torch.Tensor:

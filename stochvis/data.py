@@ -62,7 +62,15 @@ class ImageSet(torch.utils.data.Dataset):
         return image, self.labels[index]
 
     def of_class(self, cls: int | str) -> ImageSet:
-        index = self.classes.index(cls) if isinstance(cls, str) else int(cls)
+        if isinstance(cls, str):
+            if cls not in self.classes:
+                raise KeyError(f"{self.name} has no class {cls!r}; classes: {', '.join(self.classes)}")
+            index = self.classes.index(cls)
+        else:
+            index = int(cls)
+            if not 0 <= index < len(self.classes):
+                raise IndexError(f"{self.name} has classes 0..{len(self.classes) - 1} ({', '.join(self.classes)}); "
+                                 f"got {cls!r}")
         keep = [i for i, label in enumerate(self.labels) if label == index]
         if not keep:
             raise ValueError(f"{self.name} has no images of class {cls!r}; classes: {', '.join(self.classes)}")
@@ -88,10 +96,14 @@ class ImageSet(torch.utils.data.Dataset):
                    torch.tensor(self.labels[start:stop]))
 
 
-def resize_to(size: tuple[int, int]) -> Callable[[Image.Image], torch.Tensor]:
+def resize_to(size: tuple[int, int], *, grey: bool = False) -> Callable[[Image.Image], torch.Tensor]:
+    """PIL image → (3, H, W) float tensor in [0, 1] resized to ``size``; (1, H, W) with ``grey``
+    (for 1-channel models)."""
     def transform(image: Image.Image) -> torch.Tensor:
-        resized = image.convert("RGB").resize((size[1], size[0]), Image.BICUBIC)
-        return torch.from_numpy(np.asarray(resized, dtype=np.float32) / 255.0).permute(2, 0, 1).contiguous()
+        resized = image.convert("L" if grey else "RGB").resize((size[1], size[0]), Image.BICUBIC)
+        array = np.asarray(resized, dtype=np.float32) / 255.0
+        array = array[:, :, None] if array.ndim == 2 else array
+        return torch.from_numpy(array).permute(2, 0, 1).contiguous()
 
     return transform
 

@@ -8,6 +8,7 @@ Captured tensors stay in the autograd graph, so gradients flow from them to the 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -51,46 +52,119 @@ def capture(
     layers: str | Iterable[str],
     *,
     stop_early: bool = True,
+    grey_to_rgb: bool = False,
 ) -> dict[str, torch.Tensor]:
     """Activations of ``layers`` (names as given) for ``images`` in [0, 1].
 
-    With ``stop_early`` the forward pass ends right after the last requested layer has produced
-    its output. ``"logits"`` (or any alias of the output) runs the whole network.
+    ``images`` pass :func:`stochvis.inputs.check_images` (uint8 is divided by 255; values outside
+    [0, 1], NaN and wrong channel counts are refused). With ``stop_early`` the forward pass ends
+    right after the last requested layer has produced its output. ``"logits"`` (or any alias of the
+    output) runs the whole network.
+
+    A module called more than once per forward (torchvision's ResNet ``BasicBlock`` reuses
+    ``self.relu``) has no single activation: its bare name is refused, and ``"<name>#k"`` names its
+    k-th call (from 0), e.g. ``"layer1.0.relu#1"``. Why refuse rather than pick one: the answer
+    would otherwise depend on which other layers were requested (where the forward stops).
     """
+    from stochvis.inputs import check_images
+
     names = _as_names(layers)
     if not names:
         raise ValueError("capture needs at least one layer name")
-    paths = {name: model.resolve(name) for name in names}
-    wanted_paths = set(paths.values())
-    need_output = LOGITS in wanted_paths
-    found: dict[str, torch.Tensor] = {}
+    images = check_images(model, images, grey_to_rgb=grey_to_rgb)
+    wanted: dict[str, tuple[str, int | None]] = {name: _split_call(model, name) for name in names}
+    reused = call_counts(model)
+    for name, (path, call) in wanted.items():
+        count = reused.get(path, 1)
+        if call is None and count > 1:
+            raise ValueError(_reused_message(model, name, path, count))
+        if call is not None and call >= count:
+            raise IndexError(f"{model.name} calls {path!r} {count} time(s) per forward: calls are "
+                             f"{', '.join(f'{path}#{k}' for k in range(count))}; got {name!r}")
+    slots = set(wanted.values())
+    need_output = any(path == LOGITS for path, _ in slots)
+    found: dict[tuple[str, int | None], torch.Tensor] = {}
+    calls: dict[str, int] = {}
     handles = []
 
     def make_hook(path: str):
         def hook(_module, _inputs, output):
-            found[path] = _first_tensor(output)
-            if stop_early and not need_output and wanted_paths <= set(found):
+            k = calls.get(path, 0)
+            calls[path] = k + 1
+            for slot in ((path, None), (path, k)):
+                if slot in slots:
+                    if slot in found and slot[1] is None:  # a second call the probe did not see
+                        raise ValueError(_reused_message(model, path, path, k + 1))
+                    found[slot] = _first_tensor(output)
+            if stop_early and not need_output and slots <= set(found):
                 raise _StopForward
 
         return hook
 
     modules = dict(model.net.named_modules())
-    for path in wanted_paths - {LOGITS}:
+    for path in {path for path, _ in slots} - {LOGITS}:
         handles.append(modules[path].register_forward_hook(make_hook(path)))
     try:
         output = model(images)
         if need_output:
-            found[LOGITS] = output
+            found[(LOGITS, None)] = output
     except _StopForward:
         pass
     finally:
         for handle in handles:
             handle.remove()
-    missing = wanted_paths - set(found)
+    missing = slots - set(found)
     if missing:
-        raise RuntimeError(f"layers {sorted(missing)} were never called in {model.name}'s forward "
-                           "(modules defined but unused, or called functionally)")
-    return {name: found[path] for name, path in paths.items()}
+        raise RuntimeError(f"layers {sorted(p if k is None else f'{p}#{k}' for p, k in missing)} were never called "
+                           f"in {model.name}'s forward (modules defined but unused, or called functionally)")
+    return {name: found[slot] for name, slot in wanted.items()}
+
+
+def _split_call(model: WrappedModel, name: str) -> tuple[str, int | None]:
+    """(module path, call index or None) for ``"layer"`` or ``"layer#k"``."""
+    base, sep, call = str(name).partition("#")
+    path = model.resolve(base)
+    if not sep:
+        return path, None
+    if not call.isdigit():
+        raise ValueError(f"layer {name!r}: the call after '#' must be a number from 0 (e.g. {base}#0)")
+    return path, int(call)
+
+
+def _reused_message(model: WrappedModel, name: str, path: str, count: int) -> str:
+    calls = ", ".join(f"{name}#{k}" for k in range(count))
+    return (f"{model.name}'s module {path!r} is called {count} times per forward (a reused module, e.g. "
+            f"ResNet's shared relu), so {name!r} has no single activation; name one call: {calls}")
+
+
+def call_counts(model: WrappedModel) -> dict[str, int]:
+    """How many times each module runs in one forward at the native input size, for the modules
+    that run more than once (found once per model by a probe forward, then cached)."""
+    cached = getattr(model, "_call_counts", None)
+    if cached is not None:
+        return cached
+    counts: dict[str, int] = {}
+    modules = [(path, module) for path, module in model.net.named_modules() if path]
+    # The probe must be invisible: other hooks (a caller's, a capture in progress) are set aside for it.
+    saved = [(module, module._forward_hooks, module._forward_pre_hooks) for _, module in modules]
+    try:
+        for path, module in modules:
+            module._forward_hooks, module._forward_pre_hooks = OrderedDict(), OrderedDict()
+
+            def hook(_module, _inputs, _output, path=path):
+                counts[path] = counts.get(path, 0) + 1
+
+            module.register_forward_hook(hook)
+        with torch.no_grad():
+            model(torch.zeros(1, model.in_channels, *model.input_size, device=model.device))
+    except Exception:  # noqa: BLE001 - a model that cannot run at its declared size: run-time detection only
+        counts = {}
+    finally:
+        for module, forward_hooks, pre_hooks in saved:
+            module._forward_hooks, module._forward_pre_hooks = forward_hooks, pre_hooks
+    result = {path: n for path, n in counts.items() if n > 1}
+    model._call_counts = result
+    return result
 
 
 def forward_to(model: WrappedModel, images: torch.Tensor, layer: str) -> torch.Tensor:
@@ -152,6 +226,9 @@ def layer_shape(model: WrappedModel, layer: str, input_size: tuple[int, int] | N
 
 def check_channel(model: WrappedModel, layer: str, channel: int, input_size: tuple[int, int] | None = None) -> int:
     """``channel`` if ``layer`` has it, else an error naming the valid range."""
+    from stochvis.optvis.objectives import as_index  # a channel 1.7 is refused, not truncated
+
+    channel = as_index(channel, "channel")
     channels = layer_shape(model, layer, input_size)[0]
     if not 0 <= int(channel) < channels:
         raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{channels - 1}")

@@ -154,7 +154,7 @@ def test_deconvnet_equals_guided_where_every_unit_is_active():
     with torch.no_grad():
         model.net.fc1.weight.abs_()
         model.net.fc2.weight.abs_()
-    x = torch.rand(3, 1, 2, 2, dtype=torch.float64) + 0.1
+    x = torch.rand(3, 1, 2, 2, dtype=torch.float64) * 0.9 + 0.1  # in [0.1, 1]: images are in [0, 1]
     guided = G.gradient(model, x, 0, "guided").gradient
     deconv = G.gradient(model, x, 0, "deconvnet").gradient
     torch.testing.assert_close(guided, deconv)

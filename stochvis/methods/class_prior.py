@@ -12,7 +12,7 @@ from stochvis.models import WrappedModel
 from stochvis.optvis.objectives import Objective
 from stochvis.stats import sampling
 from stochvis.stats.density import GaussianDensity
-from stochvis.stats.store import Statistics, check_finite
+from stochvis.stats.store import Statistics, check_finite, check_model
 
 
 class _ClassGaussian:
@@ -41,7 +41,16 @@ def _feature_under_class_model(stats: Statistics, feature_key: str, shrinkage):
     return key, feature(key, stats), _ClassGaussian(stats, key, shrinkage)
 
 
-def log_likelihood(stats: Statistics, feature_key: str, *, shrinkage="oas") -> Objective:
+def _bound_to(stats: Statistics, allow_other_model: bool, fn, layers, name: str) -> Objective:
+    """An objective that, when bound to a model (optimize does it first), refuses statistics of other weights."""
+    def bind(model) -> Objective:
+        check_model(stats, model, allow_other_model=allow_other_model)
+        return Objective(fn, layers, name)
+
+    return Objective(fn, layers, name, bind=bind)
+
+
+def log_likelihood(stats: Statistics, feature_key: str, *, shrinkage="oas", allow_other_model: bool = False) -> Objective:
     """Per image: −½·Mahalanobis²/d of the feature under the class Gaussian (its log-likelihood up to
     a constant, per dimension; ≈ −½ for a typical member of the class). Maximise it to pull the
     feature towards the class distribution."""
@@ -53,10 +62,11 @@ def log_likelihood(stats: Statistics, feature_key: str, *, shrinkage="oas") -> O
         z = (x - gaussian.mean) @ gaussian.whitener.T
         return (-0.5 * z.pow(2).sum(1) / gaussian.dim).float()
 
-    return Objective(fn, [feat.layer], f"loglik({key}|{stats.class_name})")
+    return _bound_to(stats, allow_other_model, fn, [feat.layer], f"loglik({key}|{stats.class_name})")
 
 
-def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.0, shrinkage="oas") -> Objective:
+def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.0, shrinkage="oas",
+                   allow_other_model: bool = False) -> Objective:
     """Per image: −Σ_units max(0, z − threshold), z = (x − μ)/σ under the class model: only units more
     than ``threshold`` std *above* the class mean contribute, and the gradient of this term lowers
     exactly those units — the source documents' "gradient steps that decrease the outlier neurons".
@@ -69,7 +79,7 @@ def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.
         z = (x - gaussian.mean) / gaussian.std
         return -torch.relu(z - threshold).sum(1).float()
 
-    return Objective(fn, [feat.layer], f"outliers>{threshold:g}σ({key}|{stats.class_name})")
+    return _bound_to(stats, allow_other_model, fn, [feat.layer], f"outliers>{threshold:g}σ({key}|{stats.class_name})")
 
 
 def statistics_prior(
@@ -80,12 +90,14 @@ def statistics_prior(
     kind: str = "both",
     threshold: float = 3.0,
     shrinkage="oas",
+    allow_other_model: bool = False,
 ) -> Objective:
     """``strength`` × (log-likelihood and/or outlier-unit suppression) of shallow-layer features under
     one class's statistics, to add to an AM objective: ``objective + statistics_prior(stats, "conv3_3", 5)``.
 
     ``kind``: ``"nll"`` (:func:`log_likelihood`), ``"outliers"`` (:func:`outlier_excess`) or ``"both"``.
-    Bare layer names mean their pooled vectors (the statistics' convention).
+    Bare layer names mean their pooled vectors (the statistics' convention). Optimising it with a
+    model whose weights differ from the statistics' is refused unless ``allow_other_model``.
     """
     if kind not in ("nll", "outliers", "both"):
         raise ValueError(f"kind {kind!r}: use 'nll', 'outliers' or 'both'")
@@ -95,9 +107,10 @@ def statistics_prior(
     terms: list[Objective] = []
     for key in keys:
         if kind in ("nll", "both"):
-            terms.append(log_likelihood(stats, key, shrinkage=shrinkage))
+            terms.append(log_likelihood(stats, key, shrinkage=shrinkage, allow_other_model=allow_other_model))
         if kind in ("outliers", "both"):
-            terms.append(outlier_excess(stats, key, threshold=threshold, shrinkage=shrinkage))
+            terms.append(outlier_excess(stats, key, threshold=threshold, shrinkage=shrinkage,
+                                        allow_other_model=allow_other_model))
     return float(strength) * sum(terms)
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from stochvis.features import statistics_key
 from stochvis.methods.inversion import InversionResult, invert
 from stochvis.models import WrappedModel
 from stochvis.stats import sampling
-from stochvis.stats.store import Statistics, check_finite
+from stochvis.stats.store import Statistics, check_finite, check_model
 
 
 def _clip(values: torch.Tensor, stats: Statistics, key: str) -> torch.Tensor:
@@ -38,10 +39,15 @@ def sample_targets(stats: Statistics, feature_key: str | Sequence[str], n: int, 
     ``n_components``; conditions whole maps through Woodbury), or one per layer in a chain;
     ``rectify``: False, ``"clip"`` or ``"sparsity"`` (:func:`stochvis.stats.sampling.rectify_draws`).
     """
+    _check_count(n)
     specs = [feature_key] if isinstance(feature_key, str) else list(feature_key)
     keys = [statistics_key(s) for s in specs]
     for key in keys:
         check_finite(stats, key)
+        if stats[key].count < 2:
+            raise ValueError(f"statistics of class {stats.class_name!r}, feature {key!r} come from {stats[key].count} "
+                             "image(s): every draw would equal the mean; collect at least 2 (many more than the "
+                             "feature's dimension for a faithful covariance)")
     if len(keys) == 1:
         kind = density if isinstance(density, str) else density[0]
         drawn = {keys[0]: sampling.draw(stats, keys[0], n, seed=seed, density=kind, n_components=n_components,
@@ -71,6 +77,7 @@ def stochastic_deconvolution(
     density: str | Sequence[str] = "gaussian",
     n_components: int = 32,
     rectify: bool | str = False,
+    allow_other_model: bool = False,
     **invert_options,
 ) -> InversionResult:
     """Class statistics → n activation samples → n reconstructions (one image per sample).
@@ -81,7 +88,16 @@ def stochastic_deconvolution(
     Pooled targets give texture-like images. ``density``/``n_components``/``rectify`` choose the
     class model (:func:`sample_targets`). Options go to :func:`invert` (for Fashion-like data pass
     ``**calibrated_image_priors(real_images).invert_options()`` rather than the VGG16 defaults).
+    Statistics of another model (weight fingerprint) are refused unless ``allow_other_model``.
     """
+    check_model(stats, model, allow_other_model=allow_other_model)
     targets = sample_targets(stats, layers, n, seed=seed, clip=clip, density=density, n_components=n_components,
                              rectify=rectify)
-    return invert(model, targets, stats=stats, weights=weights, seed=seed, **invert_options)
+    return invert(model, targets, stats=stats, weights=weights, seed=seed, allow_other_model=allow_other_model,
+                  **invert_options)
+
+
+def _check_count(n) -> None:
+    """n draws: a positive integer (a float or zero would silently mean something else)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n is the number of samples: a positive integer, got {n!r}")

@@ -47,15 +47,15 @@ from dataclasses import dataclass
 
 import torch
 
-from stochvis.data import as_float_images
 from stochvis.features import Feature, feature
+from stochvis.inputs import check_image_batch
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
 from stochvis.optvis.objectives import Objective
 from stochvis.optvis.optimize import OptimizationResult, optimize
-from stochvis.stats.store import Statistics
+from stochvis.stats.store import Statistics, check_model
 
 
 def _as_target(value, key: str) -> torch.Tensor:
@@ -231,6 +231,7 @@ def invert(
     size: int | tuple[int, int] | None = None,
     seed: int = 0,
     progress: bool = False,
+    allow_other_model: bool = False,
     **optimize_options,
 ) -> InversionResult:
     """Images whose features match ``targets`` (Mahendran & Vedaldi 2015), one per target row.
@@ -241,7 +242,10 @@ def invert(
     ``size`` defaults to the statistics' image size when ``stats`` is given, else the model's input
     size; a map target fixes the size, and a mismatch is reported. Other options go to
     :func:`~stochvis.optvis.optimize.optimize` (``octaves``, ``record_every``, ``autocast_bf16``, ...).
+    ``stats`` of another model (weight fingerprint) are refused unless ``allow_other_model``.
     """
+    if stats is not None:
+        check_model(stats, model, allow_other_model=allow_other_model)
     pairs = _pair(layers, targets, stats)
     if size is None:
         size = tuple(stats.meta["image_size"]) if stats is not None else tuple(model.input_size)
@@ -348,7 +352,7 @@ def calibrated_image_priors(
     pixel value), ``"mean_image"`` or ``"background"``. ``norm`` defaults to 0 (off): the pixel box
     [0, 1] already keeps values in range when the data fill it; turn it on for other data.
     """
-    images = as_float_images(images)
+    images = check_image_batch(images, name="calibration images")
     if len(images) < 2:
         raise ValueError(f"calibration needs real images (N ≥ 2, C, H, W) in [0, 1], got shape {tuple(images.shape)}")
     mean_image = images.mean(0, keepdim=True)

@@ -14,6 +14,7 @@ the valid names instead of after minutes of optimisation.
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
@@ -140,19 +141,60 @@ def _scale(a: Objective, factor: float, name: str) -> Objective:
 # per-image targets
 # ----------------------------------------------------------------------------------------------
 
-def _targets(values: int | str | Sequence[int | str]) -> list[int | str]:
-    if isinstance(values, (int, str)) or (torch.is_tensor(values) and values.dim() == 0):
-        return [values if isinstance(values, str) else int(values)]
-    out = [v if isinstance(v, str) else int(v) for v in values]
+def as_index(value, what: str = "index") -> int:
+    """An integer index (int, numpy integer, integer 0-d tensor); a float such as 1.7 or a bool is
+    refused rather than truncated to a different unit."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer, got {value!r} ({type(value).__name__}): "
+                        "a fractional index names no unit") from None
+
+
+def _targets(values: int | str | Sequence[int | str], what: str = "target") -> list[int | str]:
+    if isinstance(values, (int, str)) or (torch.is_tensor(values) and values.dim() == 0) or not hasattr(
+            values, "__iter__"):
+        return [values if isinstance(values, str) else as_index(values, what)]
+    out = [v if isinstance(v, str) else as_index(v, what) for v in values]
     if not out:
         raise ValueError("an empty list of targets")
     return out
 
 
+def as_objective(target) -> Objective:
+    """An :class:`Objective` from any target :mod:`stochvis.attribution` takes: an Objective (as is), a
+    class index or name (its logit), ``(layer, channel)`` (the channel's mean), ``(layer, channel, y, x)``
+    (one neuron), or a callable with ``layers``. Why one parser: ``optimize(model, ("conv3", 1))``
+    and ``gradient(model, x, ("conv3", 1))`` must mean the same unit; the parsing is
+    :func:`stochvis.attribution.target_score`'s, done when the objective is bound to a model."""
+    if isinstance(target, Objective):
+        return target
+    if isinstance(target, bool) or not isinstance(target, (int, str, tuple)) and not callable(target):
+        raise TypeError(f"unsupported objective {target!r}: use an Objective (stochvis.optvis.objectives), a class "
+                        "index/name, (layer, channel) or (layer, channel, y, x)")
+
+    def bind(model: WrappedModel) -> Objective:
+        from stochvis.attribution import target_score
+        from stochvis.layers import check_channel
+
+        score = target_score(model, target)
+        if isinstance(target, tuple) and len(target) >= 2:
+            check_channel(model, target[0], as_index(target[1], "channel"))  # before the first step
+        return Objective(score.reduce, score.layers, score.description)
+
+    layers = [LOGITS] if isinstance(target, (int, str)) else [target[0]] if isinstance(target, tuple) and target else []
+    if callable(target):
+        layers = list(getattr(target, "layers", None) or [])
+    return Objective(None, layers, str(target), bind=bind)
+
+
 def _per_image(index: list[int], batch: int, device: torch.device, what: str) -> torch.Tensor:
     """Target index per image: one target for the whole batch, or exactly one per image."""
     if len(index) not in (1, batch):
-        raise ValueError(f"{len(index)} {what} targets for a batch of {batch} images: give 1 or {batch}")
+        raise ValueError(f"{len(index)} {what} targets for a batch of {batch} images: give 1 or {batch} targets, "
+                         f"or optimise with batch={len(index)} (one image per target)")
     return torch.as_tensor(index * batch if len(index) == 1 else index, device=device)
 
 
@@ -174,7 +216,7 @@ def neuron(layer: str, channel: int | Sequence[int], y: int | None = None, x: in
 
     This is a single "neuron" in the sense of Yosinski et al. 2015 / the source documents' a_i.
     """
-    channels = _targets(channel)
+    channels = _targets(channel, "channel")
 
     def fn(acts: Activations) -> torch.Tensor:
         act = acts[layer]
@@ -194,7 +236,7 @@ def neuron(layer: str, channel: int | Sequence[int], y: int | None = None, x: in
 
 def channel(layer: str, channel: int | Sequence[int]) -> Objective:
     """Spatial mean of one channel (or one channel per image) of ``layer``."""
-    channels = _targets(channel)
+    channels = _targets(channel, "channel")
 
     def fn(acts: Activations) -> torch.Tensor:
         act = acts[layer]
@@ -222,7 +264,7 @@ def layer_norm(layer: str) -> Objective:
 
 def _class_objective(targets: int | str | Sequence[int | str], name: str,
                      score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Objective:
-    wanted = _targets(targets)
+    wanted = _targets(targets, "class")
 
     def make(index: list[int]) -> ScoreFn:
         def fn(acts: Activations) -> torch.Tensor:

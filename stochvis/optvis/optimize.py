@@ -19,6 +19,8 @@ documents' update x ← r1(x + η·r2(∂a/∂x)):
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import random
 import time
@@ -31,7 +33,7 @@ from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
-from stochvis.optvis.objectives import Objective
+from stochvis.optvis.objectives import Objective, as_objective
 
 
 class NonFiniteError(FloatingPointError):
@@ -77,16 +79,41 @@ class Octaves:
 ParamSpec = str | P.ImageParam | Callable[..., P.ImageParam] | None
 
 
-def _make_param(spec: ParamSpec, batch: int, size: tuple[int, int], seed: int, device: torch.device) -> P.ImageParam:
+def _make_param(spec: ParamSpec, batch: int, size: tuple[int, int], seed: int, device: torch.device,
+                channels: int = 3) -> P.ImageParam:
+    """The parameterisation; its channel count comes from the model (``channels``) unless the spec
+    fixes it, so a grey model needs no hand-written ``params.pixel(channels=1)``."""
     if isinstance(spec, P.ImageParam):
         return spec.to(device)
     if spec is None or spec == "pixel":
-        return P.pixel(batch, size, seed=seed, device=device)
+        return P.pixel(batch, size, seed=seed, channels=channels, device=device)
     if spec == "fft":
-        return P.fft(batch, size, seed=seed, device=device)
+        return P.fft(batch, size, seed=seed, channels=channels, device=device)
     if callable(spec):
-        return spec(batch=batch, size=size, seed=seed, device=device)
+        extra = {"channels": channels} if _takes_channels(spec) else {}
+        return spec(batch=batch, size=size, seed=seed, device=device, **extra)
     raise ValueError(f"unknown parameterisation {spec!r}: use 'pixel', 'fft', an ImageParam or a factory")
+
+
+def _takes_channels(factory: Callable) -> bool:
+    """Whether a param factory accepts ``channels=`` that its caller has not already fixed."""
+    if isinstance(factory, functools.partial) and "channels" in factory.keywords:
+        return False
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return "channels" in parameters
+
+
+def _check_settings(steps, lr, batch) -> None:
+    """Refuse settings that would otherwise be truncated or silently do nothing."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch is the number of images: a positive integer, got {batch!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive finite number, got {lr!r} (lr=0 would leave the image unchanged)")
 
 
 _OPTIMIZERS = {
@@ -161,7 +188,7 @@ def _blame(step: int, objective: Objective, activations, penalties, images, copi
 
 def optimize(
     model: WrappedModel,
-    objective: Objective,
+    objective: Objective | int | str | tuple,
     param: ParamSpec = None,
     regularizers: Sequence[R.Regularizer] = (),
     *,
@@ -181,8 +208,11 @@ def optimize(
 ) -> OptimizationResult:
     """Maximise ``objective`` (per image, summed over the batch) over images from ``param``.
 
+    ``objective``: an :class:`~stochvis.optvis.objectives.Objective` or any target the attribution
+    gradients take (a class index or name, ``(layer, channel)``, ``(layer, channel, y, x)``).
+
     ``param``: "pixel" (default), "fft", an :class:`~stochvis.optvis.params.ImageParam`, or a factory
-    called with ``batch, size, seed, device``. ``regularizers`` are applied where their kind says
+    called with ``batch, size, seed, device`` (and ``channels=model.in_channels`` when it takes it). ``regularizers`` are applied where their kind says
     (see :mod:`stochvis.optvis.regularizers`). ``octaves``: an int (scale 1.4) or :class:`Octaves`.
     ``record_every``: keep the images every that many steps (and the last) in ``.snapshots``.
     ``callback(step, images, scores)`` may return True to stop early.
@@ -199,9 +229,11 @@ def optimize(
     64 px × 4 images), but not free on tiny models, and off it leaves every existing run unchanged.
     Deterministic for a given ``seed`` on CPU.
     """
+    _check_settings(steps, lr, batch)
     if device is not None and torch.device(device) != model.device:
         model = model.to(device)
     device = model.device
+    objective = as_objective(objective)  # a class index/name, (layer, channel[, y, x]), as attribution takes
     bound = objective.bind(model)
     regs = [reg.setup(model, bound) for reg in regularizers]
     kinds = _split(regs)
@@ -218,7 +250,7 @@ def optimize(
         raise ValueError("steps must be positive")
 
     rng = random.Random(seed)
-    current = _make_param(param, batch, plan[0][0], seed, device)
+    current = _make_param(param, batch, plan[0][0], seed, device, getattr(model, "in_channels", 3))
     if tuple(current.size) != tuple(plan[0][0]):
         current = current.resized(plan[0][0])
     current.check(model)  # e.g. a generator whose images do not fit the model: fail before any step

@@ -12,6 +12,8 @@ a code to [0, a]) and ``resized()`` (to support octaves).
 
 from __future__ import annotations
 
+import operator
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -20,7 +22,20 @@ Size = tuple[int, int]
 
 
 def _size(size: int | Size) -> Size:
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    """(H, W) from an int or a pair of positive integers; anything else is refused (size=0, 2.5)."""
+    pair = (size, size) if not isinstance(size, (tuple, list, torch.Size)) else size
+    try:
+        height, width = (operator.index(v) for v in pair if not isinstance(v, bool))
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be an int or (height, width) of integers, got {size!r}") from None
+    if height <= 0 or width <= 0:
+        raise ValueError(f"size must be positive (height, width) in pixels, got {size!r}")
+    return int(height), int(width)
+
+
+def _check_batch(batch) -> None:
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"batch is the number of images: a positive integer, got {batch!r}")
 
 
 class ImageParam(nn.Module):
@@ -47,7 +62,14 @@ class ImageParam(nn.Module):
         return None
 
     def check(self, model) -> None:  # noqa: ANN001 (WrappedModel; params must not import models)
-        """Fail before the first step if these images cannot go into ``model``. Default: no check."""
+        """Fail before the first step if these images cannot go into ``model``. Default: compare the
+        ``channels`` attribute (when the param has one) with ``model.in_channels``."""
+        mine = getattr(self, "channels", None)
+        theirs = getattr(model, "in_channels", 3)
+        if isinstance(mine, int) and mine != theirs:
+            raise ValueError(f"{type(self).__name__} makes {mine}-channel images but {getattr(model, 'name', 'the model')} "
+                             f"takes {theirs}-channel images: build it with channels={theirs} (or leave param= out: "
+                             "optimize takes the channel count from the model)")
 
     def resized(self, size: int | Size) -> ImageParam:
         """The same images at another size (for octaves). Pixels only by default."""
@@ -63,6 +85,7 @@ class PixelParam(ImageParam):
         if centred.dim() != 4 or centred.shape[1] not in (1, 3):
             raise ValueError(f"pixel parameter must be (N, 3, H, W) or (N, 1, H, W) (grey), got {tuple(centred.shape)}")
         self.centred = nn.Parameter(centred.detach().clone().float())
+        self.channels = int(centred.shape[1])
         self.batch = centred.shape[0]
         self.size = (centred.shape[2], centred.shape[3])
 
@@ -99,13 +122,17 @@ def pixel(
     (the Fashion-MNIST networks)."""
     height, width = _size(size)
     generator = torch.Generator().manual_seed(seed)
+    _check_batch(batch)
     if isinstance(init, torch.Tensor):
-        images = init.detach().float().cpu()
-        images = images.unsqueeze(0) if images.dim() == 3 else images
+        from stochvis.inputs import check_image_batch  # uint8 → /255, range and NaN refused with a sentence
+
+        images = check_image_batch(init.detach(), name="init images").float().cpu()
         if images.shape[0] == 1 and batch > 1:
             images = images.expand(batch, -1, -1, -1)
         if images.shape[2:] != (height, width):
             images = F.interpolate(images, size=(height, width), mode="bilinear", align_corners=False)
+        if images.shape[0] not in (1, batch):
+            raise ValueError(f"{images.shape[0]} init images for batch={batch}: give 1 image or {batch}")
         centred = images.clamp(0, 1) - 0.5
     elif init == "noise":
         centred = (torch.randn(batch, channels, height, width, generator=generator) * noise_std).clamp(-0.5, 0.5)
@@ -136,17 +163,20 @@ class FFTParam(ImageParam):
     """
 
     def __init__(self, batch: int, size: int | Size, *, decorrelate: bool = True, decay_power: float = 1.0,
-                 sd: float = 0.01, seed: int = 0) -> None:
+                 sd: float = 0.01, seed: int = 0, channels: int = 3) -> None:
         super().__init__()
-        self.batch, self.size = batch, _size(size)
+        if channels not in (1, 3):
+            raise ValueError(f"the Fourier parameterisation makes grey (channels=1) or RGB (channels=3) images, "
+                             f"got channels={channels!r}")
+        self.batch, self.size, self.channels = batch, _size(size), channels
         height, width = self.size
         freqs = _frequencies(height, width)
         scale = 1.0 / torch.maximum(freqs, torch.tensor(1.0 / max(height, width))) ** decay_power
         self.register_buffer("scale", scale)  # with norm="ortho" below, as Lucid's sqrt(HW)·irfft2d
         generator = torch.Generator().manual_seed(seed)
-        shape = (batch, 3, *freqs.shape, 2)
+        shape = (batch, channels, *freqs.shape, 2)
         self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)
-        self.decorrelate = decorrelate
+        self.decorrelate = decorrelate and channels == 3  # colour decorrelation is for RGB only
         correlation = _COLOR_CORRELATION_SVD_SQRT / _COLOR_CORRELATION_SVD_SQRT.norm(dim=0).max()
         self.register_buffer("color", correlation)
 
@@ -157,6 +187,8 @@ class FFTParam(ImageParam):
         if self.decorrelate:
             image = torch.einsum("nchw,dc->ndhw", image, self.color.to(image.dtype))
             image = image + torch.logit(_COLOR_MEAN.to(image)).view(1, 3, 1, 1)
+        elif self.channels == 1:
+            image = image + torch.logit(_COLOR_MEAN.mean().to(image))
         return torch.sigmoid(image)
 
 
@@ -174,10 +206,14 @@ def fft(
     decorrelate: bool = True,
     decay_power: float = 1.0,
     seed: int = 0,
+    channels: int = 3,
     device: torch.device | str | None = None,
 ) -> FFTParam:
-    """Fourier parameterisation with decorrelated colour (Olah et al. 2017, "Feature Visualization")."""
-    return FFTParam(batch, size, decorrelate=decorrelate, decay_power=decay_power, seed=seed).to(device or "cpu")
+    """Fourier parameterisation with decorrelated colour (Olah et al. 2017, "Feature Visualization");
+    ``channels=1`` for grey models (no colour decorrelation)."""
+    _check_batch(batch)
+    return FFTParam(batch, size, decorrelate=decorrelate, decay_power=decay_power, seed=seed,
+                    channels=channels).to(device or "cpu")
 
 
 class GeneratorParam(ImageParam):

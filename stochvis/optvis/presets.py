@@ -23,12 +23,13 @@ from pathlib import Path
 
 import torch
 
+from stochvis.inputs import check_images
 from stochvis.models import LOGITS, WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
 from stochvis.optvis.accentuation import activation_anchor
 from stochvis.optvis.maco import MagnitudeSpectrum, maco
-from stochvis.optvis.objectives import Objective
+from stochvis.optvis.objectives import Objective, as_objective
 from stochvis.optvis.optimize import Octaves, OptimizationResult, optimize
 
 
@@ -182,12 +183,13 @@ def hamblin2024(
     if objective is None or model is None or seed_images is None:
         raise ValueError("hamblin2024 (feature accentuation) needs the unit's objective, the model and "
                          "seed_images (N, C, H, W) in [0, 1]: presets.accentuate(model, objective, seed_images)")
+    objective = as_objective(objective)
     if layer is None:
         if len(objective.layers) != 1:
             raise ValueError(f"objective {objective.name!r} reads {sorted(objective.layers)}: "
                              "name the layer to anchor with layer=...")
         (layer,) = objective.layers
-    seeds = seed_images.unsqueeze(0) if seed_images.dim() == 3 else seed_images
+    seeds = check_images(model, seed_images, name="seed_images").cpu()  # the one gate: uint8, range, channels
     target = P._size(size) if size is not None else tuple(model.input_size)
     start = functools.partial(P.pixel, init=seeds, channels=seeds.shape[1])
     with torch.no_grad():  # the anchor's reference is the seed exactly as the loop will render it at step 0
@@ -213,19 +215,23 @@ def config(name: str, objective: Objective | None = None, *, model: WrappedModel
     if name not in PRESETS:
         raise KeyError(f"unknown preset {name!r}: choose from {', '.join(PRESETS)}")
     builder = PRESETS[name]
+    if objective is not None:
+        objective = as_objective(objective)
     parameters = inspect.signature(builder).parameters
     if "objective" in parameters:
-        options["objective"] = objective
+        options["objective"] = as_objective(objective) if objective is not None else None
     if "model" in parameters:
         options["model"] = model
     return builder(**options)
 
 
-def run(name: str, model: WrappedModel, objective: Objective, **overrides) -> OptimizationResult:
+def run(name: str, model: WrappedModel, objective: Objective | int | str | tuple, **overrides) -> OptimizationResult:
     """Run preset ``name``. ``overrides`` go to the preset builder where it takes them (e.g.
     ``setting=2``, ``decay=0.01``) and to :func:`optimize` otherwise (``batch``, ``size``, ``seed``...);
     ``steps``/``lr`` are accepted by both and end up in ``optimize``. A preset that returns its own
-    objective (``hamblin2024``) has it optimised in place of ``objective``."""
+    objective (``hamblin2024``) has it optimised in place of ``objective``. ``objective`` may be any
+    target :func:`optimize` takes (a class, ``(layer, channel)``...); the default parameterisations
+    take their channel count from the model, so grey models work as they are."""
     builder_args = set(inspect.signature(PRESETS[name]).parameters) if name in PRESETS else set()
     options = {k: v for k, v in overrides.items() if k in builder_args}
     rest = {k: v for k, v in overrides.items() if k not in builder_args}

@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import torch
 
 from stochvis import assets
-from stochvis.data import ImageSet, as_float_images, resize_to
+from stochvis.data import ImageSet, resize_to
 from stochvis.features import FULL_DIM_LIMIT, FeaturePlan, joint_key, make_plan
+from stochvis.inputs import check_images
 from stochvis.models import WrappedModel
 from stochvis.stats.moments import FeatureStats
 from stochvis.stats.store import Statistics
@@ -26,7 +28,7 @@ def _batches(source, model: WrappedModel, batch_size: int, image_size) -> Iterat
     """(images in [0, 1], labels or None) from an ImageSet, a tensor, (images, labels), or any iterable."""
     if isinstance(source, ImageSet):
         size = (image_size, image_size) if isinstance(image_size, int) else image_size
-        transform = resize_to(tuple(size)) if size else model.preprocess
+        transform = resize_to(tuple(size), grey=model.in_channels == 1) if size else model.preprocess
         yield from source.batches(transform, batch_size)
         return
     if isinstance(source, torch.Tensor):
@@ -142,9 +144,11 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
     image_shape = None
     batches = tqdm(_batches(source, model, batch_size, image_size), total=_length(source, batch_size),
                    disable=not progress or rank != 0, desc=f"statistics of {model.name}", unit="batch")
+    seen = 0
     with torch.inference_mode():
         for images, labels in batches:
-            images = as_float_images(images).to(model.device)
+            images = check_images(model, images, first_index=seen)  # the one gate: range, NaN, channels
+            count = len(images)
             if plan is None:
                 image_shape = tuple(images.shape[1:])
                 plan = make_plan(model, layers, image_shape, pooled=pooled, maps=maps, projection_dim=projection_dim,
@@ -155,7 +159,8 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
             vectors = plan.vectors(model, images)
             if by_label and labels is None:
                 raise ValueError("collect_classes needs labelled batches (images, labels); use collect for one class")
-            label_list = [int(v) for v in torch.as_tensor(labels).reshape(-1)] if by_label else [0] * len(images)
+            label_list = _labels(labels, count, seen, classes) if by_label else [0] * count
+            seen += count
             derived = _derived_features(plan)
             for label in sorted(set(label_list)):
                 target = accumulators.setdefault(label, _empty_features(plan, vectors, skip=derived))
@@ -199,6 +204,37 @@ def _collect(model, source, layers, *, by_label, classes, pooled=True, maps=Fals
         stats.meta["count"] = stats.count
         results[name] = stats
     return results
+
+
+def _labels(labels, count: int, first: int, classes: Sequence[str] | None) -> list[int]:
+    """Integer labels for one batch, or an error naming what is wrong: a label count that differs from
+    the image count, float labels (truncating 2.7 to 2 would be a guess), negative labels (−1 would
+    silently name the last class), labels past the class list, or class names that do not exist."""
+    if isinstance(labels, (list, tuple)) and labels and all(isinstance(v, str) for v in labels):
+        if classes is None:
+            raise ValueError("labels are class names, but no classes= were given to map them to indices")
+        valid = list(classes)
+        unknown = sorted({v for v in labels if v not in valid})
+        if unknown:
+            raise ValueError(f"unknown class name(s) {', '.join(map(repr, unknown))}; valid: {', '.join(map(str, valid))}")
+        values = torch.tensor([valid.index(v) for v in labels])
+    else:
+        values = torch.as_tensor(labels)
+    if values.dtype.is_floating_point or values.dtype.is_complex or values.dtype == torch.bool:
+        raise TypeError(f"labels must be integers (class indices), got dtype {values.dtype}")
+    values = values.reshape(-1)
+    if len(values) != count:
+        raise ValueError(f"{len(values)} labels for {count} images (images {first}..{first + count - 1}): "
+                         "give exactly one label per image")
+    if len(values) and int(values.min()) < 0:
+        bad = int((values < 0).nonzero()[0, 0])
+        raise ValueError(f"label {int(values[bad])} of image {first + bad} is negative: labels are class indices 0.."
+                         f"{len(classes) - 1 if classes else 'K-1'} (−1 is not 'the last class')")
+    if classes is not None and len(values) and int(values.max()) >= len(classes):
+        bad = int((values >= len(classes)).nonzero()[0, 0])
+        raise ValueError(f"label {int(values[bad])} of image {first + bad} is past the {len(classes)} classes "
+                         f"({', '.join(map(str, classes))}): labels are 0..{len(classes) - 1}")
+    return [int(v) for v in values]
 
 
 def _derived_features(plan: FeaturePlan) -> dict[str, tuple[str, str]]:
@@ -255,7 +291,13 @@ def collect_classes_cached(
     The file names carry a hash of the model's weights, the source's description and the options,
     so a change of any of them collects again. ``name`` should describe the images (set, size, seed).
     """
-    directory = Path(directory) if directory is not None else default_directory()
+    if directory is None:
+        try:
+            directory = default_directory()
+        except OSError as error:
+            warnings.warn(f"{error}; collecting without a cache", stacklevel=2)
+            return collect_classes(model, source, layers, **options)
+    directory = Path(directory)
     layers = [layers] if isinstance(layers, str) else list(layers)
     description = options.get("source_name") or _describe(source)
     key = hashlib.sha256(json.dumps([model.fingerprint, description, layers, sorted(
@@ -268,7 +310,11 @@ def collect_classes_cached(
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is collected again
     results = collect_classes(model, source, layers, **options)
-    for i, stats in enumerate(results.values()):
-        stats.save(directory / f"{name}-{key}-{i}.safetensors")
-    assets.atomic_write_bytes(index, json.dumps({"classes": list(results), "model": model.name}).encode())
+    try:
+        for i, stats in enumerate(results.values()):
+            stats.save(directory / f"{name}-{key}-{i}.safetensors")
+        assets.atomic_write_bytes(index, json.dumps({"classes": list(results), "model": model.name}).encode())
+    except OSError as error:  # a read-only cache must not lose minutes of collection
+        warnings.warn(f"could not cache the statistics in {directory} ({error}); returning them unsaved. Set "
+                      "STOCHVIS_HOME to a writable folder (or pass directory=) to keep them", stacklevel=2)
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,6 +28,30 @@ def oas_shrinkage(covariance: np.ndarray, n_samples: int) -> float:
     mu = np.trace(covariance) / p
     den = (n_samples + 1) * (alpha - mu**2 / p)
     return 1.0 if den == 0 else float(min((alpha + mu**2) / den, 1.0))
+
+
+def check_degenerate(n: int, ml_covariance: np.ndarray, *, shrinkage=None, what: str = "these statistics") -> None:
+    """Refuse or warn about statistics that cannot define a density, with the numbers.
+
+    Why: from one image every draw equals the mean and a prior scores −3.8e16; constant units or
+    fewer images than dimensions without shrinkage give a singular covariance that a density only
+    pretends to invert. N < 2 or every unit constant is refused; the rest is a warning.
+    """
+    d = ml_covariance.shape[0]
+    if n < 2:
+        raise ValueError(f"{what} come from {n} image(s): a covariance needs at least 2 (more than {d} for "
+                         f"{d} dimensions without shrinkage); collect more images of the class")
+    variances = np.diag(ml_covariance)
+    scale = max(float(np.abs(variances).max()) if d else 0.0, 1e-300)
+    constant = int((variances <= 1e-12 * scale).sum()) if scale > 1e-300 else d
+    if constant == d:
+        raise ValueError(f"{what}: all {d} units are constant over the {n} images (zero variance): no density to model")
+    if shrinkage is None and constant:
+        warnings.warn(f"{what}: {constant} of {d} units have zero variance over {n} images and shrinkage=None: "
+                      "their density is a spike (reg_covar only); use shrinkage='oas'", stacklevel=3)
+    if shrinkage is None and n <= d:
+        warnings.warn(f"{what}: {n} images for {d} dimensions without shrinkage: the covariance is singular "
+                      "(rank ≤ N − 1); use shrinkage='oas' or collect more images", stacklevel=3)
 
 
 class GaussianDensity:
@@ -66,6 +91,8 @@ class GaussianDensity:
 
     def _set(self, mean: np.ndarray, ml_covariance: np.ndarray, n: int, amount: float | None = None) -> GaussianDensity:
         d = len(mean)
+        check_degenerate(n, ml_covariance, shrinkage=self.shrinkage if amount is None else amount or None,
+                         what="the Gaussian's statistics")
         if amount is None:
             if self.shrinkage == "oas":
                 amount = oas_shrinkage(ml_covariance, n)
@@ -213,6 +240,7 @@ class PPCADensity(GaussianDensity):
 
     def _from_cov(self, mean, covariance, n) -> PPCADensity:
         d = len(mean)
+        check_degenerate(n, covariance, shrinkage="ppca", what="the PPCA's statistics")
         q = int(self.n_components)
         if not 0 < q < d:
             raise ValueError(f"n_components must be in 1..{d - 1} for {d}-dimensional vectors, got {q}")

@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,8 @@ from typing import Any
 import torch
 
 from stochvis import assets
-from stochvis.data import as_float_images
 from stochvis.features import FeaturePlan, joint_key, statistics_key
+from stochvis.inputs import check_image_batch, check_images
 from stochvis.models import WrappedModel
 from stochvis.stats.density import GaussianDensity, PPCADensity
 from stochvis.stats.lowrank import LowRankDensity
@@ -59,7 +60,14 @@ class Statistics:
 
     @property
     def plan(self) -> FeaturePlan:
-        return FeaturePlan.from_json(self.meta["plan"])
+        if "plan" not in self.meta:
+            raise StatisticsFileError(f"statistics of {self.class_name!r} carry no feature plan (meta['plan']); "
+                                      "they were not made by stochvis.stats.collection: collect them again")
+        try:
+            return FeaturePlan.from_json(self.meta["plan"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise StatisticsFileError(f"statistics of {self.class_name!r} have a damaged feature plan "
+                                      f"({type(error).__name__}: {error}); collect them again") from error
 
     @property
     def class_name(self) -> str | None:
@@ -100,9 +108,10 @@ class Statistics:
         check_model(self.meta, model)
         plan = self.plan
         chunks: dict[str, list[torch.Tensor]] = {}
+        images = check_image_batch(images, check_values=False)
         with torch.inference_mode():
             for start in range(0, len(images), batch_size):
-                batch = as_float_images(images[start:start + batch_size]).to(model.device)
+                batch = check_images(model, images[start:start + batch_size], first_index=start)
                 for key, value in plan.vectors(model, batch).items():
                     chunks.setdefault(key, []).append(value.cpu())
         return {key: torch.cat(parts).clone() for key, parts in chunks.items()}
@@ -181,6 +190,9 @@ class Statistics:
         meta = dict(self.meta, format_version=FORMAT_VERSION, count=self.count,
                     features={k: {"dim": s.dim, "parts": [list(p) for p in s.parts]} for k, s in self.features.items()},
                     content_sha256=_content_hash(tensors))
+        meta.pop("metadata_sha256", None)
+        meta = json.loads(json.dumps(meta))  # hashed as it will be read back (tuples → lists, keys → str)
+        meta["metadata_sha256"] = _metadata_hash(meta)
         assets.atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps(meta)}))
         return path
 
@@ -200,10 +212,26 @@ class Statistics:
             raise StatisticsFileError(f"{path} is corrupted ({error}); delete it and collect again") from error
         if _content_hash(tensors) != meta.get("content_sha256"):
             raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); delete it and collect again")
+        if "metadata_sha256" not in meta:
+            # Files written before the metadata hash: their tensors are verified, their metadata cannot be.
+            warnings.warn(f"{path} predates the metadata hash: its fingerprint, count and plan are not verified; "
+                          "save it again (Statistics.load(path).save(path)) or collect again", stacklevel=2)
+        elif _metadata_hash(meta) != meta["metadata_sha256"]:
+            raise StatisticsFileError(f"{path} has edited metadata (metadata hash mismatch: fingerprint, count, "
+                                      "image size or plan changed after saving); delete it and collect again")
         if model is not None:
             check_model(meta, model, path)
-        features = {key: FeatureStats.from_tensors(tensors, key, info["parts"]) for key, info in meta["features"].items()}
-        return cls(features, meta)
+        try:
+            features = {key: FeatureStats.from_tensors(tensors, key, info["parts"])
+                        for key, info in meta["features"].items()}
+            stats = cls(features, meta)
+            _check_consistent(stats, path)
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, StatisticsFileError):
+                raise
+            raise StatisticsFileError(f"{path} has inconsistent metadata ({type(error).__name__}: {error}); "
+                                      "delete it and collect again") from error
+        return stats
 
 
 def _content_hash(tensors: dict[str, torch.Tensor]) -> str:
@@ -212,6 +240,33 @@ def _content_hash(tensors: dict[str, torch.Tensor]) -> str:
         digest.update(key.encode())
         digest.update(tensors[key].contiguous().view(torch.uint8).reshape(-1).numpy().tobytes())
     return digest.hexdigest()
+
+
+def _metadata_hash(meta: dict) -> str:
+    """sha256 of the metadata (canonical JSON, without this hash): the fingerprint, count, image size
+    and plan decide how statistics are used, so an edit of them is as bad as an edit of a tensor."""
+    body = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _check_consistent(stats: Statistics, path: Path) -> None:
+    """The metadata agrees with the tensors: count, image size and plan."""
+    counts = {key: feat.count for key, feat in stats.features.items()}
+    if len(set(counts.values())) > 1:
+        raise StatisticsFileError(f"{path}: features disagree on the image count: {counts}")
+    meta = stats.meta
+    if "count" in meta and counts and int(meta["count"]) != next(iter(counts.values())):
+        raise StatisticsFileError(f"{path}: metadata says count {meta['count']} but the moments hold "
+                                  f"{next(iter(counts.values()))} images; delete it and collect again")
+    size = meta.get("image_size")
+    if size is not None and not (isinstance(size, list) and len(size) == 2
+                                 and all(isinstance(v, int) and 0 < v <= 65536 for v in size)):
+        raise StatisticsFileError(f"{path}: image_size {size!r} is not (height, width) in pixels")
+    if "plan" in meta:
+        plan = FeaturePlan.from_json(meta["plan"])
+        missing = [k for k in plan.keys if k not in stats.features]
+        if missing:
+            raise StatisticsFileError(f"{path}: the plan names features the file lacks: {', '.join(missing)}")
 
 
 def _read_metadata(data: bytes, path: Path) -> dict:
@@ -233,13 +288,17 @@ def _read_metadata(data: bytes, path: Path) -> dict:
     return meta
 
 
-def check_model(meta: dict, model: WrappedModel, path: str | Path | None = None) -> None:
-    """Refuse to use statistics collected with other weights (their numbers mean nothing here)."""
-    if meta.get("fingerprint") != model.fingerprint:
-        where = f" in {path}" if path else ""
-        raise ValueError(f"statistics{where} were collected with {meta.get('model')} weights "
-                         f"{meta.get('fingerprint')}, but this model is {model.name} with weights {model.fingerprint}; "
-                         "collect them again for this model")
+def check_model(meta: dict | Statistics, model: WrappedModel, path: str | Path | None = None, *,
+                allow_other_model: bool = False) -> None:
+    """Refuse to use statistics collected with other weights (their numbers mean nothing here),
+    unless ``allow_other_model`` (e.g. a fine-tuned copy whose units are known to match)."""
+    meta = meta.meta if isinstance(meta, Statistics) else meta
+    if allow_other_model or meta.get("fingerprint") == model.fingerprint:
+        return
+    where = f" in {path}" if path else ""
+    raise ValueError(f"statistics{where} were collected with {meta.get('model')} weights "
+                     f"{meta.get('fingerprint')}, but this model is {model.name} with weights {model.fingerprint}; "
+                     "collect them again for this model (or pass allow_other_model=True if you know the units match)")
 
 
 def check_finite(stats: Statistics, key: str) -> None:
