@@ -49,22 +49,23 @@ class WrappedModel(nn.Module):
         self,
         net: nn.Module,
         *,
-        mean: Sequence[float] = IMAGENET_MEAN,
-        std: Sequence[float] = IMAGENET_STD,
-        input_size: tuple[int, int] = (224, 224),
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        input_size: int | tuple[int, int] = (224, 224),
         classes: Sequence[str] | None = None,
         name: str = "model",
         aliases: dict[str, str] | None = None,
         resize_ratio: float = 0.875,
         interpolation: str = "bilinear",
-        in_channels: int = 3,
+        in_channels: int | None = None,
         description: str = "",
     ) -> None:
         super().__init__()
         self.net = net
+        mean, std, in_channels = _normalisation(net, mean, std, in_channels)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        self.input_size = tuple(input_size)
+        self.input_size = _input_size(input_size)
         self.classes = list(classes) if classes is not None else None
         self.name = name
         self.aliases = dict(aliases or {})
@@ -117,7 +118,13 @@ class WrappedModel(nn.Module):
         )
 
     def resolve(self, layer: str) -> str:
-        """Module path for a layer name (alias or path); ``"logits"`` stays ``"logits"``."""
+        """Module path for a layer name (alias or path); ``"logits"`` stays ``"logits"``. A call suffix
+        (``"relu#1"``: the second call of a module run twice per forward) is kept on the path."""
+        base, sep, call = str(layer).partition("#")
+        if sep:
+            if not call.isdigit():
+                raise ValueError(f"layer {layer!r}: the call after '#' must be a number from 0 (e.g. {base}#0)")
+            return f"{self.resolve(base)}#{call}"
         path = self.aliases.get(layer, layer)
         if path == LOGITS or path in dict(self.net.named_modules()):
             if path == "":
@@ -126,7 +133,7 @@ class WrappedModel(nn.Module):
         raise self._unknown(layer)
 
     def module(self, layer: str) -> nn.Module:
-        path = self.resolve(layer)
+        path = self.resolve(layer).partition("#")[0]
         if path == LOGITS:
             return self.net
         return dict(self.net.named_modules())[path]
@@ -188,6 +195,55 @@ class WrappedModel(nn.Module):
         return f"name={self.name!r}, input_size={self.input_size}, {classes}, fingerprint={self.fingerprint}"
 
 
+def _input_size(size: int | Sequence[int]) -> tuple[int, int]:
+    """(H, W) from an int (square) or a pair, refusing anything else."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = (size, size)
+    try:
+        height, width = (int(v) for v in size)
+    except (TypeError, ValueError):
+        raise ValueError(f"input_size must be an int or (height, width), got {size!r}") from None
+    if height <= 0 or width <= 0 or (height, width) != tuple(size):
+        raise ValueError(f"input_size must be positive integers (height, width), got {size!r}")
+    return height, width
+
+
+def _first_conv_channels(net: nn.Module) -> int | None:
+    """The input channels of the network's first convolution (None when it has none)."""
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d):
+            return int(module.in_channels)
+    return None
+
+
+def _normalisation(net: nn.Module, mean, std, in_channels: int | None) -> tuple[tuple, tuple, int]:
+    """(mean, std, in_channels) with one mean/std value per input channel (or one for all).
+
+    Why so strict: the ImageNet defaults on a grey model broadcast grey images to three channels
+    and fail deep inside the network (or not at all). ``in_channels`` defaults to 3, or to the first
+    convolution's input channels when one mean value is given; a network whose first convolution reads one channel with the
+    default (ImageNet) mean/std is refused, naming ``mean=``/``std=``."""
+    defaulted = mean is None and std is None
+    mean = IMAGENET_MEAN if mean is None else tuple(float(v) for v in torch.as_tensor(mean).reshape(-1))
+    std = IMAGENET_STD if std is None else tuple(float(v) for v in torch.as_tensor(std).reshape(-1))
+    if in_channels is None:
+        first = _first_conv_channels(net)
+        in_channels = first if len(mean) == 1 and first in (1, 3) else 3
+        if defaulted and _first_conv_channels(net) == 1:
+            raise ValueError("this network's first convolution reads 1 channel (a grey model) but mean/std were "
+                             "left at the ImageNet RGB defaults: pass mean=(m,), std=(s,) to wrap_model (the grey "
+                             "normalisation it was trained with, e.g. mean=(0.5,), std=(0.5,)) and in_channels=1")
+    for label, values in (("mean", mean), ("std", std)):
+        if len(values) not in (1, in_channels):
+            default = " (the ImageNet default)" if values in (IMAGENET_MEAN, IMAGENET_STD) else ""
+            raise ValueError(f"the model takes {in_channels}-channel images but {label} has {len(values)} "
+                             f"values{default}: pass {label}= with {in_channels} value(s) to wrap_model, e.g. "
+                             "mean=(0.5,), std=(0.5,) for a grey model trained on (x - 0.5) / 0.5")
+    if any(v <= 0 for v in std):
+        raise ValueError(f"std must be positive, got std={std}")
+    return mean, std, int(in_channels)
+
+
 def _disable_inplace(net: nn.Module) -> list[str]:
     """Turn in-place activations off: a hook capturing a conv output would otherwise see the
     ReLU overwrite it, and backward hooks on in-place modules are unreliable. Returns the paths."""
@@ -202,9 +258,9 @@ def _disable_inplace(net: nn.Module) -> list[str]:
 def wrap_model(
     module: nn.Module,
     *,
-    mean: Sequence[float] = IMAGENET_MEAN,
-    std: Sequence[float] = IMAGENET_STD,
-    input_size: tuple[int, int] = (224, 224),
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+    input_size: int | tuple[int, int] = (224, 224),
     classes: Sequence[str] | None = None,
     name: str | None = None,
     aliases: dict[str, str] | None = None,
@@ -215,7 +271,9 @@ def wrap_model(
 
     ``mean``/``std`` are in [0, 1] units (Caffe's ``x·255 − m`` is ``mean=m/255, std=1/255``).
     The module is put in eval mode and its parameters stop requiring gradients: we differentiate
-    with respect to images, never weights.
+    with respect to images, never weights. ``input_size``: an int (square) or (H, W).
+    ``mean``/``std`` default to ImageNet's; a grey model needs 1-value ``mean``/``std`` (``in_channels=1``
+    is then read from its first convolution, or pass it).
     """
     wrapped = WrappedModel(
         module, mean=mean, std=std, input_size=input_size, classes=classes,
@@ -419,5 +477,6 @@ def load_model(name: str, device: torch.device | str | None = None) -> WrappedMo
 # Models defined in their own stage modules, imported on first use.
 register_model("fashion_subject", "stochvis.worlds.fashion:load_subject")  # the Fashion world, trained here
 register_model("fashion_judge", "stochvis.worlds.fashion:load_judge")
+register_model("fashion_judge2", "stochvis.worlds.fashion:load_second_judge")  # second judge: MLP-Mixer, another family
 register_model("fashion_subject_modified", "stochvis.worlds.fashion_looks:load_modified_subject")  # prior-or-network check
 register_model("fer_emotion", "stochvis.worlds.fer:load_fer")  # fer's mini-Xception, ported from HDF5
