@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from stochvis.data import as_float_images
+from stochvis.inputs import check_images
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 
@@ -36,10 +36,8 @@ DEFAULT_FEATURE_LAYER = "pool"  # the judges' penultimate layer (fashion_judge, 
 
 
 def _check_images(model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
-    if images.ndim != 4 or images.shape[1] != model.in_channels:
-        raise ValueError(f"{model.name} takes images of shape (N, {model.in_channels}, H, W) in [0, 1], "
-                         f"got {tuple(images.shape)}")
-    return as_float_images(images)
+    """The one input gate, kept on the CPU: measures batch the images to the model themselves."""
+    return check_images(model, images).cpu()
 
 
 @torch.no_grad()
