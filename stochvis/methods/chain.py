@@ -94,6 +94,7 @@ def reconstruct_chain(
     clip: bool = True,
     steps: int = 300,
     lr: float = 0.05,
+    measure_typicality: bool = True,
     **invert_options,
 ) -> ChainResult:
     """Sample the chain (or take ``targets``) and invert against all its layers jointly.
@@ -101,7 +102,8 @@ def reconstruct_chain(
     ``weights``: one per layer (or {key: weight}); each layer's term is its normalised error, so
     1 for every layer weighs them equally. ``priors``: calibrated image priors and start image
     (:func:`~stochvis.methods.inversion.calibrated_image_priors`); without them, ``invert``'s
-    defaults (or ``regularizers=`` / ``param=`` in ``invert_options``) apply.
+    defaults (or ``regularizers=`` / ``param=`` in ``invert_options``) apply. ``measure_typicality``:
+    score each drawn layer under its class Gaussian (a diagnostic; a few seconds for maps of thousands of units).
     """
     keys = [statistics_key(layer) for layer in layers]
     if targets is None:
@@ -118,4 +120,5 @@ def reconstruct_chain(
     options.update(invert_options)
     inversion = invert(model, {k: targets[k] for k in keys}, stats=stats, weights=weights, seed=seed, steps=steps,
                        lr=lr, **options)
-    return ChainResult(inversion.images, {k: targets[k] for k in keys}, inversion, typicality(stats, targets))
+    return ChainResult(inversion.images, {k: targets[k] for k in keys}, inversion,
+                       typicality(stats, targets) if measure_typicality else {})

@@ -24,7 +24,7 @@ def oas_shrinkage(covariance: np.ndarray, n_samples: int) -> float:
     p = covariance.shape[0]
     if p == 1:
         return 0.0
-    alpha = np.mean(covariance**2)
+    alpha = float(np.vdot(covariance, covariance)) / covariance.size  # mean of squares, no d×d temporary
     mu = np.trace(covariance) / p
     den = (n_samples + 1) * (alpha - mu**2 / p)
     return 1.0 if den == 0 else float(min((alpha + mu**2) / den, 1.0))
@@ -103,8 +103,8 @@ class GaussianDensity:
             else:
                 raise ValueError(f"shrinkage must be 'oas', 'ledoit_wolf', a number in [0, 1] or None, got {self.shrinkage!r}")
         mu = np.trace(ml_covariance) / d
-        covariance = (1 - amount) * ml_covariance + amount * mu * np.eye(d)
-        covariance[np.diag_indices(d)] += self.reg_covar * max(mu, 1e-12)
+        covariance = (1 - amount) * ml_covariance  # shrunk towards (trace/d)·I without a d×d identity
+        covariance[np.diag_indices(d)] += amount * mu + self.reg_covar * max(mu, 1e-12)
         return self._finish(mean, covariance, n, amount)
 
     def _finish(self, mean, covariance, n, amount) -> GaussianDensity:
@@ -113,11 +113,19 @@ class GaussianDensity:
         self.n_samples_ = int(n)
         self.shrinkage_ = float(amount)
         self.n_features_in_ = len(self.mean_)
-        try:
-            self._cholesky = linalg.cholesky(self.covariance_, lower=True)
-        except linalg.LinAlgError as error:
-            raise ValueError("the covariance is singular: use shrinkage ('oas') or a larger reg_covar") from error
+        self._chol = None
         return self
+
+    @property
+    def _cholesky(self) -> np.ndarray:
+        """The covariance's Cholesky factor, computed on first use: conditioning a joint of two whole maps
+        needs only the given block's factor, and the joint's (9408² for pool1+pool2) costs seconds."""
+        if self._chol is None:
+            try:
+                self._chol = linalg.cholesky(self.covariance_, lower=True)
+            except linalg.LinAlgError as error:
+                raise ValueError("the covariance is singular: use shrinkage ('oas') or a larger reg_covar") from error
+        return self._chol
 
     # -- scoring -----------------------------------------------------------------------------
     def _whiten(self, X) -> np.ndarray:
