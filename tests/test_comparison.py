@@ -37,3 +37,16 @@ def test_images_file_holds_uint8_per_method_and_class(tmp_path):
     assert set(loaded) == {"A/0", "A/3", "B/0"}
     assert loaded["A/3"].dtype == torch.uint8 and int(loaded["A/3"].min()) == 255
     assert torch.allclose(loaded["A/0"].float() / 255, samples["A"][0], atol=0.5 / 255 + 1e-6)
+
+
+def test_disagreements_name_the_methods_whose_verdict_flips_between_judges():
+    first = _summary(**{"Simonyan 2013": (250, 0.70, 0.50), "A": (100, 0.80, 0.90), "B": (200, 0.75, 0.60),
+                        comparison.REAL: (30, 0.9, 0.95)})
+    second = _summary(**{"Simonyan 2013": (150, 0.70, 0.50), "A": (100, 0.80, 0.90), "B": (200, 0.60, 0.60),
+                         comparison.REAL: (30, 0.9, 0.95)})
+    lines = comparison.disagreements(first, second, names=("resnet", "mixer"))
+    by_metric = {line.split()[0]: line for line in lines}
+    assert set(by_metric) == set(comparison.REALISM)
+    assert by_metric["fid"].endswith("disagree on: B")  # B beats 250 but not 150
+    assert by_metric["plausibility"].endswith("disagree on: B") and "best: A / A" in by_metric["plausibility"]
+    assert by_metric["judge_confidence"].endswith("disagree on: none") and "1.00" in by_metric["judge_confidence"]

@@ -56,6 +56,10 @@ class Setting:
     yosinski_settings: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
     per_class: dict = field(default_factory=dict)  # class name -> Statistics of the subject on training images
     reference: metrics.ClassReference | None = None
+    # A second judge of another architecture family (never optimised either), with its own reference: every
+    # realism measure is reported under both, so a ranking that one judge alone produces shows up.
+    judge2: WrappedModel | None = None
+    reference2: metrics.ClassReference | None = None
     held_out: dict[int, torch.Tensor] = field(default_factory=dict)
     # Whole-map statistics for the spatial methods: the chain's layers and their joints, one class at a
     # time (the pool1+pool2 joint is ~0.7 GB of co-moments per class), from this many training images.
@@ -107,14 +111,17 @@ class Setting:
 
 def fashion_setting(subject: WrappedModel, judge: WrappedModel, *, classes: Sequence[int] | None = None,
                     train_per_class: int = 1000, reference_count: int | None = None, statistics_layers=("conv3_2",),
-                    **options) -> Setting:
-    """Load the real images, the judge's reference and the subject's class statistics (training images only)."""
-    setting = Setting(subject, judge, list(range(len(FASHION_CLASSES))) if classes is None else list(classes), **options)
+                    judge2: WrappedModel | None = None, **options) -> Setting:
+    """Load the real images, the judges' references and the subject's class statistics (training images only)."""
+    setting = Setting(subject, judge, list(range(len(FASHION_CLASSES))) if classes is None else list(classes),
+                      judge2=judge2, **options)
     train_images, train_labels = fashion_mnist("train")
     test_images, test_labels = fashion_mnist("test")
     if reference_count:
         test_images, test_labels = test_images[:reference_count], test_labels[:reference_count]
     setting.reference = metrics.class_reference(judge, as_float_images(test_images), test_labels)
+    if judge2 is not None:
+        setting.reference2 = metrics.class_reference(judge2, as_float_images(test_images), test_labels)
     picked = torch.cat([torch.nonzero(train_labels == c)[:train_per_class, 0] for c in setting.classes])
     from stochvis.stats.collection import collect_classes
 
@@ -215,7 +222,7 @@ def backward_chain(s: Setting, c: int) -> torch.Tensor:
 
     stats, priors = s.class_maps(c)
     return reconstruct_chain(s.subject, stats, s.map_layers, s.n_per_class, seed=c, priors=priors,
-                             steps=s.steps).images
+                             steps=s.steps, measure_typicality=False).images
 
 
 def langevin_codes(s: Setting, c: int) -> torch.Tensor:
@@ -280,9 +287,40 @@ def run(s: Setting, methods: dict[str, Callable] | None = None, *, log: Callable
     return samples, seconds
 
 
-def table(s: Setting, samples, seconds) -> list[dict]:
-    """One row per (method, class), measured by the judge against the real test images."""
-    return metrics.compare(samples, subject=s.subject, judge=s.judge, reference=s.reference, seconds_per_image=seconds)
+def table(s: Setting, samples, seconds, *, second: bool = False) -> list[dict]:
+    """One row per (method, class), measured by the judge (``second``: the second judge) against the real
+    test images."""
+    if second and s.judge2 is None:
+        raise ValueError("this setting has no second judge: pass judge2= to fashion_setting")
+    judge, reference = (s.judge2, s.reference2) if second else (s.judge, s.reference)
+    return metrics.compare(samples, subject=s.subject, judge=judge, reference=reference, seconds_per_image=seconds)
+
+
+REALISM = ("judge_confidence", "fid", "plausibility")
+
+
+def disagreements(first: Sequence[dict], second: Sequence[dict], names: tuple[str, str] = ("judge", "judge2"),
+                  metrics_: Sequence[str] = REALISM, baseline: str = BASELINE) -> list[str]:
+    """Where two judges disagree: per realism measure, the rank correlation of the methods (real images left
+    out) and the methods that beat the baseline under one judge but not the other."""
+    from scipy.stats import spearmanr
+
+    a = {e["method"]: e for e in first if e["method"] != REAL}
+    b = {e["method"]: e for e in second if e["method"] != REAL}
+    methods = [m for m in a if m in b]
+    lines = []
+    for metric in metrics_:
+        x = [a[m][f"{metric}_mean"] for m in methods]
+        y = [b[m][f"{metric}_mean"] for m in methods]
+        rho = spearmanr(x, y).statistic if len(methods) > 2 else math.nan
+        pick = BETTER[metric]
+        flips = [m for m in methods if m != baseline and
+                 (pick(a[m][f"{metric}_mean"], a[baseline][f"{metric}_mean"]) == a[m][f"{metric}_mean"])
+                 != (pick(b[m][f"{metric}_mean"], b[baseline][f"{metric}_mean"]) == b[m][f"{metric}_mean"])]
+        best_a, best_b = (pick(methods, key=lambda m, d=d: d[m][f"{metric}_mean"]) for d in (a, b))
+        lines.append(f"{metric:17s} rank correlation of the methods between {names[0]} and {names[1]}: {rho:.2f}; "
+                     f"best: {best_a} / {best_b}; vs {baseline}, the judges disagree on: {', '.join(flips) or 'none'}")
+    return lines
 
 
 def verdict(summary: Sequence[dict], statistics_methods: Sequence[str] = STATISTICS_METHODS,
@@ -338,19 +376,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     from stochvis.models import load_model
 
     torch.set_num_threads(1)  # on a shared 2-core machine, 2 threads spin
-    subject, judge = load_model("fashion_subject"), load_model("fashion_judge")
+    subject, judge, judge2 = load_model("fashion_subject"), load_model("fashion_judge"), load_model("fashion_judge2")
     options = (dict(classes=[0, 5], n_per_class=2, steps=25, train_per_class=200, yosinski_settings=[0],
                     reference_count=2000, map_train_per_class=300) if args.quick else {})
-    s = fashion_setting(subject, judge, **options)
+    s = fashion_setting(subject, judge, judge2=judge2, **options)
     samples, seconds = run(s)
-    rows = table(s, samples, seconds)
     args.out.mkdir(parents=True, exist_ok=True)
-    metrics.write_csv(rows, args.out / "08_comparison.csv")
     save_images(samples, args.out / "08_comparison_images.safetensors")
-    summary = metrics.summarize(rows)
-    for row in metrics.format_summary(summary):
-        print("  ".join(f"{k}={v}" for k, v in row.items()))
-    print("\n".join(verdict(summary)[1]))
+    summaries = []
+    for second, suffix in ((False, ""), (True, "_judge2")):
+        rows = table(s, samples, seconds, second=second)
+        metrics.write_csv(rows, args.out / f"08_comparison{suffix}.csv")
+        summaries.append(metrics.summarize(rows))
+        print(f"== judge {(s.judge2 if second else s.judge).name}")
+        for row in metrics.format_summary(summaries[-1]):
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+        print("\n".join(verdict(summaries[-1])[1]))
+    print("\n".join(disagreements(*summaries, names=(judge.name, judge2.name))))
 
 
 if __name__ == "__main__":
