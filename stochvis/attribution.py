@@ -77,11 +77,6 @@ class TargetScore:
         return scores
 
 
-def neuron(layer: str, channel: int, y: int | None = None, x: int | None = None) -> tuple:
-    """``(layer, channel)`` (mean over the channel) or ``(layer, channel, y, x)`` (one neuron)."""
-    return (layer, channel) if y is None else (layer, channel, y, x)
-
-
 def target_score(model: WrappedModel, target: Target) -> TargetScore:
     """Turn a target into a :class:`TargetScore`, checking it against the model first.
 

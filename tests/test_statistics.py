@@ -106,7 +106,7 @@ def test_condition_equals_closed_form_on_3d_toy():
     assert np.allclose(given_a.covariance_, cov[2:, 2:] - gain @ cov[:2, 2:], atol=1e-12)
     assert np.allclose(density.conditional_mean(np.array([[1.7], [0.0]]))[0], expected_mean, atol=1e-12)
     # batched conditional draws scatter around the conditional mean with the conditional covariance
-    draws = density.conditional_sample(np.full((20000, 1), 1.7), seed=0)
+    draws = density.conditional_sample(np.full((20000, 1), 1.7), random_state=0)
     assert np.allclose(draws.mean(0), expected_mean, atol=0.04)
     assert np.allclose(np.cov(draws.T), expected_cov, atol=0.05)
 
@@ -128,13 +128,13 @@ def test_log_likelihood_and_mahalanobis_match_scipy():
 def test_samples_reproduce_mean_and_covariance():
     mean = np.array([1.0, -2.0, 0.5])
     cov = np.array([[2.0, 0.6, 0.8], [0.6, 1.5, -0.4], [0.8, -0.4, 1.0]])
-    draws = _toy_density(mean, cov).sample(40000, seed=5)
+    draws = _toy_density(mean, cov).sample(40000, random_state=5)
     n = len(draws)
     assert np.all(np.abs(draws.mean(0) - mean) < 4 * np.sqrt(np.diag(cov) / n))
     # sd of a covariance entry ≈ sqrt((Σii Σjj + Σij²) / n)
     tolerance = 4 * np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
     assert np.all(np.abs(np.cov(draws.T) - cov) < tolerance)
-    assert not np.allclose(_toy_density(mean, cov).sample(3, seed=1), _toy_density(mean, cov).sample(3, seed=2))
+    assert not np.allclose(_toy_density(mean, cov).sample(3, random_state=1), _toy_density(mean, cov).sample(3, random_state=2))
 
 
 def test_oas_from_statistics_equals_sklearn_on_raw_vectors():
@@ -165,7 +165,7 @@ def test_mixture_needs_raw_vectors_and_fits_two_modes():
     mixture = S.MixtureDensity(2).fit(x)
     assert mixture.score_samples([[5.0, 5.0]])[0] > mixture.score_samples([[0.0, 0.0]])[0]
     assert np.all(mixture.mahalanobis([[-5.0, -5.0], [5.0, 5.0]]) < 0.5)
-    assert np.abs(mixture.sample(400, seed=0)).mean() > 3
+    assert np.abs(mixture.sample(400, random_state=0)).mean() > 3
     with pytest.raises(TypeError, match="raw vectors"):
         S.MixtureDensity.from_stats(S.FeatureStats(2).update(torch.from_numpy(x)))
 
@@ -297,3 +297,21 @@ def test_discriminant_directions_separate_two_gaussian_classes():
     direction = S.discriminant_directions(per_class, "x/pooled", n_components=1)[:, 0]
     assert np.argmax(np.abs(direction)) == 2
     assert np.argmax(S.fisher_ratio(per_class, "x/pooled")) == 2
+
+
+def test_densities_follow_scikit_learn_conventions():
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    x = np.random.default_rng(0).normal(size=(200, 3))
+    for density in (S.GaussianDensity(random_state=3), S.PPCADensity(1, random_state=3), S.MixtureDensity(2, random_state=3)):
+        assert not any(name.endswith("_") and not name.startswith("_") for name in vars(density)), vars(density)
+        with pytest.raises(NotFittedError):
+            density.sample(2)
+        fitted = density.fit(x)
+        again = clone(density).fit(x)
+        assert np.array_equal(fitted.sample(5, random_state=1), again.sample(5, random_state=1))
+    gaussian = S.GaussianDensity(random_state=7).fit(x)
+    first, second = gaussian.sample(4), gaussian.sample(4)
+    assert not np.allclose(first, second), "consecutive draws from the instance's generator must differ"
+    assert np.allclose(first, S.GaussianDensity(random_state=7).fit(x).sample(4)), "the seed in the constructor"

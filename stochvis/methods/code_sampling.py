@@ -80,8 +80,7 @@ def sample_codes(
     high = None if generator.upper is None else generator.upper.reshape(-1)
     rng = np.random.default_rng(seed)
     if init == "density":
-        start = (density.sample(n, random_state=seed) if isinstance(density, LowRankDensity)
-                 else density.sample(n, seed=seed))
+        start = density.sample(n, random_state=seed)
     elif init == "mean":
         start = np.repeat(mean[None], n, 0) + 0 * rng.standard_normal((n, code_dim))
     else:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from scipy import linalg
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from stochvis.stats.moments import FeatureStats
 
@@ -54,38 +56,56 @@ def check_degenerate(n: int, ml_covariance: np.ndarray, *, shrinkage=None, what:
                       "(rank ≤ N − 1); use shrinkage='oas' or collect more images", stacklevel=3)
 
 
-class GaussianDensity:
+class GaussianDensity(BaseEstimator):
     """A Gaussian N(mean, Σ) with Σ shrunk towards (trace Σ / d)·I.
 
     ``shrinkage``: ``"oas"`` (default; from N and the covariance, so it works from a saved file),
     ``"ledoit_wolf"`` (only with :meth:`fit` on raw vectors: its formula needs fourth moments),
     a number in [0, 1], or ``None`` (the maximum-likelihood covariance). ``reg_covar`` adds
     ``reg_covar · trace/d`` to the diagonal so a rank-deficient class (N < d) stays invertible.
-    ``parts`` (name, start, stop) name the slices of a joint vector for :meth:`condition`.
+    ``random_state`` seeds :meth:`sample` (scikit-learn's convention: hyperparameters and the seed in the
+    constructor, fitted attributes ending in ``_``; a method used before fitting raises ``NotFittedError``).
+    Fitted ``parts_`` (name, start, stop) name the slices of a joint vector for :meth:`condition`.
     """
 
-    def __init__(self, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6) -> None:
+    def __init__(self, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6,
+                 random_state: int | None = None) -> None:
         self.shrinkage = shrinkage
         self.reg_covar = reg_covar
-        self.parts_: list[tuple[str, int, int]] = []
+        self.random_state = random_state
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X) or build it with "
+                                 "from_stats(statistics[key])")
+
+    def _rng(self, random_state: int | None) -> np.random.Generator:
+        """A generator for one call: the call's seed if given, else the instance's (made at fit from
+        ``random_state``), so consecutive draws differ but a run is reproducible."""
+        if random_state is not None:
+            return np.random.default_rng(random_state)
+        self._check_fitted()
+        return self._generator
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X, y=None) -> GaussianDensity:
         from sklearn.covariance import ledoit_wolf
 
         X = _as_array(X)
+        self.parts_ = []
         if self.shrinkage == "ledoit_wolf":
             covariance, amount = ledoit_wolf(X)
             return self._set(X.mean(0), np.cov(X.T, ddof=0).reshape(X.shape[1], X.shape[1]), len(X), amount)
         return self._set(X.mean(0), np.cov(X.T, ddof=0).reshape(X.shape[1], X.shape[1]), len(X))
 
     @classmethod
-    def from_stats(cls, stats: FeatureStats, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6) -> GaussianDensity:
+    def from_stats(cls, stats: FeatureStats, shrinkage: str | float | None = "oas", reg_covar: float = 1e-6,
+                   random_state: int | None = None) -> GaussianDensity:
         """The same model :meth:`fit` would give on the raw vectors (OAS, fixed or no shrinkage)."""
         if shrinkage == "ledoit_wolf":
             raise ValueError("Ledoit-Wolf needs the raw vectors (fourth moments); from statistics use "
                              "shrinkage='oas', a number, or None")
-        model = cls(shrinkage, reg_covar)
+        model = cls(shrinkage, reg_covar, random_state)
         model.parts_ = list(stats.parts)
         return model._set(stats.mean.cpu().numpy(), stats.covariance(ddof=0).cpu().numpy(), stats.count)
 
@@ -113,13 +133,16 @@ class GaussianDensity:
         self.n_samples_ = int(n)
         self.shrinkage_ = float(amount)
         self.n_features_in_ = len(self.mean_)
+        self.parts_ = getattr(self, "parts_", [])
         self._chol = None
+        self._generator = np.random.default_rng(self.random_state)
         return self
 
     @property
     def _cholesky(self) -> np.ndarray:
         """The covariance's Cholesky factor, computed on first use: conditioning a joint of two whole maps
         needs only the given block's factor, and the joint's (9408² for pool1+pool2) costs seconds."""
+        self._check_fitted()
         if self._chol is None:
             try:
                 self._chol = linalg.cholesky(self.covariance_, lower=True)
@@ -161,8 +184,9 @@ class GaussianDensity:
         return {name: self.marginal(index).mahalanobis(X[:, index]) for name, index in groups.items()}
 
     # -- sampling and conditioning -----------------------------------------------------------
-    def sample(self, n_samples: int = 1, seed: int | None = 0) -> np.ndarray:
-        rng = np.random.default_rng(seed)
+    def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+        """``n_samples`` draws; ``random_state`` overrides the instance's generator for this call."""
+        rng = self._rng(random_state)
         return self.mean_ + rng.standard_normal((n_samples, self.n_features_in_)) @ self._cholesky.T
 
     def _index(self, part: str | slice | Sequence[int]) -> np.ndarray:
@@ -177,7 +201,7 @@ class GaussianDensity:
 
     def marginal(self, part: str | slice | Sequence[int]) -> GaussianDensity:
         index = self._index(part)
-        out = GaussianDensity(self.shrinkage, self.reg_covar)
+        out = GaussianDensity(self.shrinkage, self.reg_covar, self.random_state)
         return out._finish(self.mean_[index], self.covariance_[np.ix_(index, index)], self.n_samples_, self.shrinkage_)
 
     def _split(self, given):
@@ -204,7 +228,7 @@ class GaussianDensity:
         """
         a, b, gain, conditional = self._conditioner(given)
         values = _as_array(values)[0]
-        out = GaussianDensity(self.shrinkage, self.reg_covar)
+        out = GaussianDensity(self.shrinkage, self.reg_covar, self.random_state)
         names = [p for p in self.parts_ if not set(range(p[1], p[2])) & set(b.tolist())]
         out.parts_ = [(n, s - names[0][1], e - names[0][1]) for n, s, e in names] if len(names) == 1 else []
         return out._finish(self.mean_[a] + gain @ (values - self.mean_[b]), conditional, self.n_samples_, self.shrinkage_)
@@ -214,13 +238,13 @@ class GaussianDensity:
         a, b, gain, _ = self._conditioner(given)
         return self.mean_[a] + (_as_array(values) - self.mean_[b]) @ gain.T
 
-    def conditional_sample(self, values, given=None, seed: int | None = 0) -> np.ndarray:
+    def conditional_sample(self, values, given=None, random_state: int | None = None) -> np.ndarray:
         """One draw of the rest for each row of ``values`` (M, d_given): a batch of conditionals at once."""
         a, b, gain, conditional = self._conditioner(given)
         values = _as_array(values)
         means = self.mean_[a] + (values - self.mean_[b]) @ gain.T
         chol = linalg.cholesky(conditional + 1e-12 * np.trace(conditional) / max(len(a), 1) * np.eye(len(a)), lower=True)
-        rng = np.random.default_rng(seed)
+        rng = self._rng(random_state)
         return means + rng.standard_normal(means.shape) @ chol.T
 
 
@@ -232,17 +256,18 @@ class PPCADensity(GaussianDensity):
     likelihood when N > d.
     """
 
-    def __init__(self, n_components: int = 10) -> None:
-        super().__init__(shrinkage=None, reg_covar=0.0)
+    def __init__(self, n_components: int = 10, random_state: int | None = None) -> None:
+        super().__init__(shrinkage=None, reg_covar=0.0, random_state=random_state)
         self.n_components = n_components
 
     def fit(self, X, y=None) -> PPCADensity:
         X = _as_array(X)
+        self.parts_ = []
         return self._from_cov(X.mean(0), np.cov(X.T, ddof=1).reshape(X.shape[1], X.shape[1]), len(X))
 
     @classmethod
-    def from_stats(cls, stats: FeatureStats, n_components: int = 10) -> PPCADensity:
-        model = cls(n_components)
+    def from_stats(cls, stats: FeatureStats, n_components: int = 10, random_state: int | None = None) -> PPCADensity:
+        model = cls(n_components, random_state)
         model.parts_ = list(stats.parts)
         return model._from_cov(stats.mean.cpu().numpy(), stats.covariance(ddof=1).cpu().numpy(), stats.count)
 
@@ -262,15 +287,16 @@ class PPCADensity(GaussianDensity):
         return self._finish(mean, weights @ weights.T + noise * np.eye(d), n, 0.0)
 
 
-class MixtureDensity:
+class MixtureDensity(BaseEstimator):
     """A Gaussian mixture for multi-modal classes: scikit-learn's GaussianMixture, fitted on raw
     vectors (a mixture cannot be recovered from one mean and covariance)."""
 
-    def __init__(self, n_components: int = 2, covariance_type: str = "full", reg_covar: float = 1e-4, seed: int = 0) -> None:
+    def __init__(self, n_components: int = 2, covariance_type: str = "full", reg_covar: float = 1e-4,
+                 random_state: int | None = 0) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, X, y=None) -> MixtureDensity:
         from sklearn.mixture import GaussianMixture
@@ -278,7 +304,7 @@ class MixtureDensity:
         X = _as_array(X)
         self.mixture_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
                                         reg_covar=self.reg_covar * max(X.var(0).mean(), 1e-12),
-                                        random_state=self.seed).fit(X)
+                                        random_state=self.random_state).fit(X)
         self.n_features_in_ = X.shape[1]
         return self
 
@@ -292,7 +318,11 @@ class MixtureDensity:
     def score(self, X, y=None) -> float:
         return float(self.score_samples(X).mean())
 
-    def sample(self, n_samples: int = 1, seed: int | None = 0) -> np.ndarray:
+    def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+        """``n_samples`` draws, shuffled (scikit-learn returns them grouped by component)."""
+        if not hasattr(self, "mixture_"):
+            raise NotFittedError("this MixtureDensity is not fitted yet: call fit(X) on raw vectors")
+        seed = self.random_state if random_state is None else random_state
         self.mixture_.random_state = seed
         samples, _ = self.mixture_.sample(n_samples)
         return samples[np.random.default_rng(seed).permutation(n_samples)]

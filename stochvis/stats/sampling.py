@@ -62,7 +62,7 @@ def density_model(
 def _sample(model, n: int, seed: int) -> np.ndarray:
     if isinstance(model, LowRankDensity):
         return model.sample(n, random_state=seed)
-    return model.sample(n, seed=seed)
+    return model.sample(n, random_state=seed)
 
 
 def _conditional(model, values: np.ndarray, given: str, seed: int, means_only: bool) -> np.ndarray:
@@ -72,7 +72,7 @@ def _conditional(model, values: np.ndarray, given: str, seed: int, means_only: b
         return conditional.mean_.copy() if means_only else conditional.sample(random_state=seed)
     if means_only:
         return model.conditional_mean(values, given=given)
-    return model.conditional_sample(values, given=given, seed=seed)
+    return model.conditional_sample(values, given=given, random_state=seed)
 
 
 def zero_fraction(stats: Statistics, feature: str) -> torch.Tensor:
@@ -121,7 +121,7 @@ def draw(stats: Statistics, feature: str, n: int, *, seed: int = 0, kind: str = 
         density = "gaussian"
     if density is None:
         model = stats.density(key, kind=kind, **density_options)
-        values = torch.from_numpy(model.sample(n, seed=seed))
+        values = torch.from_numpy(model.sample(n, random_state=seed))
     else:
         model = density_model(stats, key, density, n_components=n_components, random_state=seed, **density_options)
         values = torch.from_numpy(_sample(model, n, seed))
