@@ -23,9 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stochvis.assets import atomic_write_bytes
 from stochvis.optvis.params import ImageParam
 
 Size = tuple[int, int]
@@ -98,18 +97,7 @@ class MagnitudeSpectrum:
         meta = self._metadata()
         meta["content_sha256"] = _content_hash(self.magnitude, meta)
         data = save({"magnitude": self.magnitude}, metadata={"stochvis": json.dumps(meta, sort_keys=True)})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, data)
         return path
 
     @classmethod
@@ -408,3 +396,37 @@ def maco(
 
 
 __all__ = ["MacoParam", "MagnitudeSpectrum", "fft_magnitude", "maco", "measure_spectrum"]
+
+
+# ------------------------------------------------------------------------------------------
+# Showing the importance mask
+# ------------------------------------------------------------------------------------------
+
+def checkerboard(height: int, width: int, squares: int = 8, shades: tuple[float, float] = (0.8, 1.0)) -> torch.Tensor:
+    """(1, height, width) light grey/white checkerboard with ``squares`` squares along the longer side:
+    the conventional backdrop that makes transparency visible."""
+    side = max(1, math.ceil(max(height, width) / squares))
+    rows = (torch.arange(height) // side).view(-1, 1)
+    columns = (torch.arange(width) // side).view(1, -1)
+    dark, light = shades
+    return torch.where((rows + columns) % 2 == 0, torch.tensor(light), torch.tensor(dark)).unsqueeze(0).float()
+
+
+def transparent(images: torch.Tensor, importance: torch.Tensor, *, background: str | float = "checkerboard",
+                gamma: float = 1.0, squares: int = 8) -> torch.Tensor:
+    """MACO's transparency: ``images`` (N, C, H, W) in [0, 1] with ``importance`` (N, 1, H, W) in [0, 1]
+    (``OptimizationResult.importance``) as alpha, composited over ``background`` ("checkerboard", or a grey
+    level in [0, 1], 1 = white): out = α·image + (1 − α)·background, α = importance^``gamma`` (γ < 1 shows
+    more of the image). The RGBA itself is ``torch.cat([images, importance], 1)``."""
+    if images.dim() != 4 or importance.dim() != 4 or importance.shape[1] != 1 or \
+            importance.shape[0] != images.shape[0] or importance.shape[-2:] != images.shape[-2:]:
+        raise ValueError(f"importance must be (N, 1, H, W) matching images {tuple(images.shape)}, "
+                         f"got {tuple(importance.shape)}")
+    alpha = importance.detach().to(images).clamp(0, 1).pow(gamma)
+    if background == "checkerboard":
+        back = checkerboard(*images.shape[-2:], squares=squares).to(images)
+    elif isinstance(background, (int, float)) and 0 <= background <= 1:
+        back = torch.full_like(images[:1, :1], float(background))
+    else:
+        raise ValueError(f"background must be 'checkerboard' or a grey level in [0, 1], got {background!r}")
+    return alpha * images.detach() + (1 - alpha) * back

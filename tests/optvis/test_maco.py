@@ -244,3 +244,31 @@ def test_fel2023_preset_keeps_the_magnitude_and_gives_importance(tiny_model, tmp
     assert cfg["lr"] == 1.0 and cfg["steps"] == 256 and cfg["importance"] is True
     crops = cfg["regularizers"][0]
     assert isinstance(crops, R.RandomCrops) and crops.copies == 8 and crops.box == (0.5, 0.05)
+
+
+def test_transparent_composites_with_importance_as_alpha():
+    from stochvis.optvis.maco import checkerboard, transparent
+
+    images = torch.rand(2, 3, 8, 6)
+    alpha = torch.zeros(2, 1, 8, 6)
+    alpha[0] = 1.0
+    alpha[1, :, :4] = 0.5
+    out = transparent(images, alpha, background=1.0)
+    torch.testing.assert_close(out[0], images[0])  # opaque: the image
+    torch.testing.assert_close(out[1, :, 4:], torch.ones(3, 4, 6))  # transparent: the background
+    torch.testing.assert_close(out[1, :, :4], 0.5 * images[1, :, :4] + 0.5)
+    board = checkerboard(8, 6, squares=4)
+    assert board.shape == (1, 8, 6) and set(board.unique().tolist()) == {0.800000011920929, 1.0}
+    torch.testing.assert_close(transparent(images, torch.zeros(2, 1, 8, 6), squares=4)[1], board.expand(3, -1, -1))
+    with pytest.raises(ValueError, match="importance"):
+        transparent(images, alpha[:, :, :4])
+
+
+def test_save_writes_atomically_through_assets(tmp_path, monkeypatch):
+    """The spectrum file goes through assets.atomic_write_bytes (one owner of the atomic write)."""
+    from stochvis.optvis import maco as maco_module
+
+    written = []
+    monkeypatch.setattr(maco_module, "atomic_write_bytes", lambda path, data: written.append((path, len(data))))
+    spectrum_of(1, 8).save(tmp_path / "s.safetensors")
+    assert written and written[0][0] == tmp_path / "s.safetensors" and written[0][1] > 0
