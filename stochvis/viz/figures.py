@@ -46,13 +46,15 @@ def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: st
     return figure
 
 
-def maximization_figure(result, *, title: str = "") -> plt.Figure:
-    """The optimised image(s) beside the objective curve (one line per image)."""
-    count = result.images.shape[0]
+def maximization_figure(result, *, title: str = "", images: torch.Tensor | None = None) -> plt.Figure:
+    """The optimised image(s) beside the objective curve (one line per image); ``images`` replaces what is
+    drawn (e.g. the images with their importance as transparency)."""
+    images = result.images if images is None else images
+    count = images.shape[0]
     figure, axes = plt.subplots(1, count + 1, figsize=(3.2 * (count + 1), 3.2),
                                 gridspec_kw={"width_ratios": [1] * count + [1.3]})
     for index in range(count):
-        axes[index].imshow(show.to_numpy_image(result.images[index]))
+        axes[index].imshow(show.to_numpy_image(images[index]))
         axes[index].set_axis_off()
     curve = axes[-1]
     curve.plot(result.history.numpy())

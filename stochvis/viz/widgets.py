@@ -7,6 +7,7 @@ function returns the panel widget and exposes ``panel.render()`` so a notebook r
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 
@@ -148,10 +149,14 @@ def maximization_panel(
     target: str | None = None,
     layer: str | None = None,
     channel: int = 0,
+    spectrum=None,
 ) -> Panel:
-    """Tune activation maximisation by hand: model / layer / channel / class selectors, a slider for
-    every regulariser strength (0 = off), steps, learning rate, octaves, and a Run button. The
-    image and the objective curve re-render in place. ``panel.result`` holds the last
+    """Tune activation maximisation by hand: model / layer / channel / class selectors, the
+    parameterisation (pixels, Olah's FFT, MACO's phase with a fixed magnitude), a slider for every
+    regulariser strength (0 = off), steps, learning rate, octaves, and a Run button. The image and
+    the objective curve re-render in place; with MACO the importance mask is drawn as transparency.
+    ``spectrum``: MACO's magnitude (a ``MagnitudeSpectrum``, or a function of the size giving one;
+    default: the natural spectrum of the offline photos). ``panel.result`` holds the last
     :class:`~stochvis.optvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
     """
     from stochvis.optvis import objectives as O
@@ -197,7 +202,10 @@ def maximization_panel(
     run_controls = {
         "steps": slider(W.IntSlider, "steps", steps, 1, 512, 1),
         "lr": W.FloatLogSlider(value=lr, base=10, min=-4, max=1, step=0.1, description="learning rate", style=style),
-        "optimizer": W.Dropdown(options=["sgd", "adam"], value="sgd", description="optimizer", style=style),
+        "optimizer": W.Dropdown(options=["sgd", "adam", "nadam"], value="sgd", description="optimizer", style=style),
+        "param": W.Dropdown(options=["pixels", "fft", "maco"], value="pixels", description="parameterisation",
+                            style=style),
+        "crops": slider(W.IntSlider, "MACO crops", 2, 0, 16, 1),
         "octaves": slider(W.IntSlider, "octaves", 1, 1, 5, 1),
         "size": slider(W.IntSlider, "size", size, 32, 256, 16),
         "normalize": W.Checkbox(value=True, description="normalise gradient"),
@@ -233,14 +241,24 @@ def maximization_panel(
         values = {name: control.value for name, control in strengths.items()}
         is_class = kind.value != "channel"
         values["saturation"] = values["saturation"] if is_class and values["saturation"] < 1.0 else None
-        regs = presets.regularizers_from(normalize=run_controls["normalize"].value, **values)
+        size = run_controls["size"].value
+        param, maco_crops = _parameterisation(run_controls["param"].value, size, spectrum, values)
+        pixels = param is None  # filters and projections that edit pixels need a pixel parameterisation
+        regs = presets.regularizers_from(normalize=run_controls["normalize"].value and pixels, **values) + maco_crops(
+            run_controls["crops"].value)
         octaves = run_controls["octaves"].value
         status.value = "running…"
-        result = optimize(model, objective, regularizers=regs, steps=run_controls["steps"].value,
-                          lr=run_controls["lr"].value, optimizer=run_controls["optimizer"].value,
-                          size=run_controls["size"].value, octaves=octaves if octaves > 1 else None, progress=False)
+        result = optimize(model, objective, param, regularizers=regs, steps=run_controls["steps"].value,
+                          lr=run_controls["lr"].value, optimizer=run_controls["optimizer"].value, size=size,
+                          octaves=octaves if octaves > 1 else None, importance=run_controls["param"].value == "maco",
+                          progress=False)
         status.value = f"{result.seconds_per_step * 1e3:.0f} ms/step"
-        figure = maximization_figure(result, title=f"{model.name} · {result.objective}")
+        shown = None
+        if result.importance is not None:
+            from stochvis.optvis.maco import transparent
+
+            shown = transparent(result.images, result.importance)
+        figure = maximization_figure(result, title=f"{model.name} · {result.objective}", images=shown)
         panel.result, panel.figure = result, figure
         return figure
 
@@ -255,6 +273,28 @@ def maximization_panel(
                       "class": class_box, "run": run_button, **run_controls, **strengths}
     run_button.on_click(lambda _button: panel.render())
     return panel
+
+
+def _parameterisation(kind: str, size: int, spectrum, strengths: dict):
+    """(param factory or None, crops builder) for the panel's parameterisation choice. FFT and MACO images have
+    no pixels of their own, so the regularisers that edit pixels or their gradient (decay, clipping, image and
+    gradient blur, gradient normalisation) are switched off for them."""
+    from stochvis.optvis import params
+    from stochvis.optvis import regularizers as R
+
+    none = lambda crops: []  # noqa: E731
+    if kind == "pixels":
+        return None, none
+    for pixel_only in ("decay", "norm_pct", "contribution_pct", "blur_sigma"):
+        strengths[pixel_only] = 0.0
+    strengths["blur_kernel"] = 1
+    if kind == "fft":
+        return functools.partial(params.fft, decorrelate=True), none
+    from stochvis.optvis import maco, spectra
+
+    magnitude = spectrum(size) if callable(spectrum) else spectrum or spectra.natural_spectrum(size)
+    return (functools.partial(maco.maco, magnitude),
+            lambda crops: [R.random_crops(crops, (1.0, 0.7), size=(size, size))] if crops else [])
 
 
 def mixture_panel(

@@ -275,3 +275,24 @@ def test_nadam_is_selectable_and_is_torch_nadam(tiny_model):
     adam = optimize(tiny_model, objective, param=P.pixel(1, 16, seed=5), optimizer="adam", lr=0.02, steps=2,
                     progress=False)
     assert not torch.allclose(adam.images, result.images, atol=1e-6)
+
+
+def test_maximization_panel_runs_maco_with_its_importance_as_transparency(tiny_model):
+    from stochvis.optvis import maco
+    from stochvis.viz import widgets
+
+    spectrum = maco.measure_spectrum(torch.rand(6, 3, 16, 16, generator=torch.Generator().manual_seed(0)), 16)
+    panel = widgets.maximization_panel(tiny_model, size=16, steps=3, spectrum=spectrum)
+    panel.controls.update(objective=panel.controls["objective"])
+    panel.controls["objective"].value = "channel"
+    panel.controls["param"].value = "maco"
+    panel.controls["optimizer"].value = "nadam"
+    panel.controls["crops"].value = 2
+    panel.render()
+    result = panel.result
+    assert result.settings["param"] == "MacoParam" and result.importance is not None
+    assert any("RandomCrops" in r for r in result.settings["regularizers"])
+    assert not any(name in r for r in result.settings["regularizers"] for name in ("Decay", "ClipSmallNorm"))
+    panel.controls["param"].value = "fft"
+    panel.render()
+    assert panel.result.settings["param"] == "FFTParam" and panel.result.importance is None
