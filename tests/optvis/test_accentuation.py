@@ -13,15 +13,6 @@ from stochvis.optvis import presets
 from stochvis.optvis.accentuation import activation_anchor
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_anchor_is_zero_at_the_seed_and_a_relative_distance_away(tiny_model, tiny_images):
     seeds = tiny_images[:2]
     anchor = activation_anchor(tiny_model, "conv2", seeds, weight=2.0).bind(tiny_model)

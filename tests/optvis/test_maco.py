@@ -17,16 +17,6 @@ from stochvis.optvis.maco import MacoParam, MagnitudeSpectrum, fft_magnitude, ma
 from stochvis.optvis.optimize import optimize
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These tensors are tiny: a second intra-op thread only adds synchronisation, which costs ~40× on
-    a busy 2-core machine (1.3 s instead of 30 ms for six NAdam steps). Restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def natural_ish(n: int, channels: int, size: int | tuple[int, int] = 16, seed: int = 0) -> torch.Tensor:
     """Images in [0, 1]: a smooth field plus some white noise, so no frequency has a near-zero mean
     amplitude (a float32 image cannot hold a bin far below eps × its RMS to 1e-4 relative)."""

@@ -14,16 +14,6 @@ from stochvis.optvis import regularizers as R
 from stochvis.optvis.optimize import NonFiniteError, Octaves, optimize
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation on a busy 2-core machine
-    (see tests/test_maco.py); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_am_raises_a_channel_objective_by_a_large_factor(tiny_model):
     result = optimize(tiny_model, O.channel("conv3", 1), steps=60, lr=0.1, progress=False)
     first, last = result.history[0, 0].item(), result.history[-1, 0].item()

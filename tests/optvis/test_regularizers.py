@@ -11,16 +11,6 @@ from stochvis.models import LOGITS
 from stochvis.optvis import regularizers as R
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds synchronisation on a busy 2-core machine
-    (see tests/test_maco.py); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def ctx(step: int = 0, seed: int = 0, **kwargs) -> R.StepContext:
     return R.StepContext(step=step, steps=10, generator=random.Random(seed), **kwargs)
 

@@ -9,14 +9,6 @@ from stochvis.optvis import spectra
 from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def counting_loader(calls: list):
     def images(source, size):
         calls.append((source, size))
