@@ -1,11 +1,11 @@
 """Benchmark: class statistics cost almost nothing on top of the forward pass, and flat memory.
 
-1. images/s of VGG16 conv5_3 pooled statistics (``S.collect``) vs the plain truncated
+1. images/s of VGG16 conv5_3 pooled statistics (``stochvis.stats.collect``) vs the plain truncated
    forward to conv5_3 in inference mode (the floor: the statistics cannot be faster). Goal ≥ 0.9×.
 2. peak resident memory growth while collecting N = 64 vs N = 512 images (each in a fresh
    process, images generated batch by batch so only the statistics can grow). Goal: flat.
 
-Run: ``.venv/bin/python benchmarks/S.py [--size 128] [--images 64] [--device cpu]``
+Run: ``.venv/bin/python benchmarks/statistics.py [--size 128] [--images 64] [--device cpu]``
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def main() -> None:
           f"{device}, {torch.get_num_threads()} threads")
     plain, stats = throughput(model, args.images, args.batch, args.size, args.repeats)
     print(f"  plain truncated forward (floor): {plain:7.2f} images/s")
-    print(f"  S.collect             : {stats:7.2f} images/s   ratio {stats / plain:.3f} (goal >= 0.9)")
+    print(f"  stats.collect                 : {stats:7.2f} images/s   ratio {stats / plain:.3f} (goal >= 0.9)")
 
     forward, update = update_overhead(model, args.batch, args.size)
     print(f"  per batch of {args.batch}: forward + pooling {forward * 1e3:.1f} ms, statistics update "
