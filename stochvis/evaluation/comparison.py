@@ -191,9 +191,8 @@ def dgn_am(s: Setting, generator=None) -> dict[int, torch.Tensor]:
     from stochvis.worlds.fashion import fashion_prior  # the world plugs into the comparison, not into the method
 
     generator = generator or fashion_prior(clip_stds=3, device=s.subject.device)
-    run = optimize(s.subject, O.class_logit(s.targets), params.generator_latent(generator, len(s.targets), l2=1e-3,
-                                                                                 seed=0),
-                   steps=s.steps, lr=0.05, progress=False)
+    run = presets.run("nguyen2016", s.subject, O.class_logit(s.targets), prior=generator, batch=len(s.targets),
+                      steps=s.steps, seed=0, progress=False)
     return s.split(run.images)
 
 

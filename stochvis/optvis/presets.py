@@ -199,6 +199,14 @@ def hamblin2024(
                 optimizer="adam", lr=lr, steps=steps, octaves=None)
 
 
+def nguyen2016(prior, *, l2: float = 1e-3, lr: float = 0.05, steps: int = 200) -> dict:
+    """Nguyen et al. 2016, DGN-AM: optimise the code of a generator prior (a
+    :class:`~stochvis.methods.generator_prior.GeneratorPrior`) instead of pixels, an L2 penalty on the
+    code, every step clipped to the prior's box (DGN-AM's [0, mean + 3·std] for a ReLU code); Adam,
+    lr 0.05, no image regulariser: the generator is the prior. ``batch`` codes are random restarts."""
+    return dict(param=functools.partial(P.generator_latent, prior, l2=l2), regularizers=[], lr=lr, steps=steps)
+
+
 PRESETS: dict[str, Callable[..., dict]] = {
     "simonyan2013": simonyan2013,
     "yosinski2015": yosinski2015,
@@ -206,6 +214,7 @@ PRESETS: dict[str, Callable[..., dict]] = {
     "olah2017": olah2017,
     "fel2023": fel2023,
     "hamblin2024": hamblin2024,
+    "nguyen2016": nguyen2016,
 }
 
 

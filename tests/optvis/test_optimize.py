@@ -106,7 +106,27 @@ def preset_inputs() -> dict[str, dict]:
     from stochvis.optvis.maco import measure_spectrum
 
     images = torch.rand(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-    return {"fel2023": dict(spectrum=measure_spectrum(images, 16), crops=2), "hamblin2024": dict(seed_images=images[:2])}
+    return {"fel2023": dict(spectrum=measure_spectrum(images, 16), crops=2), "hamblin2024": dict(seed_images=images[:2]),
+            "nguyen2016": dict(prior=tiny_generator_prior())}
+
+
+def tiny_generator_prior():
+    from torch import nn
+
+    from stochvis.methods.generator_prior import GeneratorPrior
+
+    torch.manual_seed(0)
+    body = nn.Sequential(nn.Linear(6, 3 * 16 * 16), nn.Unflatten(1, (3, 16, 16)), nn.Sigmoid())
+    return GeneratorPrior(body, (6,), channels=3, size=(16, 16), init_mean=0.3, init_std=0.2, box="relu").clipped(3.0)
+
+
+def test_nguyen2016_is_the_dgn_am_setting_written_by_hand(tiny_model):
+    prior = tiny_generator_prior()
+    by_hand = optimize(tiny_model, O.class_logit([0, 2]), P.generator_latent(prior, 2, l2=1e-3, seed=0), steps=5,
+                       lr=0.05, progress=False)
+    preset = presets.run("nguyen2016", tiny_model, O.class_logit([0, 2]), prior=prior, batch=2, steps=5, seed=0,
+                         progress=False)
+    assert torch.equal(by_hand.images, preset.images) and preset.settings["param"] == "GeneratorParam"
 
 
 @pytest.mark.parametrize("name", list(presets.PRESETS))
