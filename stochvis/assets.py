@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -116,6 +118,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def safetensors_metadata(data: bytes, name: str | Path, *, what: str, remedy: str,
+                         error: type[Exception] = ValueError) -> dict:
+    """The stochvis metadata (the JSON under ``"stochvis"``) of a safetensors buffer, read from its header
+    without loading a tensor, so a truncated or foreign file is refused with a sentence: ``error`` with
+    ``name``, what was expected (``what``) and what to do (``remedy``)."""
+    if len(data) < 8:
+        raise error(f"{name} is truncated ({len(data)} bytes); {remedy}")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > len(data) - 8:
+        raise error(f"{name} is truncated or not a safetensors file (header of {header_len} bytes, "
+                    f"file of {len(data)}); {remedy}")
+    try:
+        header = json.loads(data[8:8 + header_len])
+        return json.loads(header["__metadata__"]["stochvis"])
+    except (ValueError, KeyError, TypeError, AttributeError) as failure:
+        raise error(f"{name} is not {what} ({failure})") from failure
 
 
 def _installed_copy(asset: Asset) -> Path | None:

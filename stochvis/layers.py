@@ -9,7 +9,7 @@ Captured tensors stay in the autograd graph, so gradients flow from them to the 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -242,13 +242,3 @@ def conv_layers(model: WrappedModel) -> list[str]:
     if names:
         return names
     return [p for p, m in model.net.named_modules() if isinstance(m, nn.Conv2d)]
-
-
-def unwrap_batch(x: torch.Tensor | Sequence) -> torch.Tensor:
-    """Accept an image tensor (3, H, W) or a batch (N, 3, H, W); always return a batch."""
-    tensor = torch.as_tensor(x)
-    if tensor.dim() == 3:
-        tensor = tensor.unsqueeze(0)
-    if tensor.dim() != 4:
-        raise ValueError(f"expected images of shape (N, C, H, W) or (C, H, W), got {tuple(tensor.shape)}")
-    return tensor

@@ -188,7 +188,7 @@ def browser(tmp_path):
 
 
 # JavaScript run in the page through the app JupyterLab exposes (--expose-app-in-browser). The notebook
-# panel is looked up among the main area's widgets by its path, never through `shell.currentWidget`: that
+# panel is looked up among the main area's widgets by its path, never through the shell's current widget: that
 # follows *focus*, and a headless page never gets focus (Chromium 150 and later leave it null for good).
 # `where` says how far the page got, so a time-out can tell what it saw.
 NOTEBOOK_STATE = """

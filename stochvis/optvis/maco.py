@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stochvis.assets import atomic_write_bytes
+from stochvis.assets import atomic_write_bytes, safetensors_metadata
 from stochvis.optvis.params import ImageParam
 
 Size = tuple[int, int]
@@ -180,22 +179,16 @@ def _content_hash(magnitude: torch.Tensor, meta: dict) -> str:
 
 
 def _read_metadata(data: bytes, name: str) -> dict:
-    """The stochvis metadata of a safetensors buffer, with errors that say what is wrong."""
-    if len(data) < 8:
-        raise ValueError(f"{name} is truncated ({len(data)} bytes); measure the spectrum again")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > len(data) - 8:
-        raise ValueError(f"{name} is truncated or not a safetensors file (header of {header_len} bytes, "
-                         f"file of {len(data)}); measure the spectrum again")
+    """The metadata of a spectrum file, with errors that say what is wrong."""
+    what = "a stochvis MACO spectrum file, or is corrupted"
+    meta = safetensors_metadata(data, name, what=what, remedy="measure the spectrum again")
     try:
-        header = json.loads(data[8:8 + header_len])
-        meta = json.loads(header["__metadata__"]["stochvis"])
         if meta.get("kind") != _KIND:
             raise ValueError(f"kind {meta.get('kind')!r}")
         for key in ("size", "count", "source"):
             meta[key]  # noqa: B018 - presence check
     except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(f"{name} is not a stochvis MACO spectrum file, or is corrupted ({error})") from error
+        raise ValueError(f"{name} is not {what} ({error})") from error
     return meta
 
 

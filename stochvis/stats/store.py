@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,18 +269,9 @@ def _check_consistent(stats: Statistics, path: Path) -> None:
 
 
 def _read_metadata(data: bytes, path: Path) -> dict:
-    """The JSON metadata of a safetensors buffer, with errors that say what is wrong."""
-    if len(data) < 8:
-        raise StatisticsFileError(f"{path} is truncated ({len(data)} bytes); delete it and collect again")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > len(data) - 8:
-        raise StatisticsFileError(f"{path} is truncated or not a safetensors file (header of {header_len} bytes, "
-                                  f"file of {len(data)}); delete it and collect again")
-    try:
-        header = json.loads(data[8:8 + header_len])
-        meta = json.loads(header["__metadata__"]["stochvis"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise StatisticsFileError(f"{path} is not a stochvis statistics file ({error})") from error
+    """The JSON metadata of a statistics file, with errors that say what is wrong."""
+    meta = assets.safetensors_metadata(data, path, what="a stochvis statistics file",
+                                       remedy="delete it and collect again", error=StatisticsFileError)
     if meta.get("format_version") != FORMAT_VERSION:
         raise StatisticsFileError(f"{path} has format version {meta.get('format_version')}, this stochvis reads "
                                   f"{FORMAT_VERSION}; collect again")
