@@ -135,6 +135,7 @@ class GaussianDensity(BaseEstimator):
         self.n_features_in_ = len(self.mean_)
         self.parts_ = getattr(self, "parts_", [])
         self._chol = None
+        self._conditioners = {}
         self._generator = np.random.default_rng(self.random_state)
         return self
 
@@ -213,39 +214,95 @@ class GaussianDensity(BaseEstimator):
         a = np.setdiff1d(np.arange(self.n_features_in_), b)
         return a, b
 
-    def _conditioner(self, given):
+    def _conditioner(self, given) -> _Conditioner:
+        """The pieces every conditional on ``given`` shares, computed once per ``given`` and kept:
+        the given block's Cholesky factor L, W = L⁻¹ Σ_ba, and Σ_a|b = Σ_aa − WᵀW (a symmetric rank
+        update, half the work of forming the gain Σ_ab Σ_bb⁻¹ first)."""
         a, b = self._split(given)
-        cov = self.covariance_
-        factor = linalg.cho_factor(cov[np.ix_(b, b)], lower=True)
-        gain = linalg.cho_solve(factor, cov[np.ix_(b, a)]).T  # Σ_ab Σ_bb⁻¹, by a Cholesky solve
-        conditional = cov[np.ix_(a, a)] - gain @ cov[np.ix_(b, a)]
-        return a, b, gain, (conditional + conditional.T) / 2
+        cache = self._conditioners
+        key = b.tobytes()
+        if key not in cache:
+            cache.clear()  # a joint is conditioned on one part at a time: keep one, they are d² each
+            cache[key] = _Conditioner.build(self.covariance_, a, b)
+        return cache[key]
 
     def condition(self, values, given: str | slice | Sequence[int] | None = None) -> GaussianDensity:
         """p(rest | x_given = values): μ_a + Σ_ab Σ_bb⁻¹ (v − μ_b), Σ_aa − Σ_ab Σ_bb⁻¹ Σ_ba.
 
         ``given`` defaults to the last part (layer k+1 of a joint k, k+1 model).
         """
-        a, b, gain, conditional = self._conditioner(given)
-        values = _as_array(values)[0]
+        part = self._conditioner(given)
+        values = _as_array(values)[:1]
         out = GaussianDensity(self.shrinkage, self.reg_covar, self.random_state)
-        names = [p for p in self.parts_ if not set(range(p[1], p[2])) & set(b.tolist())]
+        names = [p for p in self.parts_ if not set(range(p[1], p[2])) & set(part.b.tolist())]
         out.parts_ = [(n, s - names[0][1], e - names[0][1]) for n, s, e in names] if len(names) == 1 else []
-        return out._finish(self.mean_[a] + gain @ (values - self.mean_[b]), conditional, self.n_samples_, self.shrinkage_)
+        mean = part.means(values, self.mean_)[0]
+        return out._finish(mean, part.covariance.astype(np.float64), self.n_samples_, self.shrinkage_)
 
     def conditional_mean(self, values, given=None) -> np.ndarray:
         """E[rest | x_given] for each row of ``values`` (M, d_given)."""
-        a, b, gain, _ = self._conditioner(given)
-        return self.mean_[a] + (_as_array(values) - self.mean_[b]) @ gain.T
+        return self._conditioner(given).means(_as_array(values), self.mean_)
 
     def conditional_sample(self, values, given=None, random_state: int | None = None) -> np.ndarray:
         """One draw of the rest for each row of ``values`` (M, d_given): a batch of conditionals at once."""
-        a, b, gain, conditional = self._conditioner(given)
-        values = _as_array(values)
-        means = self.mean_[a] + (values - self.mean_[b]) @ gain.T
-        chol = linalg.cholesky(conditional + 1e-12 * np.trace(conditional) / max(len(a), 1) * np.eye(len(a)), lower=True)
+        part = self._conditioner(given)
+        means = part.means(_as_array(values), self.mean_)
         rng = self._rng(random_state)
-        return means + rng.standard_normal(means.shape) @ chol.T
+        return means + rng.standard_normal(means.shape) @ part.cholesky.T.astype(np.float64)
+
+
+# Above this many units the conditioning runs in float32: the factorisations of a whole-map joint
+# (pool1+pool2, 9408 units) take twice as long in float64, and the shrinkage keeps the covariance
+# well enough conditioned for float32; a factorisation that fails in float32 is redone in float64.
+FLOAT32_CONDITIONING_ABOVE = 2048
+
+
+def _cholesky_lower(matrix: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor, in the matrix's precision if it succeeds there, else in float64."""
+    try:
+        return linalg.cholesky(matrix, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        if matrix.dtype == np.float64:
+            raise
+        return linalg.cholesky(matrix.astype(np.float64), lower=True, check_finite=False)
+
+
+class _Conditioner:
+    """Gaussian conditioning of the ``a`` units on the ``b`` units of one covariance."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, factor: np.ndarray, whitened: np.ndarray,
+                 covariance: np.ndarray) -> None:
+        self.a, self.b, self.factor, self.whitened, self.covariance = a, b, factor, whitened, covariance
+        self._chol: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, covariance: np.ndarray, a: np.ndarray, b: np.ndarray) -> _Conditioner:
+        dtype = np.float32 if len(a) + len(b) > FLOAT32_CONDITIONING_ABOVE else np.float64
+        factor = _cholesky_lower(np.ascontiguousarray(covariance[np.ix_(b, b)], dtype=dtype))
+        cross = np.asarray(covariance[np.ix_(b, a)], dtype=factor.dtype)
+        whitened = linalg.solve_triangular(factor, cross, lower=True, check_finite=False)  # W = L⁻¹ Σ_ba
+        conditional = np.array(covariance[np.ix_(a, a)], dtype=factor.dtype, order="F")
+        syrk = linalg.blas.ssyrk if factor.dtype == np.float32 else linalg.blas.dsyrk
+        # Σ_aa − WᵀW into the lower triangle (BLAS syrk: C ← α AᵀA + β C, A = W), then mirrored
+        conditional = syrk(-1.0, whitened, beta=1.0, c=conditional, trans=1, lower=1, overwrite_c=1)
+        conditional = np.tril(conditional) + np.tril(conditional, -1).T
+        return cls(a, b, factor, whitened, conditional)
+
+    def means(self, values: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        """μ_a + Wᵀ L⁻¹ (v − μ_b) per row of ``values``: Σ_ab Σ_bb⁻¹ without forming the gain."""
+        centred = (values - mean[self.b]).T.astype(self.factor.dtype)
+        solved = linalg.solve_triangular(self.factor, centred, lower=True, check_finite=False)
+        return mean[self.a] + (self.whitened.T @ solved).T.astype(np.float64)
+
+    @property
+    def cholesky(self) -> np.ndarray:
+        """The conditional covariance's Cholesky factor (a tiny ridge keeps it positive definite)."""
+        if self._chol is None:
+            relative = 1e-7 if self.covariance.dtype == np.float32 else 1e-12
+            jittered = self.covariance.copy()
+            jittered[np.diag_indices(len(self.a))] += relative * float(np.trace(self.covariance)) / max(len(self.a), 1)
+            self._chol = _cholesky_lower(jittered)
+        return self._chol
 
 
 class PPCADensity(GaussianDensity):
