@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -42,105 +42,13 @@ from torch.nn import functional as F
 from torch.overrides import TorchFunctionMode
 
 from stochvis.inputs import check_images
-from stochvis.layers import call_counts, capture
-from stochvis.models import LOGITS, WrappedModel
+from stochvis.layers import call_counts
+from stochvis.models import WrappedModel
+from stochvis.optvis.objectives import Target, as_objective
 
 METHODS = ("vanilla", "guided", "deconvnet", "smoothgrad", "input_x_gradient")
 RULES = ("guided", "deconvnet")
 SMOOTHGRAD_BASES = ("vanilla", "guided", "deconvnet", "input_x_gradient")
-
-Target = int | str | tuple | Callable
-
-
-# ------------------------------------------------------------------------------------------
-# Targets: what to differentiate
-# ------------------------------------------------------------------------------------------
-
-@dataclass
-class TargetScore:
-    """A target made into ``score(model, images) -> (N,)``: one scalar per image.
-
-    ``layers`` are the activations it needs (the forward stops after the deepest one).
-    """
-
-    layers: list[str]
-    reduce: Callable[[dict[str, torch.Tensor]], torch.Tensor]
-    description: str
-
-    def __call__(self, model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
-        scores = self.reduce(capture(model, images, self.layers))
-        if scores.dim() == 0:
-            scores = scores.reshape(1)
-        if scores.dim() != 1 or scores.shape[0] not in (1, images.shape[0]):
-            raise ValueError(f"target {self.description!r} must give one score per image, shape ({images.shape[0]},); "
-                             f"got {tuple(scores.shape)}")
-        return scores
-
-
-def target_score(model: WrappedModel, target: Target) -> TargetScore:
-    """Turn a target into a :class:`TargetScore`, checking it against the model first.
-
-    * ``int`` or ``str``: a class (index or name) → its logit (Simonyan's unnormalised score);
-    * ``(layer, channel)``: the channel's mean activation; ``(layer, channel, y, x)`` or
-      ``(layer, channel, (y, x))``: one neuron; for a flat layer (N, C) ``(layer, unit)``;
-    * a callable with a ``layers`` attribute (a :mod:`stochvis.optvis.objectives` objective, or your own):
-      called with ``{layer: activation}`` and returning (N,) scores.
-    """
-    if isinstance(target, TargetScore):
-        return target
-    if isinstance(target, (int, str)) and not isinstance(target, bool):
-        index = model.class_index(target)
-        name = model.classes[index]
-        return TargetScore([LOGITS], lambda acts: acts[LOGITS][:, index], f"class {index} ({name})")
-    if isinstance(target, tuple):
-        return _neuron_score(model, target)
-    if callable(target):
-        if callable(getattr(target, "bind", None)):
-            target = target.bind(model)  # stochvis.optvis.objectives: checks channels, resolves class names
-        layers = getattr(target, "layers", None)
-        if layers is None:
-            raise TypeError("a callable target needs a `layers` attribute naming the activations it reads "
-                            "(objectives from stochvis.optvis.objectives have one); it is called with {layer: activation}")
-        layers = [layers] if isinstance(layers, str) else sorted(layers)
-        for layer in layers:
-            model.resolve(layer)
-        name = getattr(target, "name", None) or getattr(target, "description", None) or repr(target)
-        return TargetScore(layers, target, str(name))
-    raise TypeError(f"unsupported target {target!r}: use a class index/name, (layer, channel), "
-                    "(layer, channel, y, x) or an objective callable with `.layers`")
-
-
-def _neuron_score(model: WrappedModel, target: tuple) -> TargetScore:
-    if len(target) == 3 and isinstance(target[2], (tuple, list)):
-        target = (target[0], target[1], *target[2])
-    if len(target) not in (2, 4):
-        raise ValueError(f"neuron target must be (layer, channel) or (layer, channel, y, x), got {target!r}")
-    from stochvis.optvis.objectives import as_index
-
-    layer, channel = target[0], as_index(target[1], "channel")
-    position = tuple(as_index(v, "position") for v in target[2:]) or None
-    model.resolve(layer)  # KeyError naming close layer names
-
-    def reduce(acts: dict[str, torch.Tensor]) -> torch.Tensor:
-        act = acts[layer]
-        # Validated on the activation itself: same message as layers.check_channel, no extra probe forward.
-        if not 0 <= channel < act.shape[1]:
-            raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{act.shape[1] - 1}")
-        if act.dim() == 2:
-            if position is not None:
-                raise ValueError(f"layer {layer!r} is flat {tuple(act.shape[1:])}: it has no (y, x) position")
-            return act[:, channel]
-        if position is None:
-            return act[:, channel].flatten(1).mean(1)
-        height, width = act.shape[-2:]
-        y, x = position
-        if not (0 <= y < height and 0 <= x < width):
-            raise IndexError(f"position (y={y}, x={x}) out of range: {model.name} layer {layer!r} is "
-                             f"{height}×{width} at this input size (y 0..{height - 1}, x 0..{width - 1})")
-        return act[:, channel, y, x]
-
-    where = f" at (y={position[0]}, x={position[1]})" if position else ""
-    return TargetScore([layer], reduce, f"{layer} channel {channel}{where}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -328,6 +236,9 @@ def gradient(
 ) -> GradientResult:
     """The gradient of ``target`` with respect to ``images`` ((N, 3, H, W) or (3, H, W) in [0, 1]).
 
+    ``target``: whatever :func:`stochvis.optvis.objectives.as_objective` parses (a class, ``(layer,
+    channel[, y, x])``, an objective), so a unit means the same here as in ``optimize``.
+
     ``method``: one of :data:`METHODS`. SmoothGrad averages ``base`` (vanilla, guided, deconvnet or
     input_x_gradient) over ``n`` noisy copies with noise std ``sigma`` in image units ([0, 1] range,
     so 0.15 is Smilkov's 15%), at most ``max_batch`` images per forward; ``seed`` fixes the noise.
@@ -337,8 +248,8 @@ def gradient(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     if method == "smoothgrad" and base not in SMOOTHGRAD_BASES:
-        raise ValueError(f"SmoothGrad base must be one of vanilla, guided, deconvnet, input_x_gradient; got {base!r}")
-    score = target_score(model, target)
+        raise ValueError(f"SmoothGrad base must be one of {', '.join(SMOOTHGRAD_BASES)}; got {base!r}")
+    objective = as_objective(target).bind(model)  # the targets optimize takes, parsed by the same owner
     dtype = model.mean.dtype if isinstance(getattr(model, "mean", None), torch.Tensor) else torch.float32
     # the one gate (uint8 → /255, range, NaN, channels), before the images start requiring grad
     batch = check_images(model, images).to(dtype).detach().clone().requires_grad_(True)
@@ -346,7 +257,7 @@ def gradient(
     seen: dict[str, torch.Tensor] = {}
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        scores = score(model, x)
+        scores = objective.scores(model, x)
         seen["scores"] = scores.detach()
         return scores
 
@@ -373,7 +284,7 @@ def gradient(
         warnings.warn(f"{inner_method}: {len(log.skipped)} activation(s) could not be rerouted and back-propagate "
                       f"plain gradients: {'; '.join(log.skipped)}", stacklevel=2)
     return GradientResult(
-        gradient=result.detach(), method=method, target=score.description,
+        gradient=result.detach(), method=method, target=objective.name,
         scores=None if method == "smoothgrad" else seen.get("scores"),
         rerouted=list(log.rerouted), skipped=list(log.skipped), base=base if method == "smoothgrad" else None,
     )

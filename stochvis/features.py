@@ -58,6 +58,7 @@ _GRID = re.compile(r"^grid(\d+)$")
 # Above this many values a map is not accumulated whole unless asked: float64 co-moments cost
 # 8·d² bytes (4096 → 134 MB per class and feature; the Fashion pool1 map, 6272, needs 315 MB).
 FULL_DIM_LIMIT = 4096
+KEY_KINDS = ("pooled", "map", "grid")  # what a statistics key stores of a layer; Feature reads with KINDS
 
 
 def feature_key(layer: str, kind: str = "pooled", grid: int | None = None) -> str:
@@ -66,8 +67,8 @@ def feature_key(layer: str, kind: str = "pooled", grid: int | None = None) -> st
         if grid is None or int(grid) < 1:
             raise ValueError(f"a grid feature of {layer!r} needs grid ≥ 1, got {grid!r}")
         return f"{layer}/grid{int(grid)}"
-    if kind not in ("pooled", "map"):
-        raise ValueError(f"feature kind {kind!r}: use 'pooled', 'map' or 'grid'")
+    if kind not in KEY_KINDS:
+        raise ValueError(f"feature kind {kind!r}: use one of {', '.join(KEY_KINDS)}")
     return f"{layer}/{kind}"
 
 
@@ -241,7 +242,7 @@ def make_plan(
     return FeaturePlan(pooled_layers, map_specs, pairs, grids)
 
 
-KINDS = ("auto", "map", "pooled", "projected", "grid")
+KINDS = ("auto", "map", "pooled", "projected", "grid")  # how a Feature reads an activation
 
 
 @dataclass

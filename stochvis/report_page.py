@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import html
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,33 +75,34 @@ def read_story(path: str | Path) -> NotebookStory:
 
 
 def csv_table(path: str | Path, columns: list[str], *, group: str = "method") -> str:
-    """An HTML table of mean ± std per ``group`` over the rows of a metrics CSV (one row per method and class)."""
+    """An HTML table of mean ± std per ``group`` over the rows of a metrics CSV (one row per method and class),
+    aggregated by :func:`stochvis.evaluation.metrics.summarize` (population std, as this page always showed)."""
+    from stochvis.evaluation.metrics import summarize
+
     path = Path(path)
     if not path.exists():
         return ""
     with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    by_group: dict[str, dict[str, list[float]]] = {}
-    for row in rows:
-        entry = by_group.setdefault(row[group], {c: [] for c in columns})
-        for column in columns:
-            try:
-                value = float(row.get(column, "nan"))
-            except ValueError:
-                continue
-            if value == value:  # not NaN
-                entry[column].append(value)
+        rows = [{group: row[group], **{c: _number(row.get(c, "nan")) for c in columns}} for row in csv.DictReader(handle)]
+    summary = summarize(rows, columns, group=group, ddof=0)
 
-    def cell(values: list[float]) -> str:
-        if not values:
+    def cell(entry: dict, column: str) -> str:
+        mean, std = entry[f"{column}_mean"], entry[f"{column}_std"]
+        if math.isnan(mean):
             return ""
-        mean = sum(values) / len(values)
-        std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
         digits = 0 if abs(mean) >= 20 else 3
         return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in [group, *columns])
-    body = "".join(f"<tr><td>{html.escape(name)}</td>" + "".join(f"<td class='num'>{cell(values[c])}</td>"
-                                                                  for c in columns) + "</tr>"
-                   for name, values in by_group.items())
+    body = "".join(f"<tr><td>{html.escape(entry[group])}</td>" + "".join(f"<td class='num'>{cell(entry, c)}</td>"
+                                                                         for c in columns) + "</tr>"
+                   for entry in summary)
     return f"<table class='results'><tr>{head}</tr>{body}</table>"
+
+
+def _number(text: str | None) -> float:
+    """A CSV cell as a float; empty or unparsable cells count as missing (NaN)."""
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan

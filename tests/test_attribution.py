@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from stochvis import attribution as G
 from stochvis.models import wrap_model
+from stochvis.optvis import objectives as O
 
 # ------------------------------------------------------------------------------------------
 # A tiny fully connected net whose backward we can write out by hand
@@ -137,14 +138,14 @@ def test_vanilla_matches_finite_differences(tiny_model, tiny_images):
     images = tiny_images[:2].double()
     for target in (3, ("conv2", 5, 6, 7), ("conv3", 1)):
         analytic = G.gradient(model, images, target, "vanilla").gradient
-        score = G.target_score(model, target)
+        score = O.as_objective(target).bind(model)
         generator = torch.Generator().manual_seed(0)
         for _ in range(6):
             n, c, y, x = (int(torch.randint(s, (1,), generator=generator)) for s in (2, 3, 16, 16))
             step = torch.zeros_like(images)
             step[n, c, y, x] = 1e-6
             with torch.no_grad():
-                numeric = (score(model, images + step)[n] - score(model, images - step)[n]) / 2e-6
+                numeric = (score.scores(model, images + step)[n] - score.scores(model, images - step)[n]) / 2e-6
             assert abs(float(numeric) - float(analytic[n, c, y, x])) < 1e-6 * max(1.0, abs(float(numeric)))
 
 
@@ -339,3 +340,20 @@ def test_stochvis_objectives_are_targets(tiny_model, tiny_images):
     assert a.target == "conv2:3"
     with pytest.raises(IndexError, match=r"channels 0\.\.7"):
         G.gradient(tiny_model, tiny_images, objectives.channel("conv2", 8))
+
+
+def test_saliency_styles_name_what_is_drawn(tiny_images):
+    import matplotlib.pyplot as plt
+
+    from stochvis.viz import display as show
+
+    grads = {"a": tiny_images[:2] - 0.5, "b": 0.5 - tiny_images[:2]}
+    figure = show.saliency_grid(tiny_images[:2], grads, style=["signed", "overlay"])
+    assert len(figure.axes) == 6
+    plt.close(figure)
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="absolute, signed, rgb, overlay"):
+        show.show_saliency(ax, grads["a"][0], style="heat")
+    with pytest.raises(ValueError, match="1 styles for 2 columns"):
+        show.saliency_grid(tiny_images[:2], grads, style=["rgb"])
+    plt.close("all")

@@ -240,9 +240,10 @@ def test_optimize_takes_attribution_targets(tiny_model):
         result = optimize(tiny_model, target, steps=2, size=16, progress=False)
         assert result.history.shape == (2, 1)
     images = torch.rand(1, 3, 16, 16)
-    score = G.target_score(tiny_model, ("conv3", 1))(tiny_model, images)
-    bound = O.as_objective(("conv3", 1)).bind(tiny_model)
-    torch.testing.assert_close(bound(layers.capture(tiny_model, images, ["conv3"])), score)
+    for target in (("conv3", 1), 2):  # attribution's scores are the objective's: one parser, one unit
+        score = G.gradient(tiny_model, images, target).scores
+        bound = O.as_objective(target).bind(tiny_model)
+        torch.testing.assert_close(bound(layers.capture(tiny_model, images, sorted(bound.layers))), score)
     result = presets.run("simonyan2013", tiny_model, ("conv3", 1), steps=2, size=16, progress=False)
     assert result.images.shape == (1, 3, 16, 16)
 

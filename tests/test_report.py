@@ -91,3 +91,19 @@ def test_index_reads_as_the_report_findings_captions_and_the_comparison_table(tm
     assert "08 · Beta: the story" in text and "Hypothesis holds for 1 of 3" in text and "noise" not in text
     assert "The table: Every method against the baseline." in text and "More text" not in text
     assert "<table class='results'>" in text and "150 ± 50" in text and "0.600 ± 0.100" in text
+
+
+def test_csv_table_aggregates_through_metrics_summarize(tmp_path):
+    """The page's table and the notebooks' summaries share one aggregation (metrics.summarize)."""
+    from stochvis.evaluation import metrics
+    from stochvis.report_page import csv_table
+
+    path = tmp_path / "rows.csv"
+    path.write_text("method,class,fid,plausibility\nA,0,100,0.5\nA,1,140,\nB,0,nan,0.25\nB,1,bad,0.75\n")
+    table = csv_table(path, ["fid", "plausibility"])
+    assert "<td>A</td><td class='num'>120 ± 20</td><td class='num'>0.500 ± 0.000</td>" in table
+    assert "<td>B</td><td class='num'></td><td class='num'>0.500 ± 0.250</td>" in table
+    rows = [{"method": "A", "fid": 100.0}, {"method": "A", "fid": 140.0}]
+    assert metrics.summarize(rows, ["fid"], ddof=0)[0]["fid_std"] == 20.0
+    assert metrics.summarize(rows, ["fid"])[0]["fid_std"] == pytest.approx(28.2842712, rel=1e-6)
+    assert csv_table(tmp_path / "missing.csv", ["fid"]) == ""

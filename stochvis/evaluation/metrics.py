@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from stochvis.inputs import check_images
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
+from stochvis.stats.density import GaussianDensity
 
 DEFAULT_FEATURE_LAYER = "pool"  # the judges' penultimate layer (fashion_judge, efficientnet_lite*)
 
@@ -82,34 +83,28 @@ def features(model: WrappedModel, images: torch.Tensor, layer: str = DEFAULT_FEA
 # -- realism -------------------------------------------------------------------------------
 
 def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None = "auto") -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance (float64) of (N, D) features.
+    """Mean and covariance (float64) of (N, D) features, fitted by
+    :class:`~stochvis.stats.density.GaussianDensity` (the one owner of shrunk Gaussians).
 
     A covariance of D dimensions from N < D samples is singular and its Fréchet distance mostly
     noise, so by default it is shrunk towards a scaled identity with the Ledoit–Wolf weight
-    (``shrinkage="auto"``, scikit-learn); a float fixes the weight, ``None``/0 gives the plain
-    sample covariance (divisor N − 1).
+    (``shrinkage="auto"``, scikit-learn, divisor N); a float fixes the weight, ``None``/0 gives the
+    plain sample covariance. With a fixed weight the divisor is N − 1, FID's convention.
     """
     x = np.asarray(feats.detach().cpu().double() if isinstance(feats, torch.Tensor) else feats, dtype=np.float64)
     if x.ndim != 2 or len(x) < 2:
         raise ValueError(f"need (N >= 2, D) features to fit a Gaussian, got shape {x.shape}")
-    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
-        return _fit_gaussian(x, shrinkage)
-
-
-def _fit_gaussian(x: np.ndarray, shrinkage: float | str | None) -> tuple[np.ndarray, np.ndarray]:
+    if shrinkage != "auto" and shrinkage is not None and not 0 <= float(shrinkage) <= 1:
+        raise ValueError(f"shrinkage must be 'auto', None or in [0, 1], got {shrinkage}")
     mean = x.mean(0)
-    if shrinkage == "auto":
-        from sklearn.covariance import ledoit_wolf
-
-        cov, _ = ledoit_wolf(x)  # divisor N; shrinkage chosen from the data
-        return mean, cov
-    cov = np.cov(x, rowvar=False).reshape(x.shape[1], x.shape[1])
-    if shrinkage:
-        weight = float(shrinkage)
-        if not 0 <= weight <= 1:
-            raise ValueError(f"shrinkage must be 'auto', None or in [0, 1], got {shrinkage}")
-        cov = (1 - weight) * cov + weight * np.trace(cov) / len(cov) * np.eye(len(cov))
-    return mean, cov
+    if not np.ptp(x, axis=0).any():  # identical samples: a point mass (the density refuses it), FID still defined
+        return mean, np.zeros((x.shape[1], x.shape[1]))
+    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
+        if shrinkage == "auto":
+            density = GaussianDensity("ledoit_wolf", reg_covar=0.0).fit(x)
+            return density.mean_, density.covariance_
+        density = GaussianDensity(float(shrinkage or 0.0), reg_covar=0.0).fit(x)  # 0.0, not None: no singular warning
+        return density.mean_, density.covariance_ * (len(x) / (len(x) - 1))  # shrinkage is linear: rescale after
 
 
 def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
@@ -307,18 +302,22 @@ def compare(
     return rows
 
 
-def summarize(rows: Sequence[dict], metrics: Iterable[str] = METRICS) -> list[dict]:
-    """Per method: ``{metric}_mean`` and ``{metric}_std`` over classes (sample std; NaNs ignored)."""
+def summarize(rows: Sequence[dict], metrics: Iterable[str] = METRICS, *, group: str = "method",
+              ddof: int = 1) -> list[dict]:
+    """Per ``group`` (method): ``{metric}_mean`` and ``{metric}_std`` over its rows (classes), NaNs ignored;
+    ``ddof=1`` the sample std, 0 the population std. **The** aggregation of a comparison table: the
+    notebooks' summaries and the report page's table (:func:`stochvis.report_page.csv_table`) both use it."""
     metrics = list(metrics)
     summary = []
-    for method in dict.fromkeys(row["method"] for row in rows):
-        mine = [row for row in rows if row["method"] == method]
-        entry: dict = {"method": method, "classes": len(mine)}
+    for name in dict.fromkeys(row[group] for row in rows):
+        mine = [row for row in rows if row[group] == name]
+        entry: dict = {group: name, "classes": len(mine)}
         for metric in metrics:
             values = np.array([row.get(metric, math.nan) for row in mine], dtype=np.float64)
             values = values[~np.isnan(values)]
             entry[f"{metric}_mean"] = float(values.mean()) if len(values) else math.nan
-            entry[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else (0.0 if len(values) else math.nan)
+            entry[f"{metric}_std"] = (float(values.std(ddof=ddof)) if len(values) > ddof
+                                      else (0.0 if len(values) else math.nan))
         summary.append(entry)
     return summary
 

@@ -14,6 +14,8 @@ from stochvis.stats import sampling
 from stochvis.stats.density import GaussianDensity
 from stochvis.stats.store import Statistics, check_finite, check_model
 
+PRIOR_TERMS = ("nll", "outliers", "both")  # what statistics_prior adds
+
 
 class _ClassGaussian:
     """The class Gaussian of one feature as torch tensors, for differentiable scores."""
@@ -87,7 +89,7 @@ def statistics_prior(
     features: str | Sequence[str],
     strength: float = 1.0,
     *,
-    kind: str = "both",
+    terms: str = "both",
     threshold: float = 3.0,
     shrinkage="oas",
     allow_other_model: bool = False,
@@ -95,23 +97,24 @@ def statistics_prior(
     """``strength`` × (log-likelihood and/or outlier-unit suppression) of shallow-layer features under
     one class's statistics, to add to an AM objective: ``objective + statistics_prior(stats, "conv3_3", 5)``.
 
-    ``kind``: ``"nll"`` (:func:`log_likelihood`), ``"outliers"`` (:func:`outlier_excess`) or ``"both"``.
+    ``terms``: one of :data:`PRIOR_TERMS`: ``"nll"`` (:func:`log_likelihood`), ``"outliers"``
+    (:func:`outlier_excess`) or ``"both"``.
     Bare layer names mean their pooled vectors (the statistics' convention). Optimising it with a
     model whose weights differ from the statistics' is refused unless ``allow_other_model``.
     """
-    if kind not in ("nll", "outliers", "both"):
-        raise ValueError(f"kind {kind!r}: use 'nll', 'outliers' or 'both'")
+    if terms not in PRIOR_TERMS:
+        raise ValueError(f"terms={terms!r}: use one of {', '.join(PRIOR_TERMS)}")
     keys = [features] if isinstance(features, str) else list(features)
     if not keys:
         raise ValueError("statistics_prior needs at least one feature")
-    terms: list[Objective] = []
+    parts: list[Objective] = []
     for key in keys:
-        if kind in ("nll", "both"):
-            terms.append(log_likelihood(stats, key, shrinkage=shrinkage, allow_other_model=allow_other_model))
-        if kind in ("outliers", "both"):
-            terms.append(outlier_excess(stats, key, threshold=threshold, shrinkage=shrinkage,
+        if terms in ("nll", "both"):
+            parts.append(log_likelihood(stats, key, shrinkage=shrinkage, allow_other_model=allow_other_model))
+        if terms in ("outliers", "both"):
+            parts.append(outlier_excess(stats, key, threshold=threshold, shrinkage=shrinkage,
                                         allow_other_model=allow_other_model))
-    return float(strength) * sum(terms)
+    return float(strength) * sum(parts)
 
 
 def outlier_summary(stats: Statistics, model: WrappedModel, images: torch.Tensor, features: str | Sequence[str],

@@ -49,8 +49,8 @@ def sample_targets(stats: Statistics, feature_key: str | Sequence[str], n: int, 
                              "image(s): every draw would equal the mean; collect at least 2 (many more than the "
                              "feature's dimension for a faithful covariance)")
     if len(keys) == 1:
-        kind = density if isinstance(density, str) else density[0]
-        drawn = {keys[0]: sampling.draw(stats, keys[0], n, seed=seed, density=kind, n_components=n_components,
+        first = density if isinstance(density, str) else density[0]
+        drawn = {keys[0]: sampling.draw(stats, keys[0], n, seed=seed, density=first, n_components=n_components,
                                         rectify=rectify, **density_options)}
     else:
         for upper, lower in zip(keys, keys[1:]):

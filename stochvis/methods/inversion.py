@@ -189,16 +189,9 @@ def image_priors(
     0 turns a prior off. The defaults were chosen on VGG16 at 128 px (notebook 05)."""
     height, width = (size, size) if isinstance(size, int) else size
     pixels = height * width
-    regs: list[R.Regularizer] = []
-    if jitter:
-        regs.append(R.jitter(jitter))
-    if tv:
-        regs.append(R.total_variation(tv / (pixels * GRADIENT_NORM_V ** beta), beta=beta))
-    if alpha_norm:
-        regs.append(R.lp(alpha_norm / (pixels * PIXEL_NORM_B ** alpha), p=alpha))
-    if blur_every:
-        regs.append(R.blur_image(blur_sigma, blur_every))
-    return regs
+    return R.from_strengths(jitter=jitter, normalize=False, tv=tv / (pixels * GRADIENT_NORM_V ** beta), tv_beta=beta,
+                            alpha_norm=alpha_norm / (pixels * PIXEL_NORM_B ** alpha), alpha=alpha,
+                            blur_sigma=blur_sigma if blur_every else 0.0, blur_every=blur_every)
 
 
 @dataclass
@@ -369,9 +362,7 @@ def calibrated_image_priors(
     norm_centre = centres[centre]
     tv_scale = float(_tv_raw(images, beta).median().clamp_min(1e-12))
     norm_scale = float(CentredNorm(1.0, alpha, norm_centre)(images).median().clamp_min(1e-12))
-    regs: list[R.Regularizer] = [R.jitter(jitter)] if jitter else []
-    if tv:
-        regs.append(R.total_variation(tv / tv_scale, beta=beta))
+    regs = R.from_strengths(jitter=jitter, normalize=False, tv=tv / tv_scale, tv_beta=beta)
     if norm:
         regs.append(CentredNorm(norm / norm_scale, alpha, norm_centre))
     return CalibratedPriors(regs, starts[init], tv_scale, norm_scale, norm_centre, tv, norm, beta, alpha)

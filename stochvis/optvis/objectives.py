@@ -23,14 +23,17 @@ from stochvis.models import LOGITS, WrappedModel
 
 Activations = Mapping[str, torch.Tensor]
 ScoreFn = Callable[[Activations], torch.Tensor]
+Target = int | str | tuple | Callable  # what as_objective parses: a class, (layer, channel[, y, x]), a callable
 
 
 class Objective:
-    """A per-image score to maximise, built from the activations of ``layers``.
+    """A per-image score built from the activations of ``layers``: what optimisation maximises and
+    what attribution differentiates (:func:`stochvis.attribution.gradient` takes the same targets).
 
     ``fn`` maps the captured activations to a tensor of shape (N,). Pass ``bind`` (model → bound
     ``Objective``) when the objective must be checked against or resolved with a model; ``fn`` may
-    then be ``None`` until bound (e.g. a class given by name).
+    then be ``None`` until bound (e.g. a class given by name). Why per image and not a sum: a
+    gradient per image needs its own score, and a batch may carry one target per image.
     """
 
     def __init__(
@@ -58,9 +61,18 @@ class Objective:
         score = self.fn(activations)
         if score.dim() == 0:
             score = score.reshape(1)
-        if score.dim() != 1:
-            raise ValueError(f"objective {self.name!r} returned shape {tuple(score.shape)}; expected (N,)")
+        batch = next(iter(activations.values())).shape[0] if activations else None
+        if score.dim() != 1 or (batch is not None and score.shape[0] not in (1, batch)):
+            raise ValueError(f"objective {self.name!r} must give one score per image, shape ({batch or 'N'},); "
+                             f"got {tuple(score.shape)}")
         return score
+
+    def scores(self, model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
+        """Per-image scores of a bound objective on ``images``, in the autograd graph (attribution
+        differentiates them); the forward stops after the deepest layer read."""
+        from stochvis.layers import capture
+
+        return self(capture(model, images, sorted(self.layers)))
 
     def bind(self, model: WrappedModel) -> Objective:
         """Validated against ``model`` (layers, channels, classes); names resolved to indices."""
@@ -163,31 +175,75 @@ def _targets(values: int | str | Sequence[int | str], what: str = "target") -> l
     return out
 
 
-def as_objective(target) -> Objective:
-    """An :class:`Objective` from any target :mod:`stochvis.attribution` takes: an Objective (as is), a
-    class index or name (its logit), ``(layer, channel)`` (the channel's mean), ``(layer, channel, y, x)``
-    (one neuron), or a callable with ``layers``. Why one parser: ``optimize(model, ("conv3", 1))``
-    and ``gradient(model, x, ("conv3", 1))`` must mean the same unit; the parsing is
-    :func:`stochvis.attribution.target_score`'s, done when the objective is bound to a model."""
+def as_objective(target: Target) -> Objective:
+    """**The** parser of targets, for optimisation and attribution alike: an Objective (as is); a class
+    index or name → its logit (Simonyan's unnormalised score); ``(layer, channel)`` → the channel's
+    mean activation; ``(layer, channel, y, x)`` or ``(layer, channel, (y, x))`` → one neuron (for a
+    flat layer (N, C), ``(layer, unit)``); a callable with ``layers`` (called with {layer: activation},
+    returning (N,) scores). Why one parser: ``optimize(model, ("conv3", 1))`` and
+    ``gradient(model, x, ("conv3", 1))`` must mean the same unit. Names, channels and positions are
+    checked when the objective is bound to a model (:meth:`Objective.bind`) or on the first activation."""
     if isinstance(target, Objective):
         return target
-    if isinstance(target, bool) or not isinstance(target, (int, str, tuple)) and not callable(target):
-        raise TypeError(f"unsupported objective {target!r}: use an Objective (stochvis.optvis.objectives), a class "
-                        "index/name, (layer, channel) or (layer, channel, y, x)")
-
-    def bind(model: WrappedModel) -> Objective:
-        from stochvis.attribution import target_score
-        from stochvis.layers import check_channel
-
-        score = target_score(model, target)
-        if isinstance(target, tuple) and len(target) >= 2:
-            check_channel(model, target[0], as_index(target[1], "channel"))  # before the first step
-        return Objective(score.reduce, score.layers, score.description)
-
-    layers = [LOGITS] if isinstance(target, (int, str)) else [target[0]] if isinstance(target, tuple) and target else []
+    if isinstance(target, (int, str)) and not isinstance(target, bool):
+        return Objective(None, [LOGITS], str(target), bind=lambda model: _class_score(model, target))
+    if isinstance(target, tuple):
+        return Objective(None, [target[0]] if target else [], str(target), bind=lambda model: _neuron_score(model, target))
     if callable(target):
-        layers = list(getattr(target, "layers", None) or [])
-    return Objective(None, layers, str(target), bind=bind)
+        layers = getattr(target, "layers", None) or []
+        return Objective(None, layers, str(target), bind=lambda model: _callable_score(model, target))
+    raise TypeError(f"unsupported target {target!r}: use an Objective (stochvis.optvis.objectives), a class "
+                    "index/name, (layer, channel), (layer, channel, y, x) or a callable with `.layers`")
+
+
+def _class_score(model: WrappedModel, target: int | str) -> Objective:
+    index = model.class_index(target)
+    return Objective(lambda acts: acts[LOGITS][:, index], [LOGITS], f"class {index} ({model.classes[index]})")
+
+
+def _neuron_score(model: WrappedModel, target: tuple) -> Objective:
+    if len(target) == 3 and isinstance(target[2], (tuple, list)):
+        target = (target[0], target[1], *target[2])
+    if len(target) not in (2, 4):
+        raise ValueError(f"neuron target must be (layer, channel) or (layer, channel, y, x), got {target!r}")
+    layer, channel = target[0], as_index(target[1], "channel")
+    position = tuple(as_index(v, "position") for v in target[2:]) or None
+    model.resolve(layer)  # KeyError naming close layer names
+
+    def fn(acts: Activations) -> torch.Tensor:
+        act = acts[layer]
+        # Validated on the activation itself: same message as layers.check_channel, no extra probe forward.
+        if not 0 <= channel < act.shape[1]:
+            raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{act.shape[1] - 1}")
+        if act.dim() == 2:
+            if position is not None:
+                raise ValueError(f"layer {layer!r} is flat {tuple(act.shape[1:])}: it has no (y, x) position")
+            return act[:, channel]
+        if position is None:
+            return act[:, channel].flatten(1).mean(1)
+        height, width = act.shape[-2:]
+        y, x = position
+        if not (0 <= y < height and 0 <= x < width):
+            raise IndexError(f"position (y={y}, x={x}) out of range: {model.name} layer {layer!r} is "
+                             f"{height}×{width} at this input size (y 0..{height - 1}, x 0..{width - 1})")
+        return act[:, channel, y, x]
+
+    where = f" at (y={position[0]}, x={position[1]})" if position else ""
+    return Objective(fn, [layer], f"{layer} channel {channel}{where}")
+
+
+def _callable_score(model: WrappedModel, target: Callable) -> Objective:
+    if callable(getattr(target, "bind", None)):
+        target = target.bind(model)  # checks channels, resolves class names
+    layers = getattr(target, "layers", None)
+    if layers is None:
+        raise TypeError("a callable target needs a `layers` attribute naming the activations it reads "
+                        "(objectives from stochvis.optvis.objectives have one); it is called with {layer: activation}")
+    layers = [layers] if isinstance(layers, str) else sorted(layers)
+    for layer in layers:
+        model.resolve(layer)
+    name = getattr(target, "name", None) or getattr(target, "description", None) or repr(target)
+    return Objective(target, layers, str(name))
 
 
 def _per_image(index: list[int], batch: int, device: torch.device, what: str) -> torch.Tensor:
@@ -336,8 +392,6 @@ def diversity(layer: str) -> Objective:
 
 def evaluate(model: WrappedModel, objective: Objective, images: torch.Tensor) -> torch.Tensor:
     """Per-image scores of ``objective`` on fixed ``images`` (no gradient)."""
-    from stochvis.layers import capture
-
     bound = objective.bind(model)
     with torch.no_grad():
-        return bound(capture(model, images.to(model.device), sorted(bound.layers))).float().cpu()
+        return bound.scores(model, images.to(model.device)).float().cpu()

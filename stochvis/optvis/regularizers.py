@@ -453,3 +453,56 @@ def lp(weight: float = 0.01, p: float = 2.0) -> Lp:
 
 def l2(weight: float = 0.01) -> Lp:
     return Lp(weight, 2.0)
+
+
+def from_strengths(
+    *,
+    jitter: int = 0,
+    scale: float = 0.0,
+    rotate: float = 0.0,
+    blur_kernel: int = 1,
+    normalize: bool = True,
+    saturation: float | None = None,
+    decay: float = 0.0,
+    blur_sigma: float = 0.0,
+    blur_every: int = 4,
+    norm_pct: float = 0.0,
+    contribution_pct: float = 0.0,
+    tv: float = 0.0,
+    tv_beta: float = 1.0,
+    l2: float = 0.0,
+    alpha_norm: float = 0.0,
+    alpha: float = 6.0,
+) -> list[Regularizer]:
+    """**The** builder of a regulariser list from plain strengths, zero meaning "off" (widget sliders,
+    the notebooks' ladders, inversion's priors). ``scale`` is the largest relative zoom (±), ``rotate``
+    the largest angle (±°); ``tv`` weighs TV^``tv_beta``, ``l2`` the L2 penalty and ``alpha_norm``
+    the |x − 0.5|^``alpha`` norm. Within each place of the loop the pieces act in the order listed."""
+    regs: list[Regularizer] = []
+    if jitter:
+        regs.append(Jitter(int(jitter)))
+    if scale:
+        regs.append(RandomScale([1 + scale * (i - 5) / 5 for i in range(11)]))
+    if rotate:
+        regs.append(RandomRotate([rotate * (i - 5) / 5 for i in range(11)]))
+    if blur_kernel > 1:
+        regs.append(BlurGradient(int(blur_kernel)))
+    if normalize:
+        regs.append(NormalizeGradient())
+    if saturation is not None and saturation < 1.0:
+        regs.append(InvertWhenSaturated(saturation))
+    if decay:
+        regs.append(Decay(decay))
+    if blur_sigma and blur_every:
+        regs.append(BlurImage(blur_sigma, int(blur_every)))
+    if norm_pct:
+        regs.append(ClipSmallNorm(norm_pct))
+    if contribution_pct:
+        regs.append(ClipSmallContribution(contribution_pct))
+    if tv:
+        regs.append(TotalVariation(tv, beta=tv_beta))
+    if l2:
+        regs.append(Lp(l2, p=2.0))
+    if alpha_norm:
+        regs.append(Lp(alpha_norm, p=alpha))
+    return regs

@@ -22,14 +22,8 @@ from stochvis.models import WrappedModel
 from stochvis.stats.density import GaussianDensity
 from stochvis.stats.lowrank import LowRankDensity
 from stochvis.stats.moments import HIST_BINS
-from stochvis.stats.store import Statistics
+from stochvis.stats.store import DENSITIES, Statistics
 
-
-def _feature(name: str) -> str:
-    return statistics_key(name)
-
-
-DENSITIES = ("gaussian", "lowrank")
 RECTIFY = (False, True, "clip", "sparsity")
 
 
@@ -43,26 +37,22 @@ def density_model(
     max_iter: int = 100,
     random_state: int = 0,
 ) -> GaussianDensity | LowRankDensity:
-    """The class model of one feature: ``"gaussian"`` (dense, OAS shrinkage) or ``"lowrank"``
-    (factor analysis with ``n_components`` factors). Why the choice: a dense covariance of a whole
-    map (thousands of units, a few thousand images) is badly estimated and costs O(d³) per solve;
-    the low-rank model keeps the units' main co-variations and conditions through Woodbury."""
-    key = _feature(feature)
+    """The class model of one feature, ``density`` one of :data:`~stochvis.stats.store.DENSITIES`:
+    ``"gaussian"`` (dense, OAS shrinkage), ``"ppca"`` or ``"lowrank"`` (factor analysis), the last two
+    with ``n_components`` factors. Why the choice: a dense covariance of a whole map (thousands of
+    units, a few thousand images) is badly estimated and costs O(d³) per solve; the low-rank model
+    keeps the units' main co-variations and conditions through Woodbury."""
+    key = statistics_key(feature)
     if density == "gaussian":
         return stats.density(key, "gaussian", shrinkage=shrinkage)
-    if density == "lowrank":
-        dim = stats[key].dim
-        with warnings.catch_warnings():  # a capped EM is still a good model; not worth a warning per class
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            return stats.density(key, "lowrank", n_components=min(int(n_components), dim - 1), max_iter=max_iter,
-                                 random_state=random_state)
-    raise ValueError(f"density {density!r}: use one of {', '.join(DENSITIES)}")
-
-
-def _sample(model, n: int, seed: int) -> np.ndarray:
-    if isinstance(model, LowRankDensity):
-        return model.sample(n, random_state=seed)
-    return model.sample(n, random_state=seed)
+    if density not in DENSITIES:
+        raise ValueError(f"density {density!r}: use one of {', '.join(DENSITIES)}")
+    components = min(int(n_components), stats[key].dim - 1)
+    if density == "ppca":
+        return stats.density(key, "ppca", n_components=components, random_state=random_state)
+    with warnings.catch_warnings():  # a capped EM is still a good model; not worth a warning per class
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return stats.density(key, "lowrank", n_components=components, max_iter=max_iter, random_state=random_state)
 
 
 def _conditional(model, values: np.ndarray, given: str, seed: int, means_only: bool) -> np.ndarray:
@@ -78,7 +68,7 @@ def _conditional(model, values: np.ndarray, given: str, seed: int, means_only: b
 def zero_fraction(stats: Statistics, feature: str) -> torch.Tensor:
     """Per unit, the fraction of images where it is exactly 0 (the histogram's bin at 0), and 0
     for units that go negative (not rectified)."""
-    feat = stats[_feature(feature)]
+    feat = stats[statistics_key(feature)]
     zero_bin = HIST_BINS // 2  # asinh(0) sits at the grid's centre; the bin holds [0, 5e-5]
     fraction = feat.histogram[:, zero_bin] / max(feat.count, 1)
     return torch.where(feat.minimum >= 0, fraction, torch.zeros_like(fraction))
@@ -97,7 +87,7 @@ def rectify_draws(values: torch.Tensor, stats: Statistics, feature: str, how: bo
         return values
     if how not in RECTIFY:
         raise ValueError(f"rectify={how!r}: use False, True/'clip' or 'sparsity'")
-    feat = stats[_feature(feature)]
+    feat = stats[statistics_key(feature)]
     rectified = (feat.minimum >= 0).to(values.device)
     if how in (True, "clip"):
         return torch.where(rectified, values.clamp_min(0), values)
@@ -108,24 +98,16 @@ def rectify_draws(values: torch.Tensor, stats: Statistics, feature: str, how: bo
     return torch.where(rectified & (values < threshold), torch.zeros_like(values), values)
 
 
-def draw(stats: Statistics, feature: str, n: int, *, seed: int = 0, kind: str = "gaussian",
-         density: str | None = None, n_components: int = 32, rectify: bool | str = False,
-         **density_options) -> torch.Tensor:
+def draw(stats: Statistics, feature: str, n: int, *, seed: int = 0, density: str = "gaussian",
+         n_components: int = 32, rectify: bool | str = False, **density_options) -> torch.Tensor:
     """``n`` activation vectors of ``feature`` drawn from the class model (float64, (n, d)).
 
-    ``density``: ``"gaussian"`` or ``"lowrank"`` (``kind="ppca"`` is kept for the dense PPCA);
+    ``density``: one of :data:`~stochvis.stats.store.DENSITIES` (:func:`density_model`);
     ``rectify``: see :func:`rectify_draws`.
     """
-    key = _feature(feature)
-    if density is None and kind == "gaussian":
-        density = "gaussian"
-    if density is None:
-        model = stats.density(key, kind=kind, **density_options)
-        values = torch.from_numpy(model.sample(n, random_state=seed))
-    else:
-        model = density_model(stats, key, density, n_components=n_components, random_state=seed, **density_options)
-        values = torch.from_numpy(_sample(model, n, seed))
-    return rectify_draws(values, stats, key, rectify)
+    key = statistics_key(feature)
+    model = density_model(stats, key, density, n_components=n_components, random_state=seed, **density_options)
+    return rectify_draws(torch.from_numpy(model.sample(n, random_state=seed)), stats, key, rectify)
 
 
 def conditional_chain(
@@ -149,20 +131,22 @@ def conditional_chain(
     every neighbouring pair, shallower first (``"pool2/map+fc1/pooled"``; collect with
     ``joint="consecutive"`` or explicit pairs). ``top`` fixes the deepest layer's values (n rows)
     instead of drawing them. ``means_only`` takes conditional means instead of draws (a deterministic
-    chain, to measure what the joints predict). ``density``: one of :data:`DENSITIES`, or one per
-    step (the top draw, then each conditional): ``"lowrank"`` conditions whole maps through Woodbury.
+    chain, to measure what the joints predict). ``density``: one of
+    :data:`~stochvis.stats.store.DENSITIES`, or one per step (the top draw, then each conditional):
+    ``"lowrank"`` conditions whole maps through Woodbury.
     ``rectify``: applied to every drawn layer (:func:`rectify_draws`), before it conditions the next.
     Returns {layer: (n, d_layer)} float64 tensors, keyed as ``layers`` were given.
     """
     if len(layers) < 1:
         raise ValueError("conditional_chain needs at least one layer")
-    features = [_feature(layer) for layer in layers]
-    kinds = [density] * len(features) if isinstance(density, str) else list(density)
-    if len(kinds) != len(features):
-        raise ValueError(f"{len(kinds)} densities for {len(features)} layers: give one, or one per layer")
+    features = [statistics_key(layer) for layer in layers]
+    densities = [density] * len(features) if isinstance(density, str) else list(density)
+    if len(densities) != len(features):
+        raise ValueError(f"{len(densities)} densities for {len(features)} layers: give one, or one per layer")
     options = dict(n_components=n_components, shrinkage=shrinkage, max_iter=max_iter)
     if top is None:
-        current = _sample(density_model(stats, features[0], kinds[0], random_state=seed, **options), n, seed)
+        top_model = density_model(stats, features[0], densities[0], random_state=seed, **options)
+        current = top_model.sample(n, random_state=seed)
         current = rectify_draws(torch.from_numpy(current), stats, features[0], rectify).numpy()
     else:
         current = np.asarray(torch.as_tensor(top, dtype=torch.float64).reshape(n, -1))
@@ -172,7 +156,7 @@ def conditional_chain(
         if key not in stats.features:
             raise KeyError(f"conditional_chain needs the joint statistics {key!r}; available: {', '.join(stats.keys())} "
                            "(collect with joint='consecutive' or joint=[(lower, upper)])")
-        joint = density_model(stats, key, kinds[step], random_state=seed + step, **options)
+        joint = density_model(stats, key, densities[step], random_state=seed + step, **options)
         current = _conditional(joint, current, upper, seed + step, means_only)
         if not means_only:
             current = rectify_draws(torch.from_numpy(current), stats, lower, rectify).numpy()
@@ -214,7 +198,7 @@ def outlier_scores(
 ) -> dict[str, OutlierScores]:
     """Per-feature outlier scores of ``images`` under the class statistics (default: every
     single-layer feature, no joints)."""
-    keys = [_feature(f) for f in features] if features is not None else [k for k in stats.keys() if "+" not in k]
+    keys = [statistics_key(f) for f in features] if features is not None else [k for k in stats.keys() if "+" not in k]
     vectors = stats.vectors(model, images)
     return {key: score_vectors(stats.density(key, shrinkage=shrinkage), vectors[key], key) for key in keys}
 

@@ -31,7 +31,7 @@ import hashlib
 import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ from stochvis.stats.density import GaussianDensity, PPCADensity
 from stochvis.stats.lowrank import LowRankDensity
 from stochvis.stats.moments import FORMAT_VERSION, HIST_BINS, FeatureStats, StatisticsFileError
 
+DENSITIES = ("gaussian", "ppca", "lowrank")  # the class models Statistics.density builds from the moments
+
 
 @dataclass
 class Statistics:
@@ -52,6 +54,8 @@ class Statistics:
 
     features: dict[str, FeatureStats]
     meta: dict[str, Any]
+    # check_finite's verdicts: key -> the (tensor, version) pairs it verified, so a feature is scanned once
+    _finite: dict[str, tuple] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -86,20 +90,21 @@ class Statistics:
         """Joint statistics of two layers (or feature keys), e.g. ``stats.joint("conv4_3", "conv5_3")``."""
         return self[joint_key(statistics_key(a), statistics_key(b))]
 
-    def density(self, key: str, kind: str = "gaussian", **kwargs) -> GaussianDensity | LowRankDensity:
-        """A density model of one feature built from the statistics: ``"gaussian"`` (dense, OAS
-        shrinkage), ``"ppca"``, or ``"lowrank"`` (factor analysis, :class:`LowRankDensity`: the one to
-        use for whole maps of thousands of units, where a dense covariance is badly estimated and
-        every solve is O(d³); ``n_components``, ``max_iter``, ``random_state`` go to it)."""
+    def density(self, key: str, density: str = "gaussian", **kwargs) -> GaussianDensity | LowRankDensity:
+        """A density model of one feature built from the statistics, ``density`` one of :data:`DENSITIES`:
+        ``"gaussian"`` (dense, OAS shrinkage), ``"ppca"``, or ``"lowrank"`` (factor analysis,
+        :class:`LowRankDensity`: the one to use for whole maps of thousands of units, where a dense
+        covariance is badly estimated and every solve is O(d³); ``n_components``, ``max_iter``,
+        ``random_state`` go to it)."""
         stats = self[key]
-        if kind == "gaussian":
+        if density == "gaussian":
             return GaussianDensity.from_stats(stats, **kwargs)
-        if kind == "ppca":
+        if density == "ppca":
             return PPCADensity.from_stats(stats, **kwargs)
-        if kind == "lowrank":
+        if density == "lowrank":
             kwargs.pop("shrinkage", None)  # a low-rank model is its own regulariser
             return LowRankDensity.from_stats(stats, **kwargs)
-        raise ValueError(f"unknown density kind {kind!r}: 'gaussian', 'ppca' or 'lowrank' (a mixture needs raw "
+        raise ValueError(f"unknown density {density!r}: use one of {', '.join(DENSITIES)} (a mixture needs raw "
                          "vectors: MixtureDensity().fit(stats.vectors(model, images)[key]))")
 
     def vectors(self, model: WrappedModel, images: torch.Tensor, batch_size: int = 32) -> dict[str, torch.Tensor]:
@@ -293,11 +298,16 @@ def check_model(meta: dict | Statistics, model: WrappedModel, path: str | Path |
 
 def check_finite(stats: Statistics, key: str) -> None:
     """Refuse a feature whose moments are missing or not finite: a poisoned file or collection must not
-    drive a method quietly."""
+    drive a method quietly. Why a cache: a scan of a map's co-moments costs as much as building its
+    density, and methods check before every draw; a verdict holds while the same tensors are unmodified."""
     feat = stats[key]
-    for name in ("mean", "m2"):
-        value = getattr(feat, name)
+    stamp = tuple((value, None if value is None else value._version) for value in (feat.mean, feat.m2))
+    seen = stats._finite.get(key)
+    if seen is not None and all(a is b and va == vb for (a, va), (b, vb) in zip(seen, stamp)):
+        return
+    for name, (value, _) in zip(("mean", "m2"), stamp):
         if value is None or not torch.isfinite(value).all():
             bad = "missing" if value is None else f"{int((~torch.isfinite(value)).sum())} non-finite values"
             raise ValueError(f"statistics of class {stats.class_name!r}, feature {key!r}: {name} has {bad}; "
                              "the file or the collection is poisoned — collect again")
+    stats._finite[key] = stamp

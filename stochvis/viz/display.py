@@ -183,25 +183,25 @@ def overlay(image: torch.Tensor, heat: torch.Tensor, *, alpha: float = 0.5, cmap
     return np.clip((1 - alpha) * base + alpha * coloured, 0, 1)
 
 
-SALIENCY_KINDS = ("absolute", "signed", "rgb", "overlay")
+SALIENCY_STYLES = ("absolute", "signed", "rgb", "overlay")  # how a gradient is drawn
 
 
-def show_saliency(ax: plt.Axes, gradient: torch.Tensor, *, kind: str = "absolute", image: torch.Tensor | None = None,
+def show_saliency(ax: plt.Axes, gradient: torch.Tensor, *, style: str = "absolute", image: torch.Tensor | None = None,
                   percentile: float = 99.0) -> plt.Axes:
-    """Draw one gradient on ``ax`` as ``kind``: absolute (grey), signed (blue-red), rgb (grey = 0)
+    """Draw one gradient on ``ax`` in ``style``: absolute (grey), signed (blue-red), rgb (grey = 0)
     or overlay (absolute map over ``image``)."""
-    if kind == "absolute":
+    if style == "absolute":
         ax.imshow(absolute_map(gradient, percentile=percentile).numpy(), cmap="gray", vmin=0, vmax=1)
-    elif kind == "signed":
+    elif style == "signed":
         ax.imshow(signed_map(gradient, percentile=percentile).numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
-    elif kind == "rgb":
+    elif style == "rgb":
         ax.imshow(to_numpy_image(gradient_image(gradient, percentile=percentile)))
-    elif kind == "overlay":
+    elif style == "overlay":
         if image is None:
-            raise ValueError("kind='overlay' needs the image")
+            raise ValueError("style='overlay' needs the image")
         ax.imshow(overlay(image, absolute_map(gradient, percentile=percentile)))
     else:
-        raise ValueError(f"unknown kind {kind!r}; valid: {', '.join(SALIENCY_KINDS)}")
+        raise ValueError(f"unknown style {style!r}; valid: {', '.join(SALIENCY_STYLES)}")
     ax.set_axis_off()
     return ax
 
@@ -210,18 +210,18 @@ def saliency_grid(
     images: torch.Tensor,
     gradients: dict[str, torch.Tensor],
     *,
-    kind: str | Sequence[str] = "rgb",
+    style: str | Sequence[str] = "rgb",
     row_titles: Sequence[str] | None = None,
     percentile: float = 99.0,
     size: float = 2.3,
 ) -> plt.Figure:
     """One row per image: the image, then each column's gradient ((N, C, H, W) per column name).
 
-    ``kind`` is one :data:`SALIENCY_KINDS` for all columns or one per column."""
+    ``style`` is one of :data:`SALIENCY_STYLES` for all columns or one per column."""
     images = images.detach().cpu()
-    kinds = [kind] * len(gradients) if isinstance(kind, str) else list(kind)
-    if len(kinds) != len(gradients):
-        raise ValueError(f"{len(kinds)} kinds for {len(gradients)} columns")
+    styles = [style] * len(gradients) if isinstance(style, str) else list(style)
+    if len(styles) != len(gradients):
+        raise ValueError(f"{len(styles)} styles for {len(gradients)} columns")
     rows, columns = images.shape[0], len(gradients) + 1
     figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
     for row in range(rows):
@@ -229,8 +229,8 @@ def saliency_grid(
         axes[row, 0].set_axis_off()
         if row_titles is not None:
             axes[row, 0].set_title(row_titles[row], fontsize=9)
-        for column, ((name, grads), how) in enumerate(zip(gradients.items(), kinds), start=1):
-            show_saliency(axes[row, column], grads[row], kind=how, image=images[row], percentile=percentile)
+        for column, ((name, grads), how) in enumerate(zip(gradients.items(), styles), start=1):
+            show_saliency(axes[row, column], grads[row], style=how, image=images[row], percentile=percentile)
             if row == 0:
                 axes[row, column].set_title(name, fontsize=10)
     figure.tight_layout()

@@ -29,15 +29,15 @@ def activation_figure(image: torch.Tensor, activation: torch.Tensor, channel: in
     return figure
 
 
-def gradient_figure(image: torch.Tensor, result, *, kind: str = "rgb", title: str = "") -> plt.Figure:
-    """The input, the gradient drawn as ``kind``, and the absolute map over the image."""
+def gradient_figure(image: torch.Tensor, result, *, style: str = "rgb", title: str = "") -> plt.Figure:
+    """The input, the gradient drawn in ``style``, and the absolute map over the image."""
     figure, axes = plt.subplots(1, 3, figsize=(10, 3.6))
     axes[0].imshow(show.to_numpy_image(image))
     axes[0].set_title("input", fontsize=10)
     axes[0].set_axis_off()
-    show.show_saliency(axes[1], result.gradient[0], kind=kind, image=image)
-    axes[1].set_title(f"{result.method} ({kind})", fontsize=10)
-    show.show_saliency(axes[2], result.gradient[0], kind="overlay", image=image)
+    show.show_saliency(axes[1], result.gradient[0], style=style, image=image)
+    axes[1].set_title(f"{result.method} ({style})", fontsize=10)
+    show.show_saliency(axes[2], result.gradient[0], style="overlay", image=image)
     axes[2].set_title("|gradient| over the input", fontsize=10)
     note = f"  · {len(result.rerouted)} activations rerouted" if result.rerouted else ""
     note += f", {len(result.skipped)} not reroutable" if result.skipped else ""

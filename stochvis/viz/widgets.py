@@ -114,7 +114,7 @@ def gradient_panel(
     channel = W.IntSlider(value=0, min=0, max=channels(first, layer.value) - 1, description="channel")
     method = W.Dropdown(options=list(methods), value=methods[0], description="method")
     image = W.Dropdown(options=list(images), value=next(iter(images)), description="image")
-    kind = W.Dropdown(options=list(show.SALIENCY_KINDS), value="rgb", description="show")
+    style_box = W.Dropdown(options=list(show.SALIENCY_STYLES), value="rgb", description="show")
 
     def on_model(change) -> None:
         options = layer_options(change["new"])
@@ -132,11 +132,11 @@ def gradient_panel(
         model = models[model_choice.value]
         x = images[image.value].unsqueeze(0).to(model.device)
         result = attribution.gradient(model, x, (layer.value, channel.value), method.value, n=smoothgrad_samples, seed=0)
-        return gradient_figure(x[0], result, kind=kind.value, title=f"{model.name} {result.target}")
+        return gradient_figure(x[0], result, style=style_box.value, title=f"{model.name} {result.target}")
 
-    panel = Panel([model_choice, layer, channel, method, image, kind], draw)
+    panel = Panel([model_choice, layer, channel, method, image, style_box], draw)
     panel.controls = {"model": model_choice, "layer": layer, "channel": channel, "method": method,
-                      "image": image, "kind": kind}
+                      "image": image, "style": style_box}
     return panel
 
 
@@ -160,14 +160,14 @@ def maximization_panel(
     :class:`~stochvis.optvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
     """
     from stochvis.optvis import objectives as O
-    from stochvis.optvis import presets
+    from stochvis.optvis import regularizers as R
     from stochvis.optvis.optimize import optimize
 
     models = models if isinstance(models, dict) else {models.name: models}
     first = next(iter(models.values()))
     style = {"description_width": "110px"}
     model_box = W.Dropdown(options=list(models), description="model", style=style)
-    kind = W.Dropdown(options=["class logit", "class softmax", "channel"], description="objective", style=style)
+    objective_box = W.Dropdown(options=["class logit", "class softmax", "channel"], description="objective", style=style)
     layer_box = W.Dropdown(description="layer", style=style)
     channel_box = W.IntSlider(value=channel, min=0, max=1, description="channel", style=style)
     class_box = W.Combobox(description="class", placeholder="name or index", ensure_option=False, style=style)
@@ -180,7 +180,7 @@ def maximization_panel(
         class_box.options = tuple(model.classes or ())
         class_box.disabled = model.classes is None
         if model.classes is None:
-            kind.value = "channel"
+            objective_box.value = "channel"
         elif not class_box.value:
             class_box.value = target or model.classes[0]
 
@@ -193,7 +193,7 @@ def maximization_panel(
     on_model()
     on_layer()
     if first.classes is None:
-        kind.value = "channel"
+        objective_box.value = "channel"
 
     def slider(cls, description, value, lo, hi, stepsize):
         return cls(value=value, min=lo, max=hi, step=stepsize, description=description, style=style,
@@ -229,22 +229,23 @@ def maximization_panel(
     panel: Panel
 
     def objective_from_controls():
-        if kind.value == "channel":
+        if objective_box.value == "channel":
             return O.channel(layer_box.value, channel_box.value)
         wanted = class_box.value.strip()
         wanted = int(wanted) if wanted.isdigit() else wanted
-        return O.class_logit(wanted) if kind.value == "class logit" else O.class_probability(wanted)
+        return O.class_logit(wanted) if objective_box.value == "class logit" else O.class_probability(wanted)
 
     def draw() -> plt.Figure:
         model = models[model_box.value]
         objective = objective_from_controls()
         values = {name: control.value for name, control in strengths.items()}
-        is_class = kind.value != "channel"
+        is_class = objective_box.value != "channel"
         values["saturation"] = values["saturation"] if is_class and values["saturation"] < 1.0 else None
+        values["blur_sigma"] = values["blur_sigma"] if values["blur_sigma"] >= 0.3 else 0.0  # σ < 0.3 px: invisible, off
         size = run_controls["size"].value
         param, maco_crops = _parameterisation(run_controls["param"].value, size, spectrum, values)
         pixels = param is None  # filters and projections that edit pixels need a pixel parameterisation
-        regs = presets.regularizers_from(normalize=run_controls["normalize"].value and pixels, **values) + maco_crops(
+        regs = R.from_strengths(normalize=run_controls["normalize"].value and pixels, **values) + maco_crops(
             run_controls["crops"].value)
         octaves = run_controls["octaves"].value
         status.value = "running…"
@@ -263,19 +264,19 @@ def maximization_panel(
         return figure
 
     columns = [
-        W.VBox([model_box, kind, layer_box, channel_box, class_box, run_button, status]),
+        W.VBox([model_box, objective_box, layer_box, channel_box, class_box, run_button, status]),
         W.VBox(list(run_controls.values()) + list(strengths.values())[:4]),
         W.VBox(list(strengths.values())[4:]),
     ]
     panel = Panel(columns, draw, auto=False)
     panel.result, panel.figure = None, None
-    panel.controls = {"model": model_box, "objective": kind, "layer": layer_box, "channel": channel_box,
+    panel.controls = {"model": model_box, "objective": objective_box, "layer": layer_box, "channel": channel_box,
                       "class": class_box, "run": run_button, **run_controls, **strengths}
     run_button.on_click(lambda _button: panel.render())
     return panel
 
 
-def _parameterisation(kind: str, size: int, spectrum, strengths: dict):
+def _parameterisation(choice: str, size: int, spectrum, strengths: dict):
     """(param factory or None, crops builder) for the panel's parameterisation choice. FFT and MACO images have
     no pixels of their own, so the regularisers that edit pixels or their gradient (decay, clipping, image and
     gradient blur, gradient normalisation) are switched off for them."""
@@ -283,12 +284,12 @@ def _parameterisation(kind: str, size: int, spectrum, strengths: dict):
     from stochvis.optvis import regularizers as R
 
     none = lambda crops: []  # noqa: E731
-    if kind == "pixels":
+    if choice == "pixels":
         return None, none
     for pixel_only in ("decay", "norm_pct", "contribution_pct", "blur_sigma"):
         strengths[pixel_only] = 0.0
     strengths["blur_kernel"] = 1
-    if kind == "fft":
+    if choice == "fft":
         return functools.partial(params.fft, decorrelate=True), none
     from stochvis.optvis import maco, spectra
 

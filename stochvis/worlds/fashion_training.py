@@ -25,13 +25,29 @@ def make_deterministic(seed: int, threads: int | None = None) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def _steps_per_epoch(count: int, batch_size: int, max_steps: int | None) -> int:
+    steps = count // batch_size  # drop the ragged last batch: BN on a batch of 3 is noise
+    return steps if max_steps is None else min(steps, max_steps)
+
+
 def _batches(count: int, batch_size: int, generator: torch.Generator, max_steps: int | None):
     order = torch.randperm(count, generator=generator)
-    steps = count // batch_size  # drop the ragged last batch: BN on a batch of 3 is noise
-    if max_steps is not None:
-        steps = min(steps, max_steps)
-    for step in range(steps):
+    for step in range(_steps_per_epoch(count, batch_size, max_steps)):
         yield order[step * batch_size:(step + 1) * batch_size]
+
+
+def _one_cycle(optimizer: torch.optim.Optimizer, max_lr: float, count: int,
+               config: TrainConfig | GeneratorConfig) -> torch.optim.lr_scheduler.OneCycleLR:
+    """One-cycle over every step the run will take (``config``: epochs, batch_size, max_steps)."""
+    steps = config.epochs * _steps_per_epoch(count, config.batch_size, config.max_steps)
+    return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr, total_steps=steps)
+
+
+def _step(optimizer: torch.optim.Optimizer, schedule: torch.optim.lr_scheduler.LRScheduler, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    schedule.step()
 
 
 @dataclass
@@ -58,12 +74,9 @@ def train_classifier(
     training sees the same normalisation as use does.
     """
     generator = torch.Generator().manual_seed(config.seed)
-    steps_per_epoch = len(images) // config.batch_size
-    if config.max_steps is not None:
-        steps_per_epoch = min(steps_per_epoch, config.max_steps)
     model.train().requires_grad_(True)
     optimizer = torch.optim.AdamW(model.net.parameters(), lr=config.max_lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.max_lr, total_steps=config.epochs * steps_per_epoch)
+    schedule = _one_cycle(optimizer, config.max_lr, len(images), config)
     started = time.perf_counter()
     for epoch in range(config.epochs):
         total, correct, seen = 0.0, 0, 0
@@ -74,10 +87,7 @@ def train_classifier(
                 x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
             logits = model(x)
             loss = F.cross_entropy(logits, y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+            _step(optimizer, schedule, loss)
             total += loss.item() * len(y)
             correct += int((logits.argmax(1) == y).sum())
             seen += len(y)
@@ -144,11 +154,8 @@ def train_generator(
     subject.eval().requires_grad_(False)
     generator.train().requires_grad_(True)
     random = torch.Generator().manual_seed(config.seed)
-    steps_per_epoch = len(images) // config.batch_size
-    if config.max_steps is not None:
-        steps_per_epoch = min(steps_per_epoch, config.max_steps)
     optimizer = torch.optim.Adam(generator.parameters(), lr=config.lr)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.lr, total_steps=config.epochs * steps_per_epoch)
+    schedule = _one_cycle(optimizer, config.lr, len(images), config)
     started = time.perf_counter()
     for epoch in range(config.epochs):
         pixel_sum = feature_sum = 0.0
@@ -162,10 +169,7 @@ def train_generator(
             target = real[config.feature_layer]
             feature = F.mse_loss(forward_to(subject, fake, config.feature_layer), target) / target.pow(2).mean()
             loss = pixel + config.feature_weight * feature
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+            _step(optimizer, schedule, loss)
             pixel_sum += pixel.item()
             feature_sum += feature.item()
             steps += 1

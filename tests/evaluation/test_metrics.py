@@ -169,3 +169,24 @@ def test_plausibility_of_real_images_beats_noise():
         real_fid = metrics.frechet_distance_gaussians(*metrics.fit_gaussian(real_feats), *reference.gaussian(target))
         noise_fid = metrics.frechet_distance_gaussians(*metrics.fit_gaussian(noise_feats), *reference.gaussian(target))
         assert real_fid < noise_fid
+
+
+def test_fit_gaussian_is_the_density_owners_fit_with_fids_conventions():
+    """One owner (GaussianDensity); the numbers are the definitions FID uses: Ledoit-Wolf (divisor N) by
+    default, and the sample covariance (divisor N − 1) shrunk by a fixed weight."""
+    from sklearn.covariance import ledoit_wolf
+
+    from stochvis.stats.density import GaussianDensity
+
+    x = np.random.default_rng(0).normal(size=(40, 12)) @ np.random.default_rng(1).normal(size=(12, 12))
+    mean, cov = metrics.fit_gaussian(x)
+    np.testing.assert_allclose(cov, ledoit_wolf(x)[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(cov, GaussianDensity("ledoit_wolf", reg_covar=0.0).fit(x).covariance_)
+    sample = np.cov(x, rowvar=False)
+    for weight in (None, 0.0, 0.3, 1.0):
+        expected = (1 - (weight or 0)) * sample + (weight or 0) * np.trace(sample) / 12 * np.eye(12)
+        np.testing.assert_allclose(metrics.fit_gaussian(x, weight)[1], expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mean, x.mean(0))
+    same = np.ones((4, 3))  # a method whose images all look alike: zero spread, a finite FID
+    assert not metrics.fit_gaussian(same)[1].any()
+    assert metrics.frechet_distance(torch.from_numpy(same), torch.from_numpy(same + 1.0)) == pytest.approx(3.0)

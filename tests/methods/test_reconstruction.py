@@ -110,17 +110,17 @@ def test_backward_chain_samples_each_layer_and_inverts_against_all(toy_classes):
     assert not torch.equal(result.targets["conv2/pooled"][0], result.targets["conv2/pooled"][1])
 
 
-@pytest.mark.parametrize("kind, measure", [("outliers", "excess"), ("nll", "mahalanobis_per_dim")])
-def test_statistics_prior_lowers_the_outlier_score_it_targets(toy_classes, kind, measure):
+@pytest.mark.parametrize("terms, measure", [("outliers", "excess"), ("nll", "mahalanobis_per_dim")])
+def test_statistics_prior_lowers_the_outlier_score_it_targets(toy_classes, terms, measure):
     model, per_class, _ = toy_classes
     stats = per_class["red"]
     objective = O.channel("conv3", 3)
     common = dict(steps=60, lr=0.05, size=16, batch=2, seed=0, progress=False)
     plain = optimize(model, objective, **common)
-    prior = optimize(model, objective + class_prior.statistics_prior(stats, "conv2", 5.0, kind=kind), **common)
+    prior = optimize(model, objective + class_prior.statistics_prior(stats, "conv2", 5.0, terms=terms), **common)
     before = class_prior.outlier_summary(stats, model, plain.images, "conv2")["conv2/pooled"][measure]
     after = class_prior.outlier_summary(stats, model, prior.images, "conv2")["conv2/pooled"][measure]
-    assert before.min() > (0 if kind == "outliers" else 1.5), before  # plain AM makes outliers to remove
+    assert before.min() > (0 if terms == "outliers" else 1.5), before  # plain AM makes outliers to remove
     assert (after < 0.5 * before).all(), (before, after)
 
 

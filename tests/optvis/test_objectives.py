@@ -87,3 +87,28 @@ def test_truncated_forward_equals_full_forward_at_the_read_layer(tiny_model, tin
     by_hand = features[:4](tiny_model.normalize(tiny_images))[:, 5].mean((1, 2))
     assert torch.allclose(objective(truncated), by_hand, atol=1e-6)
     assert torch.allclose(O.evaluate(tiny_model, objective, tiny_images), by_hand, atol=1e-6)
+
+
+def test_as_objective_is_the_one_target_parser(tiny_model, tiny_images):
+    """Attribution and optimisation read a target through as_objective: same unit, same name, same checks."""
+    from stochvis import attribution as G
+
+    for target, name in [(2, "class 2 (class2)"), (("conv3", 1), "conv3 channel 1"),
+                         (("conv2", 0, (3, 4)), "conv2 channel 0 at (y=3, x=4)")]:
+        bound = O.as_objective(target).bind(tiny_model)
+        assert bound.name == name
+        result = G.gradient(tiny_model, tiny_images, target)
+        assert result.target == name
+        torch.testing.assert_close(result.scores, bound.scores(tiny_model, tiny_images).detach())
+    by_objective = G.gradient(tiny_model, tiny_images, O.channel("conv3", 1)).gradient
+    torch.testing.assert_close(by_objective, G.gradient(tiny_model, tiny_images, ("conv3", 1)).gradient)
+    with pytest.raises(TypeError, match="unsupported target"):
+        O.as_objective(True)
+    with pytest.raises(ValueError, match=r"\(layer, channel, y, x\)"):
+        O.as_objective(("conv3", 1, 2)).bind(tiny_model)
+
+
+def test_an_objective_gives_one_score_per_image(acts):
+    with pytest.raises(ValueError, match=r"one score per image, shape \(3,\); got \(2,\)"):
+        O.Objective(lambda a: a["a"][:2, 0, 0, 0], ["a"], "two")(acts)
+    assert O.Objective(lambda a: a["a"].sum(), ["a"], "one")(acts).shape == (1,)  # one score for the batch

@@ -171,3 +171,22 @@ def test_random_crops_schedule_setup_seed_noise_and_gradient(tiny_model):
     assert abs(noise.std().item() - expected) < 0.03 * expected and abs(noise.mean().item()) < 1e-3
     with pytest.raises(ValueError, match="at least one crop"):
         R.random_crops(0)
+
+
+def test_from_strengths_is_the_one_builder():
+    """Zero is off; each strength makes its piece; inversion's priors are this builder with M&V's weights."""
+    from stochvis.methods import inversion
+
+    assert R.from_strengths(normalize=False) == []
+    regs = R.from_strengths(jitter=3, blur_kernel=5, decay=0.1, blur_sigma=0.5, tv=0.2, tv_beta=2.0, l2=0.3,
+                            alpha_norm=0.4, alpha=6.0)
+    assert [type(r).__name__ for r in regs] == ["Jitter", "BlurGradient", "NormalizeGradient", "Decay", "BlurImage",
+                                                "TotalVariation", "Lp", "Lp"]
+    assert (regs[5].weight, regs[5].beta, regs[6].p, regs[7].weight, regs[7].p) == (0.2, 2.0, 2.0, 0.4, 6.0)
+    priors = inversion.image_priors(64, blur_every=3)
+    pixels = 64 * 64
+    assert [type(r).__name__ for r in priors] == ["Jitter", "BlurImage", "TotalVariation", "Lp"]
+    assert priors[2].weight == pytest.approx(0.1 / (pixels * inversion.GRADIENT_NORM_V ** 2.0), rel=1e-12)
+    assert priors[3].weight == pytest.approx(0.01 / (pixels * inversion.PIXEL_NORM_B ** 6.0), rel=1e-12)
+    assert (priors[1].sigma, priors[1].every, priors[2].beta, priors[3].p) == (0.5, 3, 2.0, 6.0)
+    assert not any(isinstance(r, R.NormalizeGradient) for r in priors)

@@ -315,3 +315,37 @@ def test_densities_follow_scikit_learn_conventions():
     first, second = gaussian.sample(4), gaussian.sample(4)
     assert not np.allclose(first, second), "consecutive draws from the instance's generator must differ"
     assert np.allclose(first, S.GaussianDensity(random_state=7).fit(x).sample(4)), "the seed in the constructor"
+
+
+def test_draw_takes_one_density_name(stats):
+    """draw, density_model and Statistics.density share DENSITIES; the error names them."""
+    from stochvis.stats.store import DENSITIES
+
+    assert DENSITIES == ("gaussian", "ppca", "lowrank")
+    torch.testing.assert_close(sampling.draw(stats, "conv3", 3, seed=1, density="gaussian"),
+                               torch.from_numpy(stats.density("conv3/pooled").sample(3, random_state=1)))
+    ppca = sampling.draw(stats, "conv3", 3, seed=1, density="ppca", n_components=4)
+    torch.testing.assert_close(ppca, torch.from_numpy(
+        stats.density("conv3/pooled", "ppca", n_components=4).sample(3, random_state=1)))
+    assert sampling.draw(stats, "conv3", 3, density="lowrank", n_components=2).shape == (3, 16)
+    with pytest.raises(ValueError, match="gaussian, ppca, lowrank"):
+        sampling.draw(stats, "conv3", 2, density="mixture")
+    with pytest.raises(ValueError, match="gaussian, ppca, lowrank"):
+        stats.density("conv3/pooled", density="kde")
+    with pytest.raises(TypeError, match="kind"):
+        sampling.draw(stats, "conv3", 2, kind="ppca")  # the second name for the same choice is gone
+
+
+def test_check_finite_scans_a_feature_once_until_it_changes(stats, monkeypatch):
+    from stochvis.stats import store
+
+    copy = store.Statistics({k: v.copy() for k, v in stats.features.items()}, dict(stats.meta))
+    scans = []
+    real_isfinite = torch.isfinite
+    monkeypatch.setattr(store.torch, "isfinite", lambda t: scans.append(t.shape) or real_isfinite(t))
+    for _ in range(3):
+        store.check_finite(copy, "conv3/pooled")
+    assert len(scans) == 2  # mean and m2, once
+    copy["conv3/pooled"].mean[0] = float("nan")  # an in-place edit bumps the tensor's version: scanned again
+    with pytest.raises(ValueError, match="conv3/pooled.*non-finite"):
+        store.check_finite(copy, "conv3/pooled")
