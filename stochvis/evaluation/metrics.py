@@ -205,6 +205,7 @@ class ClassReference:
     layer: str
     shrinkage: float | str | None = "auto"
     _gaussians: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _diversities: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
 
     def of(self, target: int) -> torch.Tensor:
         if target not in self.features:
@@ -220,7 +221,10 @@ class ClassReference:
         return self._gaussians[target]
 
     def diversity(self, target: int, limit: int = 500) -> float:
-        return diversity(self.of(target)[:limit])
+        """The real spread of a class (kept: every method's row of that class reports it)."""
+        if (target, limit) not in self._diversities:
+            self._diversities[target, limit] = diversity(self.of(target)[:limit])
+        return self._diversities[target, limit]
 
 
 def class_reference(judge: WrappedModel, images: torch.Tensor, labels: torch.Tensor,

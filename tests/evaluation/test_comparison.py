@@ -50,3 +50,26 @@ def test_disagreements_name_the_methods_whose_verdict_flips_between_judges():
     assert by_metric["fid"].endswith("disagree on: B")  # B beats 250 but not 150
     assert by_metric["plausibility"].endswith("disagree on: B") and "best: A / A" in by_metric["plausibility"]
     assert by_metric["judge_confidence"].endswith("disagree on: none") and "1.00" in by_metric["judge_confidence"]
+
+
+def test_run_in_forked_workers_gives_the_same_images_as_in_process(monkeypatch):
+    from stochvis.models import load_model
+
+    subject = load_model("fashion_subject")
+    s = comparison.Setting(subject, subject, classes=[0, 3], n_per_class=2, steps=2, held_out={0: torch.zeros(1)})
+    monkeypatch.setattr(comparison.Setting, "class_maps", lambda self, c: (None, None))  # inherited by the fork
+
+    def per_class(setting, c):
+        return torch.full((setting.n_per_class, 1, 28, 28), c / 10)
+
+    methods = {comparison.BASELINE: comparison.simonyan2013, "per class": comparison.PerClass(per_class)}
+    results = [comparison.run(s, methods, workers=w, log=None) for w in (1, 2)]
+    for samples, seconds in results:
+        assert list(samples) == [comparison.BASELINE, "per class", comparison.REAL]
+        assert list(samples["per class"]) == [0, 3] and abs(float(samples["per class"][3].max()) - 0.3) < 1e-6
+        assert seconds[comparison.BASELINE] > 0 and math.isnan(seconds[comparison.REAL])
+    (one, _), (two, _) = results
+    for c in (0, 3):
+        assert torch.equal(one[comparison.BASELINE][c], two[comparison.BASELINE][c])
+    with __import__("pytest").raises(ValueError, match="workers"):
+        comparison.run(s, methods, workers=0, log=None)
