@@ -4,6 +4,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 QUICK   ?= 0
 ONLY    ?=
+JOBS    ?= 2
 # Idle OpenMP threads sleep instead of spinning: on a loaded 2-core machine torch's spinning threads
 # made optimisation steps 2-20x slower (measured); on a quiet machine sleeping costs nothing.
 OMP_WAIT_POLICY ?= PASSIVE
@@ -21,7 +22,7 @@ test: env lint
 	$(PY) -m pytest -q
 
 report: env
-	$(PY) -m stochvis.report --timings $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))
+	$(PY) -m stochvis.report --timings --jobs $(JOBS) $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))
 
 bench: env
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -107,3 +107,40 @@ def test_csv_table_aggregates_through_metrics_summarize(tmp_path):
     assert metrics.summarize(rows, ["fid"], ddof=0)[0]["fid_std"] == 20.0
     assert metrics.summarize(rows, ["fid"])[0]["fid_std"] == pytest.approx(28.2842712, rel=1e-6)
     assert csv_table(tmp_path / "missing.csv", ["fid"]) == ""
+
+
+def test_run_all_keeps_notebooks_side_by_side_within_jobs_and_after_what_they_need(monkeypatch, tmp_path):
+    import threading
+    import time as clock
+
+    events, lock, active, peak = [], threading.Lock(), [0], [0]
+
+    def fake_run(path, output_dir, **_):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            events.append(("start", path.stem))
+        clock.sleep(0.05 if path.stem != "03_statistics" else 0.2)
+        with lock:
+            active[0] -= 1
+            events.append(("end", path.stem))
+        if path.stem == "06_fails":
+            raise report.NotebookFailed("06_fails: cell 1 failed")
+        return output_dir / path.name
+
+    monkeypatch.setattr(report, "run_notebook", fake_run)
+    monkeypatch.setattr(report, "to_html", lambda notebook: notebook.with_suffix(".html"))
+    names = ["00_a", "03_statistics", "04_sampling", "05_b"]
+    runs, status = report.run_all([tmp_path / f"{n}.ipynb" for n in names], tmp_path, quick=True,
+                                  figures_dir=tmp_path, jobs=2)
+    assert status == 0 and [r.name for r in runs] == names  # the page keeps the notebooks' order
+    assert peak[0] == 2
+    assert events.index(("start", "04_sampling")) > events.index(("end", "03_statistics"))  # 04 reads 03's statistics
+
+    events.clear()
+    runs, status = report.run_all([tmp_path / f"{n}.ipynb" for n in ["05_b", "06_fails", "07_c", "08_d"]], tmp_path,
+                                  quick=True, figures_dir=tmp_path, jobs=1)
+    assert status == 1 and [r.name for r in runs] == ["05_b", "06_fails"] and runs[-1].failed
+    assert ("start", "07_c") not in events  # a failure stops new starts
+    with pytest.raises(ValueError, match="jobs"):
+        report.run_all([], tmp_path, quick=True, figures_dir=tmp_path, jobs=0)
