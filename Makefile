@@ -4,7 +4,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 QUICK   ?= 0
 ONLY    ?=
-JOBS    ?= 1
+JOBS    ?= 2
 # Idle OpenMP threads sleep instead of spinning: on a loaded 2-core machine torch's spinning threads
 # made optimisation steps 2-20x slower (measured); on a quiet machine sleeping costs nothing.
 OMP_WAIT_POLICY ?= PASSIVE

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                              "smoke run never overwrites the committed figures)")
     parser.add_argument("--output", type=Path, default=REPORT)
     parser.add_argument("--timings", action="store_true", help="also write OUTPUT/timings.json (minutes per notebook)")
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks run side by side (each in its own kernel); on 2 cores measured no faster")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks run side by side (each in its own kernel)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.figures is None:
