@@ -120,8 +120,7 @@ class Setting:
         return dict(batch=len(self.targets), size=SIZE, steps=self.steps, seed=0, progress=False)
 
     def split(self, images: torch.Tensor) -> dict[int, torch.Tensor]:
-        targets = self.targets
-        return {c: images[[i for i, t in enumerate(targets) if t == c]] for c in self.classes}
+        return metrics.by_target(images, self.targets, self.classes)
 
 
 def fashion_setting(subject: WrappedModel, judge: WrappedModel, *, classes: Sequence[int] | None = None,
@@ -351,7 +350,7 @@ def run(s: Setting, methods: dict[str, Callable] | None = None, *, workers: int 
                 + (f"  ({cpu[name]:.1f} CPU s)" if name in cpu else ""))
         if "class" in cpu:
             log(f"{'per-class methods + map statistics':42s} {cpu['class']:.1f} CPU s")
-    samples[REAL], seconds[REAL] = s.held_out, math.nan
+    samples[REAL] = s.held_out
     return samples, {name: seconds[name] for name in methods} | {REAL: math.nan}
 
 

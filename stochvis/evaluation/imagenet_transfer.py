@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from stochvis.evaluation import metrics
+from stochvis.evaluation.workers import in_workers
 from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
 from stochvis.optvis import presets
@@ -95,10 +96,6 @@ def other_class_seeds(labels: Sequence[int], targets: Sequence[int], per_class: 
     return ids
 
 
-def _by_class(images: torch.Tensor, targets: Sequence[str]) -> dict[str, torch.Tensor]:
-    return {c: images[[i for i, t in enumerate(targets) if t == c]] for c in dict.fromkeys(targets)}
-
-
 def _timed(fn: Callable[[], torch.Tensor], count: int) -> tuple[torch.Tensor, float]:
     start = time.perf_counter()
     images = fn()
@@ -114,8 +111,6 @@ def run(subject: WrappedModel, protocol: Protocol, *, natural: MagnitudeSpectrum
     one get no ``fel2023 class`` images); ``seed_images``/``seed_labels``: photos (and their subject class
     indices) that feature accentuation starts from; ``workers`` > 1: the methods run side by side in forked
     processes (:func:`stochvis.evaluation.workers.in_workers`), with the same images."""
-    from stochvis.evaluation.workers import in_workers
-
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}: choose from {', '.join(METHODS)}")
@@ -145,7 +140,7 @@ def run(subject: WrappedModel, protocol: Protocol, *, natural: MagnitudeSpectrum
         make = (functools.partial(am, method) if method in AM_METHODS else
                 functools.partial(maco, natural, targets) if method == NATURAL else accentuation)
         images, seconds = _timed(make, len(targets))
-        return _by_class(images, targets), seconds
+        return metrics.by_target(images, targets), seconds
 
     longest_first = sorted(methods, key=lambda m: m not in (NATURAL, CLASS, "olah2017"))
     done = dict(zip(longest_first, in_workers(one, longest_first, workers)))
@@ -156,8 +151,6 @@ def table(samples: Samples, seconds: Seconds, subject: WrappedModel, judges: Map
           workers: int = 1) -> list[dict]:
     """One row per (judge, method, class) from :func:`metrics.compare`, with a ``judge`` column (the
     realism columns are NaN: no reference images); ``workers``: one judge per process."""
-    from stochvis.evaluation.workers import in_workers
-
     def judged(name: str) -> list[dict]:
         return [{**row, "judge": name}
                 for row in metrics.compare(samples, subject=subject, judge=judges[name], seconds_per_image=seconds)]

@@ -282,6 +282,13 @@ METRICS = ("target_confidence", "judge_confidence", "judge_top1", "agreement", "
            "diversity", "real_diversity", "hf_ratio", "seconds_per_image")
 
 
+def by_target(images: torch.Tensor, targets: Sequence, classes: Sequence | None = None) -> dict:
+    """{class: its images} from one batch made for ``targets`` (one target per image), the shape
+    :func:`compare` takes; ``classes`` fixes the keys and their order (default: the targets' order)."""
+    wanted = dict.fromkeys(targets) if classes is None else classes
+    return {c: images[[i for i, t in enumerate(targets) if t == c]] for c in wanted}
+
+
 def compare(
     samples: Mapping[str, Mapping[int | str, torch.Tensor]],
     *,

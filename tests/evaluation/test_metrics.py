@@ -190,3 +190,11 @@ def test_fit_gaussian_is_the_density_owners_fit_with_fids_conventions():
     same = np.ones((4, 3))  # a method whose images all look alike: zero spread, a finite FID
     assert not metrics.fit_gaussian(same)[1].any()
     assert metrics.frechet_distance(torch.from_numpy(same), torch.from_numpy(same + 1.0)) == pytest.approx(3.0)
+
+
+def test_by_target_groups_a_batch_by_its_targets_in_order():
+    images = torch.arange(5.0).reshape(5, 1, 1, 1)
+    grouped = metrics.by_target(images, [3, 1, 3, 1, 3])
+    assert list(grouped) == [3, 1]
+    assert grouped[3].flatten().tolist() == [0.0, 2.0, 4.0] and grouped[1].flatten().tolist() == [1.0, 3.0]
+    assert list(metrics.by_target(images, [3, 1, 3, 1, 3], classes=[1, 3])) == [1, 3]
