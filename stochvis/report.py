@@ -208,12 +208,16 @@ def write_timings(runs: list[NotebookRun], target: Path, quick: bool, wall_minut
 # Notebooks that read what another writes: 04 loads the Tux Paint statistics 03 collects (the same cache
 # file), so it starts only after 03; run side by side, it would collect them a second time.
 NEEDS = {"04_sampling": ("03_statistics",)}
+# Notebooks started before the others, longest first: 08 alone takes a third of the report, and run last it
+# would leave the second core idle for its whole length (its table runs in two worker processes of its own,
+# but its set-up, its ImageNet section and its figures use one core). Reads no other notebook's files.
+FIRST = ("08_comparison",)
 
 
 def run_all(paths: list[Path], output_dir: Path, *, quick: bool, figures_dir: Path, jobs: int = 1
             ) -> tuple[list[NotebookRun], int]:
-    """Run ``paths`` with at most ``jobs`` kernels at once, in order, a notebook starting once the ones it
-    :data:`NEEDS` are done. Why side by side: a kernel's start-up, imports, figure drawing and file writing
+    """Run ``paths`` with at most ``jobs`` kernels at once, the :data:`FIRST` ones first and the rest in
+    order, a notebook starting once the ones it :data:`NEEDS` are done. Why side by side: a kernel's start-up, imports, figure drawing and file writing
     use one core, so on a 2-core machine two notebooks together finish sooner than one after the other
     (each notebook's own minutes then include the other's load). The first failure stops new starts;
     (runs in notebook order, exit status)."""
@@ -222,7 +226,8 @@ def run_all(paths: list[Path], output_dir: Path, *, quick: bool, figures_dir: Pa
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     total, names = len(paths), [p.stem for p in paths]
-    waiting, running, done, runs, status = list(paths), {}, set(), {}, 0
+    waiting = sorted(paths, key=lambda p: FIRST.index(p.stem) if p.stem in FIRST else len(FIRST))  # stable
+    running, done, runs, status = {}, set(), {}, 0
 
     def one(path: Path) -> NotebookRun:
         start = time.perf_counter()

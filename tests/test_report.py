@@ -138,9 +138,10 @@ def test_run_all_keeps_notebooks_side_by_side_within_jobs_and_after_what_they_ne
     assert events.index(("start", "04_sampling")) > events.index(("end", "03_statistics"))  # 04 reads 03's statistics
 
     events.clear()
-    runs, status = report.run_all([tmp_path / f"{n}.ipynb" for n in ["05_b", "06_fails", "07_c", "08_d"]], tmp_path,
-                                  quick=True, figures_dir=tmp_path, jobs=1)
-    assert status == 1 and [r.name for r in runs] == ["05_b", "06_fails"] and runs[-1].failed
-    assert ("start", "07_c") not in events  # a failure stops new starts
+    runs, status = report.run_all([tmp_path / f"{n}.ipynb" for n in ["05_b", "06_fails", "07_c", "08_comparison"]],
+                                  tmp_path, quick=True, figures_dir=tmp_path, jobs=1)
+    assert [e for e in events if e[0] == "start"] == [("start", n) for n in ["08_comparison", "05_b", "06_fails"]]
+    assert status == 1 and [r.name for r in runs] == ["05_b", "06_fails", "08_comparison"] and runs[1].failed
+    assert ("start", "07_c") not in events  # a failure stops new starts; the longest notebook started first
     with pytest.raises(ValueError, match="jobs"):
         report.run_all([], tmp_path, quick=True, figures_dir=tmp_path, jobs=0)
