@@ -45,10 +45,12 @@ def sample_chain(
     n_components: int = 64,
     rectify: bool | str = "sparsity",
     clip: bool = True,
+    temperature: float = 1.0,
 ) -> dict[str, torch.Tensor]:
-    """n draws of every layer of the chain (deep → shallow), each given the one above: {key: (n, d)}."""
+    """n draws of every layer of the chain (deep → shallow), each given the one above: {key: (n, d)};
+    ``temperature`` > 1 widens every draw around its conditional mean."""
     return sample_targets(stats, list(layers), n, seed=seed, clip=clip, density=density, n_components=n_components,
-                          rectify=rectify)
+                          rectify=rectify, temperature=temperature)
 
 
 def typicality(stats: Statistics, targets: Mapping[str, torch.Tensor], *, shrinkage: str | float | None = "oas"
@@ -92,6 +94,7 @@ def reconstruct_chain(
     n_components: int = 64,
     rectify: bool | str = "sparsity",
     clip: bool = True,
+    temperature: float = 1.0,
     steps: int = 300,
     lr: float = 0.05,
     measure_typicality: bool = True,
@@ -104,11 +107,13 @@ def reconstruct_chain(
     (:func:`~stochvis.methods.inversion.calibrated_image_priors`); without them, ``invert``'s
     defaults (or ``regularizers=`` / ``param=`` in ``invert_options``) apply. ``measure_typicality``:
     score each drawn layer under its class Gaussian (a diagnostic; a few seconds for maps of thousands of units).
+    ``temperature``: :func:`sample_chain`'s (> 1 makes the images more varied: the inversion keeps only
+    the part of a draw an image can realise).
     """
     keys = [statistics_key(layer) for layer in layers]
     if targets is None:
         targets = sample_chain(stats, keys, n, seed=seed, density=density, n_components=n_components,
-                               rectify=rectify, clip=clip)
+                               rectify=rectify, clip=clip, temperature=temperature)
     else:
         targets = {statistics_key(k): torch.as_tensor(v).float() for k, v in targets.items()}
         missing = [k for k in keys if k not in targets]

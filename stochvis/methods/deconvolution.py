@@ -30,14 +30,15 @@ def _clip(values: torch.Tensor, stats: Statistics, key: str) -> torch.Tensor:
 
 def sample_targets(stats: Statistics, feature_key: str | Sequence[str], n: int, *, seed: int = 0,
                    clip: bool = True, density: str | Sequence[str] = "gaussian", n_components: int = 32,
-                   rectify: bool | str = False, **density_options) -> dict[str, torch.Tensor]:
+                   rectify: bool | str = False, temperature: float = 1.0, **density_options) -> dict[str, torch.Tensor]:
     """n draws per feature from the class model, clipped to the observed range.
 
     One feature → independent draws. Several (deep → shallow) → the backward chain: the first is
     drawn, each next one given the one above (needs the joint statistics of neighbours).
     ``density``: ``"gaussian"`` (dense, OAS) or ``"lowrank"`` (factor analysis with
     ``n_components``; conditions whole maps through Woodbury), or one per layer in a chain;
-    ``rectify``: False, ``"clip"`` or ``"sparsity"`` (:func:`stochvis.stats.sampling.rectify_draws`).
+    ``rectify``: False, ``"clip"`` or ``"sparsity"`` (:func:`stochvis.stats.sampling.rectify_draws`);
+    ``temperature``: each draw's spread around its mean ×T (:func:`stochvis.stats.sampling.check_temperature`).
     """
     _check_count(n)
     specs = [feature_key] if isinstance(feature_key, str) else list(feature_key)
@@ -51,12 +52,12 @@ def sample_targets(stats: Statistics, feature_key: str | Sequence[str], n: int, 
     if len(keys) == 1:
         first = density if isinstance(density, str) else density[0]
         drawn = {keys[0]: sampling.draw(stats, keys[0], n, seed=seed, density=first, n_components=n_components,
-                                        rectify=rectify, **density_options)}
+                                        rectify=rectify, temperature=temperature, **density_options)}
     else:
         for upper, lower in zip(keys, keys[1:]):
             check_finite(stats, f"{lower}+{upper}")
         chain = sampling.conditional_chain(stats, keys, n, seed=seed, density=density, n_components=n_components,
-                                           rectify=rectify, **density_options)
+                                           rectify=rectify, temperature=temperature, **density_options)
         drawn = {key: chain[key] for key in keys}
     out = {}
     for key, values in drawn.items():

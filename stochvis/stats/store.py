@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ class Statistics:
     meta: dict[str, Any]
     # check_finite's verdicts: key -> the (tensor, version) pairs it verified, so a feature is scanned once
     _finite: dict[str, tuple] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # memo_density's models: (key, spec) -> (stamp, model), the most recent MEMO_SIZE
+    _models: dict[tuple, tuple] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def count(self) -> int:
@@ -301,9 +304,8 @@ def check_finite(stats: Statistics, key: str) -> None:
     drive a method quietly. Why a cache: a scan of a map's co-moments costs as much as building its
     density, and methods check before every draw; a verdict holds while the same tensors are unmodified."""
     feat = stats[key]
-    stamp = tuple((value, None if value is None else value._version) for value in (feat.mean, feat.m2))
-    seen = stats._finite.get(key)
-    if seen is not None and all(a is b and va == vb for (a, va), (b, vb) in zip(seen, stamp)):
+    stamp = _stamp(feat)
+    if _unchanged(stats._finite.get(key), stamp):
         return
     for name, (value, _) in zip(("mean", "m2"), stamp):
         if value is None or not torch.isfinite(value).all():
@@ -311,3 +313,33 @@ def check_finite(stats: Statistics, key: str) -> None:
             raise ValueError(f"statistics of class {stats.class_name!r}, feature {key!r}: {name} has {bad}; "
                              "the file or the collection is poisoned — collect again")
     stats._finite[key] = stamp
+
+
+def _stamp(feat: FeatureStats) -> tuple:
+    """The tensors a feature's moments live in, with their in-place version counters."""
+    return tuple((value, None if value is None else value._version) for value in (feat.mean, feat.m2))
+
+
+def _unchanged(seen: tuple | None, stamp: tuple) -> bool:
+    return seen is not None and all(a is b and va == vb for (a, va), (b, vb) in zip(seen, stamp))
+
+
+MEMO_SIZE = 4  # a chain of three layers uses three models; whole-map joints are ~1 GB each
+
+
+def memo_density(stats: Statistics, key: str, spec: tuple, build: Callable[[], Any]) -> Any:
+    """``build()``, remembered per (feature, ``spec``) while the feature's tensors are unmodified.
+
+    Why: a whole-map joint's factorisations take seconds to tens of seconds, and methods that draw
+    from one class several times (the chain at two temperatures, the single-layer rows) would repeat
+    them. Only deterministic models may be memoised: callers pass ``random_state`` to every draw."""
+    stamp = _stamp(stats[key])
+    seen = stats._models.get((key, spec))
+    if seen is not None and _unchanged(seen[0], stamp):
+        return seen[1]
+    model = build()
+    stats._models.pop((key, spec), None)
+    stats._models[key, spec] = (stamp, model)
+    while len(stats._models) > MEMO_SIZE:
+        stats._models.pop(next(iter(stats._models)))
+    return model

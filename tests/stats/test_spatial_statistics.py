@@ -102,6 +102,45 @@ def test_rectified_draws_match_the_observed_zero_fraction(map_stats):
     assert (sampling.draw(map_stats, "pool1/map", 50, rectify="clip") >= 0).all()
 
 
+def test_temperature_scales_each_draw_around_its_conditional_mean(map_stats):
+    layers = ["conv3/pooled", "conv3/map", "pool1/map"]
+    cold = sampling.conditional_chain(map_stats, layers, 300, seed=1)
+    warm = sampling.conditional_chain(map_stats, layers, 300, seed=1, temperature=2.0)
+    mean = map_stats["conv3/pooled"].mean.double()
+    ratio = (warm["conv3/pooled"] - mean).std(0).mean() / (cold["conv3/pooled"] - mean).std(0).mean()
+    assert abs(float(ratio) - 2.0) < 1e-6  # the same noise, twice the spread
+    # the shallower layer: its deviation from the conditional mean given the (tempered) layer above
+    joint = sampling.density_model(map_stats, "pool1/map+conv3/map")
+    given = warm["conv3/map"].numpy()
+    spread = (warm["pool1/map"].numpy() - joint.conditional_mean(given, given="conv3/map")).std(0).mean()
+    plain = sampling.conditional_chain(map_stats, layers, 300, seed=1, top=warm["conv3/pooled"])
+    # (a chain from the same top at T=1 draws conv3/map around a different spread: compare like with like)
+    spread1 = (plain["pool1/map"].numpy() - joint.conditional_mean(plain["conv3/map"].numpy(), given="conv3/map")).std(0)
+    assert abs(spread / spread1.mean() - 2.0) < 0.15
+    for bad in (0, -1.0, float("nan"), True, "2"):
+        with pytest.raises(ValueError, match="temperature"):
+            sampling.draw(map_stats, "pool1/map", 2, temperature=bad)
+
+
+def test_density_models_are_remembered_until_the_statistics_change(map_stats):
+    first = sampling.density_model(map_stats, "pool1/map+conv3/map")
+    assert sampling.density_model(map_stats, "pool1/map+conv3/map") is first
+    assert sampling.density_model(map_stats, "pool1/map+conv3/map", shrinkage=0.1) is not first  # another model
+    for key in ["conv3/pooled", "conv3/map", "pool1/map", "conv3/map+conv3/pooled"]:  # more than the memo holds
+        sampling.density_model(map_stats, key)
+    assert len(map_stats._models) <= S.store.MEMO_SIZE
+    again = sampling.density_model(map_stats, "pool1/map")
+    feat = map_stats["pool1/map"]
+    saved = feat.mean.clone()
+    feat.mean.add_(1.0)  # an in-place edit: the remembered model is stale
+    try:
+        edited = sampling.density_model(map_stats, "pool1/map")
+        assert edited is not again
+        assert np.allclose(edited.mean_, saved.double().numpy() + 1.0)
+    finally:
+        feat.mean.copy_(saved)
+
+
 def test_calibrated_priors_score_real_images_as_typical():
     g = torch.Generator().manual_seed(0)
     real = torch.zeros(50, 1, 16, 16)
