@@ -136,6 +136,11 @@ def fashion_setting(subject: WrappedModel, judge: WrappedModel, *, classes: Sequ
     setting = Setting(subject, judge, list(range(len(FASHION_CLASSES))) if classes is None else list(classes),
                       judge2=judge2, **options)
     train_images, train_labels = fashion_mnist("train")
+    fewest = min(int((train_labels == c).sum()) for c in setting.classes)
+    for name, count in (("train_per_class", train_per_class), ("map_train_per_class", setting.map_train_per_class)):
+        if not 2 <= count <= fewest - setting.n_per_class:
+            raise ValueError(f"{name}={count}: between 2 and {fewest - setting.n_per_class} (the smallest class has "
+                             f"{fewest} training images, {setting.n_per_class} of them held out)")
     test_images, test_labels = fashion_mnist("test")
     if reference_count:
         test_images, test_labels = test_images[:reference_count], test_labels[:reference_count]
@@ -476,6 +481,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="2 classes × 2 images, 25 steps (a smoke run)")
     parser.add_argument("--out", type=Path, default=Path("figures"), help="folder for the CSV and the images")
     parser.add_argument("--workers", type=int, default=2, help="processes for the methods (default 2: both cores)")
+    parser.add_argument("--train-per-class", type=int, default=None,
+                        help="training images per class for the pooled statistics (default 1000; at most 5992: every "
+                             "class has 6000 and 8 are held out)")
+    parser.add_argument("--map-train-per-class", type=int, default=None,
+                        help="training images per class for the whole-map statistics (default 1000)")
     args = parser.parse_args(argv)
     from stochvis.models import load_model
 
@@ -483,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     subject, judge, judge2 = load_model("fashion_subject"), load_model("fashion_judge"), load_model("fashion_judge2")
     options = (dict(classes=[0, 5], n_per_class=2, steps=25, train_per_class=200, yosinski_settings=[0],
                     reference_count=2000, map_train_per_class=300) if args.quick else {})
+    for name in ("train_per_class", "map_train_per_class"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
     s = fashion_setting(subject, judge, judge2=judge2, **options)
     samples, seconds = run(s, workers=args.workers)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -73,3 +74,13 @@ def test_run_in_forked_workers_gives_the_same_images_as_in_process(monkeypatch):
         assert torch.equal(one[comparison.BASELINE][c], two[comparison.BASELINE][c])
     with __import__("pytest").raises(ValueError, match="workers"):
         comparison.run(s, methods, workers=0, log=None)
+
+
+def test_setting_refuses_more_training_images_than_a_class_has_beside_the_held_out():
+    from stochvis.models import load_model
+
+    subject = load_model("fashion_subject")
+    with pytest.raises(ValueError, match=r"train_per_class=6000: between 2 and 5992"):
+        comparison.fashion_setting(subject, subject, classes=[0], train_per_class=6000, n_per_class=8)
+    with pytest.raises(ValueError, match=r"map_train_per_class=5993: between 2 and 5992"):
+        comparison.fashion_setting(subject, subject, classes=[0], map_train_per_class=5993, n_per_class=8)
