@@ -147,16 +147,43 @@ def test_calibrated_priors_score_real_images_as_typical():
     for i in range(50):
         r, c = (int(v) for v in torch.randint(2, 8, (2,), generator=g))
         real[i, :, r:r + 6, c:c + 6] = 0.5 + 0.5 * torch.rand(1, generator=g)
-    priors = calibrated_image_priors(real, tv=1.0, norm=1.0)
+    priors = calibrated_image_priors(real, tv=1.0, norm=1.0, quantiles=1.0)
     cost = priors.cost(real)
+    assert set(cost) == {"tv", "norm", "quantiles"}
     for term, values in cost.items():
         assert abs(values.median().item() - 1) < 1e-5, term  # by construction
         assert values.max().item() < 50, term  # no real image is an outlier by orders of magnitude
     assert float(priors.init.max()) == 0.0  # the background, not mid-grey
     flat = torch.full((1, 1, 16, 16), 0.5)
-    penalty = sum(r(flat) for r in priors.regularizers if hasattr(r, "weight")).item()
-    real_penalty = sum(r(real) for r in priors.regularizers if hasattr(r, "weight")).median().item()
+    plain = calibrated_image_priors(real, tv=1.0, norm=1.0)  # TV and norm only
+    penalty = sum(r(flat) for r in plain.regularizers if hasattr(r, "weight")).item()
+    real_penalty = sum(r(real) for r in plain.regularizers if hasattr(r, "weight")).median().item()
     assert real_penalty < 10 and penalty < real_penalty * 10  # same order: grey is not the prior's favourite by far
+    assert cost["quantiles"].median() < quantile_cost(priors, flat)  # the histogram term disfavours flat grey
+
+
+def quantile_cost(priors, images):
+    return priors.cost(images)["quantiles"].item()
+
+
+def test_pixel_quantiles_pull_a_dark_image_towards_the_real_histogram():
+    from stochvis.optvis.regularizers import PixelQuantiles
+
+    g = torch.Generator().manual_seed(1)
+    real = (torch.rand(40, 1, 8, 8, generator=g) > 0.6).float() * (0.6 + 0.4 * torch.rand(40, 1, 8, 8, generator=g))
+    target = real.flatten(1).sort(dim=1).values.mean(0)
+    penalty = PixelQuantiles(1.0, target)
+    assert penalty(target.flip(0).view(1, 1, 8, 8)).item() == pytest.approx(0.0, abs=1e-12)  # any order of those values
+    dark = torch.zeros(1, 1, 8, 8, requires_grad=True)
+    penalty(dark).sum().backward()
+    assert (dark.grad <= 0).all() and (dark.grad < 0).sum() > 20  # descending it brightens the top quantiles
+    with pytest.raises(ValueError, match="64"):
+        penalty(torch.zeros(1, 1, 9, 9))
+    with pytest.raises(ValueError, match="ascending"):
+        PixelQuantiles(1.0, target.flip(0))
+    priors = calibrated_image_priors(real, quantiles=0.5)
+    assert priors.cost(real)["quantiles"].median().item() == pytest.approx(1.0, abs=1e-5)
+    assert "quantiles" not in calibrated_image_priors(real).cost(real)  # off by default
 
 
 def test_chain_gives_one_image_per_sample_and_typical_layers(model, images, map_stats):
