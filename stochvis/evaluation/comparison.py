@@ -54,7 +54,7 @@ class Setting:
     prior_features: list[str] = field(default_factory=lambda: ["conv2_2", "conv3_1"])
     prior_strength: float = 1.0
     deconv_feature: str = "fc1"
-    yosinski_settings: list[int] = field(default_factory=lambda: [0, 1, 2, 3])
+    yosinski_settings: list[int] = field(default_factory=lambda: [0, 2])  # #1, #3: the weakest; all four in notebook 02
     per_class: dict = field(default_factory=dict)  # class name -> Statistics of the subject on training images
     reference: metrics.ClassReference | None = None
     # A second judge of another architecture family (never optimised either), with its own reference: every
