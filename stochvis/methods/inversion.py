@@ -292,7 +292,8 @@ class CalibratedPriors:
     (:meth:`param` makes the pixel parameterisation from it); ``tv_scale`` / ``norm_scale`` are
     the median raw TV^β and α-norm of the real images (a median real image costs exactly the
     strength of each term); ``norm_centre`` the centre of the α-norm; ``quantile_target`` the
-    real images' mean quantile curve and ``quantile_scale`` their median distance to it.
+    real images' mean quantile curve and ``quantile_scale`` their median distance to it (None and 1
+    when the term is off).
     """
 
     regularizers: list[R.Regularizer]
@@ -313,7 +314,7 @@ class CalibratedPriors:
         images = images.float()
         out = {"tv": _tv_raw(images, self.beta) / self.tv_scale}
         out["norm"] = CentredNorm(1.0, self.alpha, self.norm_centre)(images) / self.norm_scale
-        if self.quantiles and self.quantile_target is not None:  # reported when in use (norm always: notebook 05 shows it)
+        if self.quantile_target is not None:  # reported when in use (norm always: notebook 05 shows it)
             out["quantiles"] = R.PixelQuantiles(1.0, self.quantile_target)(images) / self.quantile_scale
         return out
 
@@ -375,9 +376,10 @@ def calibrated_image_priors(
     regs = R.from_strengths(jitter=jitter, normalize=False, tv=tv / tv_scale, tv_beta=beta)
     if norm:
         regs.append(CentredNorm(norm / norm_scale, alpha, norm_centre))
-    quantile_target = images.flatten(1).sort(dim=1).values.mean(0)
-    quantile_scale = float(R.PixelQuantiles(1.0, quantile_target)(images).median().clamp_min(1e-12))
-    if quantiles:
+    quantile_target, quantile_scale = None, 1.0
+    if quantiles:  # the sort of every real image is only paid for when the term is used
+        quantile_target = images.flatten(1).sort(dim=1).values.mean(0)
+        quantile_scale = float(R.PixelQuantiles(1.0, quantile_target)(images).median().clamp_min(1e-12))
         regs.append(R.PixelQuantiles(quantiles / quantile_scale, quantile_target))
     return CalibratedPriors(regs, starts[init], tv_scale, norm_scale, norm_centre, tv, norm, beta, alpha,
                             quantiles, quantile_scale, quantile_target)
