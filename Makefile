@@ -17,6 +17,7 @@ env:
 
 lint: env
 	$(VENV)/bin/ruff check stochvis tests benchmarks scripts
+	$(VENV)/bin/lint-imports --config .importlinter
 
 test: env lint
 	$(PY) -m pytest -q

@@ -31,7 +31,8 @@ import time
 import torch
 
 from stochvis import assets
-from stochvis.data import as_float_images, fashion_mnist
+from stochvis.data import fashion_mnist
+from stochvis.inputs import as_float_images
 from stochvis.worlds.fashion import (
     WEIGHTS_DIR,
     FashionConvGenerator,

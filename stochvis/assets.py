@@ -96,6 +96,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def content_sha256(parts) -> str:
+    """Hex sha256 of ``parts`` fed in order: strings as UTF-8, bytes as they are, tensors as their raw bytes
+    in memory order (any dtype, any shape). **The** content hash of weights, statistics, spectra and bases."""
+    import torch
+
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, str):
+            part = part.encode()
+        elif isinstance(part, torch.Tensor):
+            part = part.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        digest.update(part)
+    return digest.hexdigest()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` then rename: readers never see half a file.
     A folder that cannot be written is a PermissionError naming STOCHVIS_HOME (where caches live)."""

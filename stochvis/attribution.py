@@ -6,11 +6,11 @@ Methods: vanilla (Simonyan et al. 2013), guided backprop (Springenberg et al. 20
 Why not captum's ``GuidedBackprop``/``Deconvolution`` directly: they override only ``nn.ReLU``
 modules and need the whole-model forward. Our layer targets stop the forward early (a conv3_3
 channel needs 40% of VGG16) and EfficientNet-Lite uses ``nn.ReLU6``. So the backward rule of the
-activations is rerouted here, once: for the duration of the call each ``nn.ReLU``/``nn.ReLU6``
+activations is rerouted here, once: for the duration of the call each ``nn.ReLU``/``nn.ReLU6``/``nn.GELU``
 module's forward is a custom autograd function (same values, the rule's backward), and forward
 hooks record which modules ran; captum's ``Saliency``, ``InputXGradient`` and ``NoiseTunnel`` then compute
 the gradients on top of that (guided SmoothGrad comes for free). Activations we cannot reroute
-(functional ``F.relu`` calls, activation kinds without a rule such as GELU) are detected while the
+(functional ``F.relu``/``F.gelu`` calls, activation kinds without a rule such as SiLU) are detected while the
 forward runs, listed in the result's ``skipped`` and warned about, instead of silently giving plain
 gradients.
 
@@ -21,11 +21,15 @@ activation   guided backprop                       deconvnet
 ===========  ====================================  =================================
 ReLU         ``g · [x > 0] · [g > 0]``             ``g · [g > 0]`` (forward mask ignored)
 ReLU6        ``g · [0 < x < 6] · [g > 0]``         ``g · [g > 0]`` (forward mask ignored)
+GELU         ``g · max(GELU′(x), 0) · [g > 0]``    ``g · [g > 0]`` (forward ignored)
 ===========  ====================================  =================================
 
 For ReLU6 the guided rule keeps the plain gradient's mask (zero where the unit is saturated at 6,
 as the true derivative is) and adds the guided sign filter; deconvnet ignores the forward pass
-entirely, as Zeiler & Fergus's "reversed ReLU" does.
+entirely, as Zeiler & Fergus's "reversed ReLU" does. GELU (vision transformers' MLPs) has no rule in either
+paper; ours keeps what guided backprop means — only positive signals, only through units that let signal pass —
+with GELU's own local slope in place of ReLU's 0/1 mask, clipped at 0 where GELU decreases (x ≲ −0.75): it is
+exactly the ReLU rule in the limit where GELU becomes ReLU. Deconvnet ignores the forward as for ReLU.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -78,8 +82,30 @@ class _ReroutedActivation(torch.autograd.Function):
         return torch.ops.aten.hardtanh_backward(positive, out, 0.0, ctx.upper), None, None
 
 
+class _ReroutedGELU(torch.autograd.Function):
+    """Forward: GELU. Backward: guided ``g⁺ · max(GELU′(x), 0)``, deconvnet ``g⁺`` (the module docstring's rule)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, approximate: str, rule: str) -> torch.Tensor:
+        ctx.rule, ctx.approximate = rule, approximate
+        if rule == "guided":
+            ctx.save_for_backward(x)
+        return F.gelu(x, approximate=approximate)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        positive = grad.clamp_min(0)
+        if ctx.rule == "deconvnet":
+            return positive, None, None
+        (x,) = ctx.saved_tensors
+        slope = torch.ops.aten.gelu_backward(torch.ones_like(x), x, approximate=ctx.approximate)
+        return positive * slope.clamp_min(0), None, None
+
+
 def _upper_bound(module: nn.Module) -> tuple[bool, float | None]:
-    """(has a rule, upper clamp) for an activation module."""
+    """(has a rule, upper clamp) for an activation module (GELU: a rule, no clamp)."""
+    if isinstance(module, nn.GELU):
+        return True, None
     if isinstance(module, nn.ReLU6):
         return True, 6.0
     if isinstance(module, nn.ReLU):
@@ -131,7 +157,7 @@ class _RerouteState:
 
 @contextlib.contextmanager
 def reroute_activations(model: WrappedModel | nn.Module, rule: str) -> Iterator[RerouteLog]:
-    """Within the block, every ``nn.ReLU``/``nn.ReLU6`` of ``model`` back-propagates by ``rule``
+    """Within the block, every ``nn.ReLU``/``nn.ReLU6``/``nn.GELU`` of ``model`` back-propagates by ``rule``
     ("guided" or "deconvnet"); forward values are unchanged. Hooks are removed on exit, also on an
     exception. The yielded :class:`RerouteLog` fills in as forwards run."""
     if rule not in RULES:
@@ -165,8 +191,10 @@ def reroute_activations(model: WrappedModel | nn.Module, rule: str) -> Iterator[
                 log.rerouted.append(path)
         return hook
 
-    def rerouted_forward(upper: float | None):
+    def rerouted_forward(module: nn.Module, upper: float | None):
         def forward(x: torch.Tensor) -> torch.Tensor:
+            if isinstance(module, nn.GELU):
+                return _ReroutedGELU.apply(x, module.approximate, rule)
             return _ReroutedActivation.apply(x, upper, rule)
         return forward
 
@@ -178,7 +206,7 @@ def reroute_activations(model: WrappedModel | nn.Module, rule: str) -> Iterator[
                 # The module's own forward is swapped (an instance attribute, deleted on exit) rather than
                 # its output replaced from a hook: no wasted activation pass, and in-place modules are safe.
                 swapped.append((module, module.__dict__.get("forward")))
-                module.forward = rerouted_forward(upper)
+                module.forward = rerouted_forward(module, upper)
             name = path or "<root>"
             handles.append(module.register_forward_pre_hook(push(name, is_activation)))
             handles.append(module.register_forward_hook(pop(name, has_rule, is_activation)))
@@ -253,6 +281,9 @@ def gradient(
     dtype = model.mean.dtype if isinstance(getattr(model, "mean", None), torch.Tensor) else torch.float32
     # the one gate (uint8 → /255, range, NaN, channels), before the images start requiring grad
     batch = check_images(model, images).to(dtype).detach().clone().requires_grad_(True)
+    if batch.shape[0] == 0:
+        raise ValueError(f"{method}: the batch is empty (images of shape {tuple(batch.shape)}): a gradient needs "
+                         "at least one image, (N ≥ 1, C, H, W) or (C, H, W)")
     call_counts(model)  # the reused-module probe runs here, outside the rerouted activations' spy
     seen: dict[str, torch.Tensor] = {}
 
@@ -314,9 +345,3 @@ def smoothgrad(model: WrappedModel, images: torch.Tensor, target: Target, *, n: 
 def input_x_gradient(model: WrappedModel, images: torch.Tensor, target: Target) -> GradientResult:
     """Gradient × input (Shrikumar et al. 2016)."""
     return gradient(model, images, target, "input_x_gradient")
-
-
-def compare_methods(model: WrappedModel, images: torch.Tensor, target: Target,
-                    methods: Sequence[str] = ("vanilla", "guided", "deconvnet"), **options) -> dict[str, GradientResult]:
-    """Each method on the same images and target (for side-by-side figures)."""
-    return {method: gradient(model, images, target, method, **options) for method in methods}

@@ -20,6 +20,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from stochvis import assets
+from stochvis.inputs import pil_rgb
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm"}
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -100,7 +101,7 @@ def resize_to(size: tuple[int, int], *, grey: bool = False) -> Callable[[Image.I
     """PIL image → (3, H, W) float tensor in [0, 1] resized to ``size``; (1, H, W) with ``grey``
     (for 1-channel models)."""
     def transform(image: Image.Image) -> torch.Tensor:
-        resized = image.convert("L" if grey else "RGB").resize((size[1], size[0]), Image.BICUBIC)
+        resized = pil_rgb(image, "L" if grey else "RGB").resize((size[1], size[0]), Image.BICUBIC)
         array = np.asarray(resized, dtype=np.float32) / 255.0
         array = array[:, :, None] if array.ndim == 2 else array
         return torch.from_numpy(array).permute(2, 0, 1).contiguous()
@@ -108,14 +109,10 @@ def resize_to(size: tuple[int, int], *, grey: bool = False) -> Callable[[Image.I
     return transform
 
 
-def pil_to_tensor(image: Image.Image) -> torch.Tensor:
-    """PIL RGB image → (3, H, W) float tensor in [0, 1], no resizing."""
-    return resize_to((image.height, image.width))(image)
-
-
 def _read_rgb(path: Path) -> Image.Image:
+    """RGB; transparency composited on white (:func:`stochvis.inputs.pil_rgb`), never silently dropped."""
     with Image.open(path) as opened:
-        return opened.convert("RGB")
+        return pil_rgb(opened)
 
 
 def _readable(paths: Sequence[Path], what: str) -> list[Path]:
@@ -295,15 +292,3 @@ def split_by_source(images: ImageSet, held_out_every: int = 4) -> tuple[ImageSet
 
     return (subset([i for i, h in enumerate(held) if not h], "train"),
             subset([i for i, h in enumerate(held) if h], "held-out"))
-
-
-def as_float_images(images: torch.Tensor) -> torch.Tensor:
-    """Image batches as float (N, C, H, W): uint8 is divided by 255. The one place bytes become [0, 1]."""
-    images = torch.as_tensor(images)
-    if images.dim() == 3:
-        images = images.unsqueeze(0)
-    if images.dim() != 4:
-        raise ValueError(f"expected image batches (N, C, H, W), got shape {tuple(images.shape)}")
-    if images.dtype == torch.uint8:
-        return images.float() / 255.0
-    return images.float()

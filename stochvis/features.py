@@ -10,7 +10,6 @@ rather than building strings by hand.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +21,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from stochvis import tokens
+from stochvis.assets import content_sha256
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 
@@ -45,7 +46,7 @@ def _random_basis(input_dim: int, dim: int, seed: int, device: str = "cpu") -> t
 
 
 def _basis_hash(basis: torch.Tensor) -> str:
-    return hashlib.sha256(basis.numpy().tobytes()).hexdigest()[:16]
+    return content_sha256([basis])[:16]
 
 
 def joint_key(a: str, b: str) -> str:
@@ -85,6 +86,28 @@ def parse_key(key: str) -> tuple[str, str, int | None]:
     if match and int(match.group(1)) >= 1:
         return layer, "grid", int(match.group(1))
     raise ValueError(f"feature {key!r}: use 'layer', 'layer/pooled', 'layer/map' or 'layer/grid<g>' (e.g. grid4)")
+
+
+def key_layer(key: str) -> str:
+    """The layer a (non-joint) feature key reads: ``"pool2/map"`` → ``"pool2"``, ``"fc1"`` → ``"fc1"``."""
+    return parse_key(key)[0]
+
+
+def joint_parts(key: str) -> tuple[str, str]:
+    """The two feature keys of a joint key: ``"pool1/map+pool2/map"`` → ``("pool1/map", "pool2/map")``."""
+    parts = key.split("+")
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"{key!r} is not a joint key '<a>+<b>' of two features")
+    return parts[0], parts[1]
+
+
+def find_part(parts: Sequence[tuple[str, int, int]], name: str) -> tuple[int, int] | None:
+    """(start, stop) of the part of a joint vector called ``name``: its key (``"pool2/map"``) or its layer
+    (``"pool2"``); None when no part has that name. **The** rule every joint model addresses parts by."""
+    for part, start, stop in parts:
+        if part == name or part.partition("/")[0] == name:
+            return start, stop
+    return None
 
 
 def _grid_pool(activation: torch.Tensor, grid: int) -> torch.Tensor:
@@ -131,7 +154,7 @@ class FeaturePlan:
         out: dict[str, torch.Tensor] = {}
         for layer in self.pooled:
             a = acts[layer]
-            out[f"{layer}/pooled"] = (a.flatten(2).mean(2) if a.dim() > 2 else a.flatten(1)).to(torch.float64)
+            out[f"{layer}/pooled"] = tokens.pooled(a, model).to(torch.float64)  # tokens: patch mean, no class token
         for layer, spec in self.maps.items():
             flat = acts[layer].flatten(1)
             if flat.shape[1] != spec["input_dim"]:
@@ -143,7 +166,7 @@ class FeaturePlan:
             out[f"{layer}/map"] = flat.to(torch.float64)
         for layer, sizes in self.grids.items():
             for g in sizes:
-                out[feature_key(layer, "grid", g)] = _grid_pool(acts[layer], g).to(torch.float64)
+                out[feature_key(layer, "grid", g)] = _grid_pool(tokens.as_map(acts[layer], model), g).to(torch.float64)
         for a, b in self.joint:
             out[joint_key(a, b)] = torch.cat([out[a], out[b]], 1)
         return out
@@ -208,7 +231,7 @@ def make_plan(
             probe = torch.zeros(1, *image_shape, device=model.device)
             shapes = {k: tuple(v.shape[1:]) for k, v in capture(model, probe, probed).items()}
     for layer in grids:
-        if len(shapes[layer]) != 3:
+        if len(tokens.map_shape(shapes[layer], model)) != 3:
             raise ValueError(f"grid statistics of {layer!r} need a conv map (C, H, W); it has shape {shapes[layer]}")
     for layer in map_layers:
         input_dim = int(np.prod(shapes[layer]))
@@ -281,7 +304,7 @@ class Feature:
         per_image = activation[0].numel()
         if dim == per_image:
             return Feature(self.layer, "map")
-        if activation.dim() > 2 and dim == activation.shape[1]:
+        if activation.dim() > 2 and dim == tokens.channel_count(activation.shape[1:]):
             return Feature(self.layer, "pooled")
         raise ValueError(f"target for {self.layer!r} has {dim} values per image; the activation has shape "
                          f"{tuple(activation.shape[1:])}: give the whole map ({per_image} values, check the image "
@@ -291,9 +314,9 @@ class Feature:
         """(N, d) float32 vectors of this feature."""
         act = activation.float()
         if self.kind == "pooled":
-            return act.flatten(2).mean(2) if act.dim() > 2 else act.flatten(1)
+            return tokens.pooled(act)
         if self.kind == "grid":
-            return _grid_pool(act, int(self.grid))
+            return _grid_pool(tokens.as_map(act), int(self.grid))
         flat = act.flatten(1)
         if self.kind == "projected":
             if flat.shape[1] != self.basis.shape[0]:

@@ -12,10 +12,10 @@ half, for image inputs that exist before a model is known (``params.pixel(init=.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import torch
-
-from stochvis.data import as_float_images
 
 RANGE_TOLERANCE = 1e-3  # numeric overshoot of [0, 1] accepted (resampling, float rounding)
 
@@ -84,8 +84,9 @@ def check_images(
         images = images.expand(-1, 3, -1, -1)
     if images.shape[1] != channels:
         raise ValueError(_channel_message(images.shape, channels, name, getattr(model, "name", "the model")))
-    if not images.requires_grad:
+    if not images.requires_grad:  # an optimiser's own images (octaves, crops) are not the caller's to size
         _check_values(images, name, first_index)
+        _check_size(model, images, name)
     device = getattr(model, "device", None)
     return images.to(device) if device is not None else images
 
@@ -96,7 +97,8 @@ def _channel_message(shape, channels: int, name: str, model_name: str = "the mod
     if shape[-1] == channels and given != channels:
         return text + ": they look channels-last (N, H, W, C); use images.permute(0, 3, 1, 2)"
     if given == 4 and channels == 3:
-        return text + ": RGBA? drop the alpha channel with images[:, :3] (or composite it on a background)"
+        return text + (": RGBA? composite the alpha on a background with stochvis.inputs.composite_alpha(images) "
+                       "(white; background= to choose), or drop it knowingly with images[:, :3]")
     if given == 1 and channels == 3:
         return text + ": a grey image; pass grey_to_rgb=True (or images.expand(-1, 3, -1, -1))"
     if given == 3 and channels == 1:
@@ -126,4 +128,87 @@ def _check_values(images: torch.Tensor, name: str, first_index: int) -> None:
     raise ValueError(f"{name} must be in [0, 1], got values in [{low:.4g}, {high:.4g}]: {hint}")
 
 
-__all__ = ["RANGE_TOLERANCE", "check_image_batch", "check_images"]
+__all__ = ["ALPHA_BACKGROUND", "RANGE_TOLERANCE", "check_image_batch", "check_images", "composite_alpha", "pil_rgb"]
+
+
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """Image batches as float (N, C, H, W): uint8 is divided by 255. The one place bytes become [0, 1]."""
+    images = torch.as_tensor(images)
+    if images.dim() == 3:
+        images = images.unsqueeze(0)
+    if images.dim() != 4:
+        raise ValueError(f"expected image batches (N, C, H, W), got shape {tuple(images.shape)}")
+    if images.dtype == torch.uint8:
+        return images.float() / 255.0
+    return images.float()
+
+
+def image_size(size, *, what: str = "size", minimum: int = 1) -> tuple[int, int]:
+    """(height, width) from an int (square) or a pair of integers ≥ ``minimum``. **The** size rule of every
+    stage (parameterisations, models' input sizes, MACO spectra, image priors): 0, 2.5, True or a triple
+    are refused with a sentence naming ``what`` was being sized."""
+    pair = (size, size) if not isinstance(size, (tuple, list, torch.Size)) else tuple(size)
+    try:
+        if len(pair) != 2 or any(isinstance(v, bool) for v in pair):
+            raise TypeError
+        height, width = (operator.index(v) for v in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an int or (height, width) of integers, got {size!r}") from None
+    if min(height, width) < minimum:
+        raise ValueError(f"{what} must be at least {minimum}×{minimum} pixels (height, width), got {size!r}")
+    return int(height), int(width)
+
+
+def as_index(value, what: str = "index") -> int:
+    """An integer index (int, numpy integer, integer 0-d tensor); a float such as 1.7 or a bool is
+    refused rather than truncated to a different unit."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an integer, got {value!r} ({type(value).__name__}): "
+                        "a fractional index names no unit") from None
+
+
+def _check_size(model, images: torch.Tensor, name: str) -> None:
+    """Images smaller than the model's minimum side (its total stride, :func:`stochvis.model_facts.minimum_side`)
+    are refused: the deepest maps would be under one pixel, read from padding rather than from the image."""
+    size = getattr(model, "input_size", None)
+    side = min(int(images.shape[-2]), int(images.shape[-1]))
+    if size is None or getattr(model, "net", None) is None or side >= min(size):
+        return  # the native size or more is always readable; only smaller images need the measured minimum
+    from stochvis.model_facts import minimum_side
+
+    minimum = minimum_side(model)
+    if side < minimum:
+        raise ValueError(f"{name} are {images.shape[-2]}×{images.shape[-1]} pixels, below the {minimum}×{minimum} "
+                         f"minimum of {getattr(model, 'name', 'the model')} (its total stride: the input side over its "
+                         f"smallest map, at its {size[0]}×{size[1]} native size); resize them up to at least "
+                         f"{minimum}×{minimum}, ideally {size[0]}×{size[1]} (model.preprocess does)")
+
+
+# Transparent pixels are composited on white: the page a PNG with transparency is usually seen on (browsers and
+# image viewers), and the background of most product photos and cut-outs.
+ALPHA_BACKGROUND = (255, 255, 255)
+
+
+def pil_rgb(image, mode: str = "RGB", background: tuple[int, int, int] = ALPHA_BACKGROUND):
+    """A PIL image in ``mode`` ("RGB" or "L"); an image with transparency (RGBA, LA, a palette or grey image with a
+    transparent colour) is composited on ``background`` first — PIL's plain ``convert("RGB")`` would drop alpha and
+    show whatever colour the transparent pixels happen to hold."""
+    from PIL import Image
+
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        base = Image.new("RGBA", image.size, (*background, 255))
+        image = Image.alpha_composite(base, image.convert("RGBA"))
+    return image if image.mode == mode else image.convert(mode)
+
+
+def composite_alpha(images, background: float | tuple[float, float, float] = 1.0) -> torch.Tensor:
+    """RGBA tensors (N, 4, H, W) or (4, H, W) in [0, 1] (uint8 divided by 255) → RGB composited on ``background``
+    (default white, as :data:`ALPHA_BACKGROUND`): ``rgb·α + background·(1 − α)``."""
+    images = check_image_batch(images, channels=4, name="RGBA images")
+    colour = torch.as_tensor(background, dtype=images.dtype, device=images.device).reshape(1, -1, 1, 1)
+    alpha = images[:, 3:4]
+    return images[:, :3] * alpha + colour * (1 - alpha)

@@ -8,6 +8,7 @@ Captured tensors stay in the autograd graph, so gradients flow from them to the 
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from stochvis.models import LOGITS, WrappedModel
+from stochvis import tokens
+from stochvis.models import LOGITS, WrappedModel, split_call
+
+# call_counts' probe result per model, held here rather than on the model (it is this module's knowledge).
+_CALL_COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _StopForward(Exception):
@@ -31,7 +36,7 @@ class LayerInfo:
 
     @property
     def channels(self) -> int | None:
-        return self.shape[0] if self.shape else None
+        return tokens.channel_count(self.shape) if self.shape else None  # a token layer's: its hidden units
 
 
 def _as_names(layers: str | Iterable[str]) -> list[str]:
@@ -122,13 +127,8 @@ def capture(
 
 def _split_call(model: WrappedModel, name: str) -> tuple[str, int | None]:
     """(module path, call index or None) for ``"layer"`` or ``"layer#k"``."""
-    base, sep, call = str(name).partition("#")
-    path = model.resolve(base)
-    if not sep:
-        return path, None
-    if not call.isdigit():
-        raise ValueError(f"layer {name!r}: the call after '#' must be a number from 0 (e.g. {base}#0)")
-    return path, int(call)
+    base, call = split_call(name)
+    return model.resolve(base), call
 
 
 def _reused_message(model: WrappedModel, name: str, path: str, count: int) -> str:
@@ -140,7 +140,7 @@ def _reused_message(model: WrappedModel, name: str, path: str, count: int) -> st
 def call_counts(model: WrappedModel) -> dict[str, int]:
     """How many times each module runs in one forward at the native input size, for the modules
     that run more than once (found once per model by a probe forward, then cached)."""
-    cached = getattr(model, "_call_counts", None)
+    cached = _CALL_COUNTS.get(model)
     if cached is not None:
         return cached
     counts: dict[str, int] = {}
@@ -163,7 +163,7 @@ def call_counts(model: WrappedModel) -> dict[str, int]:
         for module, forward_hooks, pre_hooks in saved:
             module._forward_hooks, module._forward_pre_hooks = forward_hooks, pre_hooks
     result = {path: n for path, n in counts.items() if n > 1}
-    model._call_counts = result
+    _CALL_COUNTS[model] = result
     return result
 
 
@@ -226,10 +226,10 @@ def layer_shape(model: WrappedModel, layer: str, input_size: tuple[int, int] | N
 
 def check_channel(model: WrappedModel, layer: str, channel: int, input_size: tuple[int, int] | None = None) -> int:
     """``channel`` if ``layer`` has it, else an error naming the valid range."""
-    from stochvis.optvis.objectives import as_index  # a channel 1.7 is refused, not truncated
+    from stochvis.inputs import as_index  # a channel 1.7 is refused, not truncated
 
     channel = as_index(channel, "channel")
-    channels = layer_shape(model, layer, input_size)[0]
+    channels = tokens.channel_count(layer_shape(model, layer, input_size))  # (T, D) tokens: D hidden units
     if not 0 <= int(channel) < channels:
         raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{channels - 1}")
     return int(channel)

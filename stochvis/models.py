@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import importlib
 import io
 import logging
@@ -23,7 +22,8 @@ import torch
 from torch import nn
 
 import stochvis  # noqa: F401  (installs the torchvision guard before torchvision is imported)
-from stochvis import assets
+from stochvis import assets, model_facts, tokens
+from stochvis.inputs import image_size, pil_rgb
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,14 @@ class WrappedModel(nn.Module):
         interpolation: str = "bilinear",
         in_channels: int | None = None,
         description: str = "",
+        fixed_size: bool = False,
     ) -> None:
         super().__init__()
         self.net = net
         mean, std, in_channels = _normalisation(net, mean, std, in_channels)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
-        self.input_size = _input_size(input_size)
+        self.input_size = image_size(input_size, what="input_size")
         self.classes = list(classes) if classes is not None else None
         self.name = name
         self.aliases = dict(aliases or {})
@@ -73,6 +74,8 @@ class WrappedModel(nn.Module):
         self.interpolation = interpolation
         self.in_channels = in_channels
         self.description = description
+        self.fixed_size = bool(fixed_size)  # forward resizes every batch to input_size (model_facts.declared_input)
+        self.token_prefix, self.token_grid = tokens.declared_layout(net)  # the token rule: stochvis.tokens
         self._fingerprint: str | None = None
         self.rerouted_inplace = _disable_inplace(net)
         bad = {a: p for a, p in self.aliases.items() if p != LOGITS and p not in self._module_paths()}
@@ -84,6 +87,8 @@ class WrappedModel(nn.Module):
         return (images - self.mean) / self.std
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if self.fixed_size:
+            images = model_facts.resize_to(images, self.input_size)
         return self.net(self.normalize(images))
 
     # -- facts -----------------------------------------------------------------------------
@@ -99,13 +104,9 @@ class WrappedModel(nn.Module):
     def fingerprint(self) -> str:
         """sha256 (first 16 hex digits) of every tensor in the state dict, names included."""
         if self._fingerprint is None:
-            digest = hashlib.sha256()
-            for key, tensor in sorted(self.net.state_dict().items()):
-                digest.update(key.encode())
-                digest.update(str(tensor.dtype).encode())
-                digest.update(str(tuple(tensor.shape)).encode())
-                digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-            self._fingerprint = digest.hexdigest()[:16]
+            self._fingerprint = assets.content_sha256(
+                part for key, tensor in sorted(self.net.state_dict().items())
+                for part in (key, str(tensor.dtype), str(tuple(tensor.shape)), tensor))[:16]
         return self._fingerprint
 
     def _module_paths(self) -> list[str]:
@@ -120,10 +121,8 @@ class WrappedModel(nn.Module):
     def resolve(self, layer: str) -> str:
         """Module path for a layer name (alias or path); ``"logits"`` stays ``"logits"``. A call suffix
         (``"relu#1"``: the second call of a module run twice per forward) is kept on the path."""
-        base, sep, call = str(layer).partition("#")
-        if sep:
-            if not call.isdigit():
-                raise ValueError(f"layer {layer!r}: the call after '#' must be a number from 0 (e.g. {base}#0)")
+        base, call = split_call(layer)
+        if call is not None:
             return f"{self.resolve(base)}#{call}"
         path = self.aliases.get(layer, layer)
         if path == LOGITS or path in dict(self.net.named_modules()):
@@ -177,9 +176,9 @@ class WrappedModel(nn.Module):
         mode = "L" if self.in_channels == 1 else "RGB"
         if isinstance(image, (str, Path)):
             with Image.open(image) as opened:
-                image = opened.convert(mode)
-        elif image.mode != mode:
-            image = image.convert(mode)
+                image = pil_rgb(opened, mode)
+        else:
+            image = pil_rgb(image, mode)  # transparency composited on ALPHA_BACKGROUND, never dropped
         height, width = self.input_size
         transform = T.Compose([
             T.Resize(int(round(min(height, width) / self.resize_ratio)),
@@ -195,17 +194,15 @@ class WrappedModel(nn.Module):
         return f"name={self.name!r}, input_size={self.input_size}, {classes}, fingerprint={self.fingerprint}"
 
 
-def _input_size(size: int | Sequence[int]) -> tuple[int, int]:
-    """(H, W) from an int (square) or a pair, refusing anything else."""
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    try:
-        height, width = (int(v) for v in size)
-    except (TypeError, ValueError):
-        raise ValueError(f"input_size must be an int or (height, width), got {size!r}") from None
-    if height <= 0 or width <= 0 or (height, width) != tuple(size):
-        raise ValueError(f"input_size must be positive integers (height, width), got {size!r}")
-    return height, width
+def split_call(layer: str) -> tuple[str, int | None]:
+    """``"relu#1"`` → ``("relu", 1)``, ``"relu"`` → ``("relu", None)``: **the** call-suffix rule (the k-th call
+    of a module run several times per forward)."""
+    base, sep, call = str(layer).partition("#")
+    if not sep:
+        return base, None
+    if not call.isdigit():
+        raise ValueError(f"layer {layer!r}: the call after '#' must be a number from 0 (e.g. {base}#0)")
+    return base, int(call)
 
 
 def _first_conv_channels(net: nn.Module) -> int | None:
@@ -260,27 +257,47 @@ def wrap_model(
     *,
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
-    input_size: int | tuple[int, int] = (224, 224),
-    classes: Sequence[str] | None = None,
+    input_size: int | tuple[int, int] | None = None,
+    classes: Sequence[str] | str | None = "auto",
     name: str | None = None,
     aliases: dict[str, str] | None = None,
     device: torch.device | str | None = None,
+    fixed_size: bool | None = None,
     **kwargs,
 ) -> WrappedModel:
     """Wrap any ``nn.Module`` (torchvision or not) for use everywhere in stochvis.
 
     ``mean``/``std`` are in [0, 1] units (Caffe's ``x·255 − m`` is ``mean=m/255, std=1/255``).
     The module is put in eval mode and its parameters stop requiring gradients: we differentiate
-    with respect to images, never weights. ``input_size``: an int (square) or (H, W).
+    with respect to images, never weights. ``input_size``: an int (square) or (H, W); default the size the
+    module declares (torchvision's ViT ``image_size``, timm's ``patch_embed.img_size``), else 224×224.
+    ``fixed_size``: the module takes only ``input_size`` (default: as declared, :mod:`stochvis.model_facts`): the
+    wrapper's forward resizes every batch to it instead of letting the module fail.
+    ``classes``: names; ``"auto"`` (default) reads the head from one forward: a 1000-way output gets the ImageNet
+    names (:func:`imagenet_classes`), a K-way one ``"0"``..``"K-1"``, no (N, K) output none; None: no head.
     ``mean``/``std`` default to ImageNet's; a grey model needs 1-value ``mean``/``std`` (``in_channels=1``
     is then read from its first convolution, or pass it).
     """
+    declared = model_facts.declared_input(module)
+    if input_size is None:
+        input_size = declared[0] if declared else (224, 224)
+    fixed_size = bool(declared and declared[1]) if fixed_size is None else fixed_size
+    if declared and declared[1] and image_size(input_size) != declared[0]:
+        raise ValueError(f"{type(module).__name__} takes only {declared[0]} images (it asserts its size): leave "
+                         "input_size out; the wrapper resizes every batch to it")
     wrapped = WrappedModel(
-        module, mean=mean, std=std, input_size=input_size, classes=classes,
-        name=name or type(module).__name__, aliases=aliases, **kwargs,
+        module, mean=mean, std=std, input_size=input_size, classes=None if isinstance(classes, str) else classes,
+        name=name or type(module).__name__, aliases=aliases, fixed_size=fixed_size, **kwargs,
     )
     wrapped.eval().requires_grad_(False)
-    return wrapped.to(device or default_device())
+    wrapped = wrapped.to(device or default_device())
+    if isinstance(classes, str):
+        if classes != "auto":
+            raise ValueError(f"classes={classes!r}: give a list of class names, None (no head) or 'auto'")
+        outputs = model_facts.head_size(wrapped)
+        if outputs is not None:
+            wrapped.classes = imagenet_classes() if outputs == 1000 else [str(i) for i in range(outputs)]
+    return wrapped
 
 
 # ------------------------------------------------------------------------------------------

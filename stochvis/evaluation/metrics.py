@@ -34,6 +34,9 @@ from stochvis.models import WrappedModel
 from stochvis.stats.density import GaussianDensity
 
 DEFAULT_FEATURE_LAYER = "pool"  # the judges' penultimate layer (fashion_judge, efficientnet_lite*)
+# Which way each measure is better: every table's "best" and every verdict read this.
+BETTER = {"target_confidence": max, "judge_confidence": max, "judge_top1": max, "agreement": max, "fid": min,
+          "plausibility": max, "diversity": max, "hf_ratio": min, "seconds_per_image": min}
 
 
 def _check_images(model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
@@ -56,9 +59,57 @@ def probabilities(model: WrappedModel, images: torch.Tensor, batch_size: int = 2
     return _outputs(model, images, "logits", batch_size).softmax(1)
 
 
-def target_confidence(subject: WrappedModel, images: torch.Tensor, target: int | str) -> torch.Tensor:
-    """The subject's softmax probability of ``target`` for each image, (N,)."""
-    return probabilities(subject, images)[:, subject.class_index(target)]
+def target_confidence(subject: WrappedModel, images: torch.Tensor,
+                      target: int | str | Sequence[int | str]) -> torch.Tensor:
+    """The subject's softmax probability of ``target`` for each image, (N,): one class for all images, or
+    one class per image."""
+    names = [target] if isinstance(target, (int, str)) else list(target)
+    index = [subject.class_index(c) for c in names]
+    probs = probabilities(subject, images)
+    if len(index) not in (1, len(probs)):
+        raise ValueError(f"{len(index)} targets for {len(probs)} images: give one class, or one per image")
+    index = index * len(probs) if len(index) == 1 else index
+    return probs[torch.arange(len(probs)), torch.tensor(index, dtype=torch.long)]
+
+
+def class_set_mass(judge: WrappedModel, images: torch.Tensor, indices: Sequence[int]) -> torch.Tensor:
+    """The judge's probability mass on a *set* of its classes for each image, (N,): the confidence that an
+    image shows "a bird" when the judge knows 59 bird species. Where ImageNet has many classes for one kind
+    of object, the mass on the set is the honest confidence; one class of the set would be noise."""
+    indices = _class_set(judge, indices)
+    return probabilities(judge, images)[:, indices].sum(1)
+
+
+def top1_in_set(judge: WrappedModel, images: torch.Tensor, indices: Sequence[int]) -> torch.Tensor:
+    """Whether each image's most likely class is in the set, (N,) float 0/1."""
+    indices = _class_set(judge, indices)
+    top = probabilities(judge, images).argmax(1)
+    return torch.isin(top, torch.tensor(indices)).float()
+
+
+def _class_set(judge: WrappedModel, indices: Sequence[int]) -> list[int]:
+    indices = [judge.check_class(int(i)) for i in indices]
+    if not indices:
+        raise ValueError("an empty class set: give at least one class index of the judge")
+    return indices
+
+
+def nearest_distance(feats: torch.Tensor, bank: torch.Tensor) -> torch.Tensor:
+    """Each vector's Euclidean distance to its nearest vector of ``bank``, (N,)."""
+    if len(bank) == 0:
+        raise ValueError("nearest_distance needs a non-empty bank of vectors")
+    return torch.cdist(feats.double(), bank.double()).min(1).values.float()
+
+
+def novelty(feats: torch.Tensor, train: torch.Tensor, held_out: torch.Tensor) -> float:
+    """How far a method's images are from the training images they were learnt from, as a multiple of how
+    far new real images are: mean nearest-training distance of ``feats`` over that of ``held_out`` (all in
+    one judge's features). About 1 for images as new as real ones; far below 1 means copies of training
+    images; above 1, images unlike any (as noise is)."""
+    reference = float(nearest_distance(held_out, train).mean())
+    if reference <= 0:
+        raise ValueError("the held-out images coincide with training images: novelty has no scale")
+    return float(nearest_distance(feats, train).mean()) / reference
 
 
 def transferability(judge: WrappedModel, images: torch.Tensor, target: int | str,
@@ -75,9 +126,17 @@ def transferability(judge: WrappedModel, images: torch.Tensor, target: int | str
 
 
 def features(model: WrappedModel, images: torch.Tensor, layer: str = DEFAULT_FEATURE_LAYER,
-             batch_size: int = 256) -> torch.Tensor:
-    """Flattened activations of ``layer`` (default: the judge's penultimate, ``pool``), (N, D)."""
-    return _outputs(model, images, layer, batch_size)
+             batch_size: int = 256, *, pooled: bool = False) -> torch.Tensor:
+    """Flattened activations of ``layer`` (default: the judge's penultimate, ``pool``), (N, D); ``pooled``:
+    a conv map averaged over its positions first, (N, C) — a network with no classifier head (VGG16's
+    convolutions here) judges realism in these."""
+    if not pooled:
+        return _outputs(model, images, layer, batch_size)
+    images = _check_images(model, images)
+    with torch.no_grad():
+        parts = [capture(model, images[start:start + batch_size].to(model.device), [layer])[layer].float()
+                 .mean((-2, -1)).cpu() for start in range(0, len(images), batch_size)]
+    return torch.cat(parts) if parts else torch.empty(0)
 
 
 # -- realism -------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ Why: the source's stochastic deconvolution draws the deepest code of a class, th
 layer *given* the one above (Gaussian conditioning on the joint statistics of neighbouring layers),
 and finally finds the image whose activations match all the drawn layers at once. Whole maps keep
 where things are, so the image gets a silhouette; matching several layers jointly lets the deep
-code decide the class and the shallow maps decide the shape. On the Fashion subject:
-``["fc1", "pool2/map", "pool1/map"]`` (256 → 3136 → 6272 values), with the joint statistics
-``"pool2/map+fc1/pooled"`` and ``"pool1/map+pool2/map"``; for maps this large use
+code decide the class and the shallow maps decide the shape. The layers are the caller's, deep → shallow
+(e.g. a small Fashion CNN's ``["fc1", "pool2/map", "pool1/map"]``, 256 → 3136 → 6272 values, with the joint
+statistics ``"pool2/map+fc1/pooled"`` and ``"pool1/map+pool2/map"``, see :func:`chain_joints`); for maps this large use
 ``density="lowrank"`` (conditioning by Woodbury, O(d k²)) or the dense Gaussian (O(d³), seconds).
 """
 
@@ -18,14 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from stochvis.features import statistics_key
+from stochvis.features import key_layer, statistics_key
 from stochvis.methods.deconvolution import sample_targets
 from stochvis.methods.inversion import CalibratedPriors, InversionResult, invert
 from stochvis.models import WrappedModel
 from stochvis.stats import sampling
 from stochvis.stats.store import Statistics
-
-FASHION_CHAIN = ("fc1/pooled", "pool2/map", "pool1/map")
 
 
 def chain_joints(layers: Sequence[str]) -> list[tuple[str, str]]:
@@ -37,7 +35,7 @@ def chain_joints(layers: Sequence[str]) -> list[tuple[str, str]]:
 
 def sample_chain(
     stats: Statistics,
-    layers: Sequence[str] = FASHION_CHAIN,
+    layers: Sequence[str],
     n: int = 8,
     *,
     seed: int = 0,
@@ -83,7 +81,7 @@ class ChainResult:
 def reconstruct_chain(
     model: WrappedModel,
     stats: Statistics,
-    layers: Sequence[str] = FASHION_CHAIN,
+    layers: Sequence[str],
     n: int = 8,
     *,
     weights: Sequence[float] | Mapping[str, float] | None = None,
@@ -120,7 +118,7 @@ def reconstruct_chain(
         if missing:
             raise KeyError(f"targets lack {missing}; given: {list(targets)}")
     if isinstance(weights, Mapping):
-        weights = [float(weights.get(k, weights.get(k.split("/")[0], 1.0))) for k in keys]
+        weights = [float(weights.get(k, weights.get(key_layer(k), 1.0))) for k in keys]
     options = dict(priors.invert_options()) if priors is not None else {}
     options.update(invert_options)
     inversion = invert(model, {k: targets[k] for k in keys}, stats=stats, weights=weights, seed=seed, steps=steps,

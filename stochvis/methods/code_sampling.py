@@ -78,11 +78,10 @@ def sample_codes(
     index = classifier.class_index(target)
     low = None if generator.lower is None else generator.lower.reshape(-1)
     high = None if generator.upper is None else generator.upper.reshape(-1)
-    rng = np.random.default_rng(seed)
     if init == "density":
         start = density.sample(n, random_state=seed)
     elif init == "mean":
-        start = np.repeat(mean[None], n, 0) + 0 * rng.standard_normal((n, code_dim))
+        start = np.repeat(mean[None], n, 0)
     else:
         raise ValueError(f"init={init!r}: use 'density' or 'mean'")
     start = torch.as_tensor(start, dtype=torch.float32, device=device)

@@ -65,9 +65,16 @@ class GeneratorPrior(nn.Module):
     def initial_codes(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
         noise = torch.randn(batch, *self.code_shape, generator=generator)
         codes = self.init_mean.cpu() + self.init_std.cpu() * noise
-        lower = None if self.lower is None else self.lower.cpu()
-        upper = None if self.upper is None else self.upper.cpu()
-        return torch.clamp(codes, lower, upper) if lower is not None or upper is not None else codes
+        return self.clip(codes)
+
+    def clip(self, codes: torch.Tensor) -> torch.Tensor:
+        """``codes`` clipped into this prior's box (unchanged where it has none): **the** place the box of
+        :func:`code_box` is applied, for starting codes, the optimiser's projection and sampled codes."""
+        if self.lower is None and self.upper is None:
+            return codes
+        lower = None if self.lower is None else self.lower.to(codes.device, codes.dtype)
+        upper = None if self.upper is None else self.upper.to(codes.device, codes.dtype)
+        return torch.clamp(codes, lower, upper)
 
     def with_clip(self, lower: torch.Tensor | None, upper: torch.Tensor | None) -> GeneratorPrior:
         """The same generator with another box (e.g. another clip multiple, or none)."""

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import torch
 
 from stochvis.features import Feature, feature
-from stochvis.inputs import check_image_batch
+from stochvis.inputs import check_image_batch, image_size
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
@@ -187,7 +187,7 @@ def image_priors(
     (α=6 keeps pixels in range without a hard box), jitter (robustness to sub-stride shifts), and
     optionally Yosinski's blur every k steps. Weights are normalised by the image size (see B, V);
     0 turns a prior off. The defaults were chosen on VGG16 at 128 px (notebook 05)."""
-    height, width = (size, size) if isinstance(size, int) else size
+    height, width = image_size(size)
     pixels = height * width
     return R.from_strengths(jitter=jitter, normalize=False, tv=tv / (pixels * GRADIENT_NORM_V ** beta), tv_beta=beta,
                             alpha_norm=alpha_norm / (pixels * PIXEL_NORM_B ** alpha), alpha=alpha,

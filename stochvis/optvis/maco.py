@@ -20,7 +20,6 @@ on images in [0, 1] gives a spatial image in the same pixel units (DC bin = mean
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Iterable
@@ -31,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stochvis.assets import atomic_write_bytes, safetensors_metadata
+from stochvis.assets import atomic_write_bytes, content_sha256, safetensors_metadata
+from stochvis.inputs import image_size
 from stochvis.optvis.params import ImageParam
 
 Size = tuple[int, int]
@@ -39,13 +39,6 @@ Size = tuple[int, int]
 FORMAT_VERSION = 1
 _KIND = "stochvis.maco.magnitude"
 MAPPINGS = ("natural", "standardise")
-
-
-def _pair(size: int | Size) -> Size:
-    pair = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-    if min(pair) < 2:
-        raise ValueError(f"a MACO spectrum needs images of at least 2×2 pixels, got {pair}")
-    return pair
 
 
 def fft_magnitude(images: torch.Tensor) -> torch.Tensor:
@@ -69,7 +62,7 @@ class MagnitudeSpectrum:
     source: str = ""
 
     def __post_init__(self) -> None:
-        self.size = _pair(self.size)
+        self.size = image_size(self.size, what="a MACO spectrum", minimum=2)
         self.magnitude = self.magnitude.detach().to("cpu", torch.float32).contiguous()
         h, w = self.size
         if self.magnitude.dim() != 3 or tuple(self.magnitude.shape[1:]) != (h, w // 2 + 1):
@@ -129,7 +122,7 @@ class MagnitudeSpectrum:
         the spectrum as a function of cycles *per pixel* is kept (log-magnitude, bilinear, DC left out),
         then rescaled so that the mean brightness (DC) and the pixel variance (AC energy per pixel,
         Parseval) are those of the original. Better still: measure at the size you need."""
-        new = _pair(size)
+        new = image_size(size, what="a MACO spectrum", minimum=2)
         if new == self.size:
             return MagnitudeSpectrum(self.magnitude.clone(), self.size, self.count, self.source)
         (h, w), (H, W) = self.size, new
@@ -172,10 +165,7 @@ def _full_energy(half: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def _content_hash(magnitude: torch.Tensor, meta: dict) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(meta, sort_keys=True).encode())
-    digest.update(magnitude.contiguous().view(torch.uint8).reshape(-1).numpy().tobytes())
-    return digest.hexdigest()
+    return content_sha256([json.dumps(meta, sort_keys=True), magnitude])
 
 
 def _read_metadata(data: bytes, name: str) -> dict:
@@ -212,7 +202,7 @@ def measure_spectrum(images: torch.Tensor | Iterable, size: int | Size, *, sourc
     DC included. With the DC phase held at 0 (see :class:`MacoParam`), the DC bin then fixes each
     channel's mean brightness to the image set's, and Parseval fixes its contrast.
     """
-    target = _pair(size)
+    target = image_size(size, what="a MACO spectrum", minimum=2)
     total: torch.Tensor | None = None
     count = 0
     for batch in _batches(images):
@@ -350,7 +340,7 @@ class MacoParam(ImageParam):
         """The same structure at another size (octaves, or a model's input size): the magnitude comes
         from :meth:`MagnitudeSpectrum.resample`, and the phase — which carries the structure — is kept at
         every frequency (in cycles per image) that both sizes have; new frequencies get a random phase."""
-        new = _pair(size)
+        new = image_size(size, what="a MACO spectrum", minimum=2)
         spectrum = self.spectrum.resample(new)
         (h, w), (H, W) = self.size, new
         generator = torch.Generator().manual_seed(self.seed + 1 + H * 10007 + W)
@@ -382,7 +372,7 @@ def maco(
     :func:`~stochvis.optvis.optimize.optimize` (called with ``batch, size, seed, device``)."""
     if not isinstance(spectrum, MagnitudeSpectrum):
         spectrum = MagnitudeSpectrum.load(spectrum)
-    if size is not None and _pair(size) != spectrum.size:
+    if size is not None and image_size(size, what="a MACO spectrum", minimum=2) != spectrum.size:
         spectrum = spectrum.resample(size)
     param = MacoParam(spectrum, batch, seed=seed, value_range=value_range, mapping=mapping)
     return param.to(device or "cpu")

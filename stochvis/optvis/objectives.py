@@ -14,16 +14,17 @@ the valid names instead of after minutes of optimisation.
 from __future__ import annotations
 
 import numbers
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 
+from stochvis import tokens
+from stochvis.inputs import as_index
 from stochvis.models import LOGITS, WrappedModel
 
 Activations = Mapping[str, torch.Tensor]
 ScoreFn = Callable[[Activations], torch.Tensor]
-Target = int | str | tuple | Callable  # what as_objective parses: a class, (layer, channel[, y, x]), a callable
+Target = int | str | tuple | Callable  # what as_objective parses: a class, "layer:channel", (layer, channel[, y, x]), a callable
 
 
 class Objective:
@@ -153,18 +154,6 @@ def _scale(a: Objective, factor: float, name: str) -> Objective:
 # per-image targets
 # ----------------------------------------------------------------------------------------------
 
-def as_index(value, what: str = "index") -> int:
-    """An integer index (int, numpy integer, integer 0-d tensor); a float such as 1.7 or a bool is
-    refused rather than truncated to a different unit."""
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer, got {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer, got {value!r} ({type(value).__name__}): "
-                        "a fractional index names no unit") from None
-
-
 def _targets(values: int | str | Sequence[int | str], what: str = "target") -> list[int | str]:
     if isinstance(values, (int, str)) or (torch.is_tensor(values) and values.dim() == 0) or not hasattr(
             values, "__iter__"):
@@ -177,16 +166,18 @@ def _targets(values: int | str | Sequence[int | str], what: str = "target") -> l
 
 def as_objective(target: Target) -> Objective:
     """**The** parser of targets, for optimisation and attribution alike: an Objective (as is); a class
-    index or name → its logit (Simonyan's unnormalised score); ``(layer, channel)`` → the channel's
-    mean activation; ``(layer, channel, y, x)`` or ``(layer, channel, (y, x))`` → one neuron (for a
+    index or name → its logit (Simonyan's unnormalised score); ``(layer, channel)`` or the string
+    ``"layer:channel"`` → the channel's mean activation (a token layer's hidden unit, :mod:`stochvis.tokens`); ``(layer, channel, y, x)`` or ``(layer, channel, (y, x))`` → one neuron (for a
     flat layer (N, C), ``(layer, unit)``); a callable with ``layers`` (called with {layer: activation},
     returning (N,) scores). Why one parser: ``optimize(model, ("conv3", 1))`` and
     ``gradient(model, x, ("conv3", 1))`` must mean the same unit. Names, channels and positions are
     checked when the objective is bound to a model (:meth:`Objective.bind`) or on the first activation."""
     if isinstance(target, Objective):
         return target
+    if isinstance(target, str) and _layer_channel(target) is not None:
+        return channel(*_layer_channel(target))
     if isinstance(target, (int, str)) and not isinstance(target, bool):
-        return Objective(None, [LOGITS], str(target), bind=lambda model: _class_score(model, target))
+        return Objective(None, [LOGITS], str(target), bind=lambda model: _class_score(model, target), classes=[target])
     if isinstance(target, tuple):
         return Objective(None, [target[0]] if target else [], str(target), bind=lambda model: _neuron_score(model, target))
     if callable(target):
@@ -196,9 +187,16 @@ def as_objective(target: Target) -> Objective:
                     "index/name, (layer, channel), (layer, channel, y, x) or a callable with `.layers`")
 
 
+def _layer_channel(target: str) -> tuple[str, int] | None:
+    """``"layer:channel"`` → ``(layer, channel)``; None for anything else (a class name)."""
+    layer, sep, unit = target.rpartition(":")
+    return (layer, int(unit)) if sep and layer and unit.strip().isdigit() else None
+
+
 def _class_score(model: WrappedModel, target: int | str) -> Objective:
     index = model.class_index(target)
-    return Objective(lambda acts: acts[LOGITS][:, index], [LOGITS], f"class {index} ({model.classes[index]})")
+    return Objective(lambda acts: acts[LOGITS][:, index], [LOGITS], f"class {index} ({model.classes[index]})",
+                     classes=[index])  # a class target: rules that need the class (saturation inversion) read it
 
 
 def _neuron_score(model: WrappedModel, target: tuple) -> Objective:
@@ -211,7 +209,7 @@ def _neuron_score(model: WrappedModel, target: tuple) -> Objective:
     model.resolve(layer)  # KeyError naming close layer names
 
     def fn(acts: Activations) -> torch.Tensor:
-        act = acts[layer]
+        act = tokens.as_map(acts[layer], model)  # a token layer: (N, D, h, w) over its patch tokens
         # Validated on the activation itself: same message as layers.check_channel, no extra probe forward.
         if not 0 <= channel < act.shape[1]:
             raise IndexError(f"channel {channel} out of range: {model.name} layer {layer!r} has channels 0..{act.shape[1] - 1}")
@@ -274,41 +272,48 @@ def neuron(layer: str, channel: int | Sequence[int], y: int | None = None, x: in
     """
     channels = _targets(channel, "channel")
 
-    def fn(acts: Activations) -> torch.Tensor:
-        act = acts[layer]
-        picked = _pick(act, _per_image(channels, act.shape[0], act.device, "channel"))
-        if picked.dim() == 1:
-            return picked
-        height, width = picked.shape[-2:]
-        row = height // 2 if y is None else y
-        col = width // 2 if x is None else x
-        if not (0 <= row < height and 0 <= col < width):
-            raise IndexError(f"neuron position (y={row}, x={col}) outside layer {layer!r} of size {height}×{width}")
-        return picked[:, row, col]
+    def make(model: WrappedModel | None) -> ScoreFn:
+        def fn(acts: Activations) -> torch.Tensor:
+            act = tokens.as_map(acts[layer], model)  # a token layer: (N, D, h, w) over its patch tokens
+            picked = _pick(act, _per_image(channels, act.shape[0], act.device, "channel"))
+            if picked.dim() == 1:
+                return picked
+            height, width = picked.shape[-2:]
+            row = height // 2 if y is None else y
+            col = width // 2 if x is None else x
+            if not (0 <= row < height and 0 <= col < width):
+                raise IndexError(f"neuron position (y={row}, x={col}) outside layer {layer!r} of size {height}×{width}")
+            return picked[:, row, col]
+
+        return fn
 
     name = f"{layer}:{channel}" + (f"@({y},{x})" if y is not None or x is not None else "")
-    return Objective(fn, [layer], name, bind=_check_channels(fn, layer, channels, name))
+    return Objective(make(None), [layer], name, bind=_check_channels(make, layer, channels, name))
 
 
 def channel(layer: str, channel: int | Sequence[int]) -> Objective:
-    """Spatial mean of one channel (or one channel per image) of ``layer``."""
+    """Spatial mean of one channel (or one channel per image) of ``layer``; of a token layer, the mean of one
+    hidden unit over the patch tokens, class token excluded (:mod:`stochvis.tokens`)."""
     channels = _targets(channel, "channel")
 
-    def fn(acts: Activations) -> torch.Tensor:
-        act = acts[layer]
-        return _spatial_mean(_pick(act, _per_image(channels, act.shape[0], act.device, "channel")).unsqueeze(1))[:, 0]
+    def make(model: WrappedModel | None) -> ScoreFn:
+        def fn(acts: Activations) -> torch.Tensor:
+            act = tokens.as_map(acts[layer], model)
+            return _spatial_mean(_pick(act, _per_image(channels, act.shape[0], act.device, "channel")).unsqueeze(1))[:, 0]
+
+        return fn
 
     name = f"{layer}:{channel}"
-    return Objective(fn, [layer], name, bind=_check_channels(fn, layer, channels, name))
+    return Objective(make(None), [layer], name, bind=_check_channels(make, layer, channels, name))
 
 
-def _check_channels(fn: ScoreFn, layer: str, channels: list, name: str) -> Callable[[WrappedModel], Objective]:
+def _check_channels(make: Callable, layer: str, channels: list, name: str) -> Callable[[WrappedModel], Objective]:
     def bind(model: WrappedModel) -> Objective:
         from stochvis.layers import check_channel
 
         for c in channels:
             check_channel(model, layer, c)  # IndexError naming the valid range
-        return Objective(fn, [layer], name)
+        return Objective(make(model), [layer], name)
 
     return bind
 
@@ -349,6 +354,36 @@ def class_probability(target: int | str | Sequence[int | str]) -> Objective:
     return _class_objective(target, "softmax", lambda logits, index: _pick(logits.softmax(1), index))
 
 
+def class_set_logit(sets: Sequence[int | str] | Sequence[Sequence[int | str]]) -> Objective:
+    """log Σ exp of the logits of a *set* of classes ("any bird": ImageNet's 59 bird species), one set for
+    every image or one set per image. Why log-sum-exp: it rises with whichever class of the set the image
+    already resembles most, instead of forcing one arbitrary species."""
+    sets = list(sets)
+    per_image = bool(sets) and all(isinstance(v, (list, tuple)) for v in sets)
+    groups = [list(v) for v in sets] if per_image else [sets]
+    if not groups or any(not g for g in groups):
+        raise ValueError("class_set_logit needs a non-empty set of classes (or one non-empty set per image)")
+
+    def bind(model: WrappedModel) -> Objective:
+        index = [[model.class_index(t) for t in group] for group in groups]
+        width = max(len(g) for g in index)
+        table = torch.tensor([g + [g[0]] * (width - len(g)) for g in index])  # padded with a repeat ...
+        valid = torch.tensor([[True] * len(g) + [False] * (width - len(g)) for g in index])  # ... masked out
+
+        def fn(acts: Activations) -> torch.Tensor:
+            logits = acts[LOGITS].float()
+            rows = table.to(logits.device).expand(logits.shape[0], -1) if len(index) == 1 else table.to(logits.device)
+            if rows.shape[0] != logits.shape[0]:
+                raise ValueError(f"{len(index)} class sets for a batch of {logits.shape[0]}: give one set, or one per image")
+            mask = valid.to(logits.device).expand_as(rows)
+            picked = logits.gather(1, rows).masked_fill(~mask, float("-inf"))
+            return torch.logsumexp(picked, 1)
+
+        return Objective(fn, [LOGITS], f"class_set_logit({len(index)} set(s) of {width} or fewer)")
+
+    return Objective(None, [LOGITS], "class_set_logit", bind=bind)
+
+
 def direction(layer: str, vector: torch.Tensor | Sequence[float]) -> Objective:
     """Projection of each position's channel vector on a unit direction, averaged over positions.
 
@@ -358,7 +393,7 @@ def direction(layer: str, vector: torch.Tensor | Sequence[float]) -> Objective:
     vec = vec / vec.norm(dim=-1, keepdim=True).clamp_min(1e-12)
 
     def fn(acts: Activations) -> torch.Tensor:
-        act = acts[layer].float()
+        act = tokens.as_map(acts[layer]).float()  # a token layer: directions in its hidden units
         v = vec.to(act.device)
         v = v.expand(act.shape[0], -1) if v.dim() == 1 else v
         if v.shape != act.shape[:2]:
@@ -376,7 +411,7 @@ def diversity(layer: str) -> Objective:
     get different images for one target. Zero for a batch of one."""
 
     def fn(acts: Activations) -> torch.Tensor:
-        act = acts[layer].float()
+        act = tokens.as_map(acts[layer]).float()
         batch, chans = act.shape[:2]
         flat = act.reshape(batch, chans, -1)
         gram = torch.bmm(flat, flat.transpose(1, 2)).reshape(batch, -1)

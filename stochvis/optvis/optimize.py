@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from stochvis.inputs import image_size
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
@@ -243,7 +244,7 @@ def optimize(
     layers = sorted(set(bound.layers).union(*(reg.needs_layers for reg in regs)))
     if not layers:
         raise ValueError(f"objective {bound.name!r} reads no layer")
-    full_size = P._size(size) if size is not None else tuple(model.input_size)
+    full_size = image_size(size) if size is not None else tuple(model.input_size)
     plan = (Octaves(octaves) if isinstance(octaves, int) else octaves).plan(full_size, steps) if octaves else [(full_size, steps)]
     total = sum(n for _, n in plan)
     if total <= 0:
@@ -363,14 +364,4 @@ def optimize(
     )
 
 
-def target_probability(model: WrappedModel, images: torch.Tensor, classes: int | str | Sequence[int | str]) -> torch.Tensor:
-    """Softmax probability of each image's target class (one class for all, or one per image)."""
-    names = [classes] if isinstance(classes, (int, str)) else list(classes)
-    index = [model.class_index(c) for c in names]
-    with torch.no_grad():
-        probs = model(images.to(model.device)).float().softmax(1).cpu()
-    index = index * len(probs) if len(index) == 1 else index
-    return probs[torch.arange(len(probs)), torch.tensor(index)]
-
-
-__all__ = ["NonFiniteError", "Octaves", "OptimizationResult", "optimize", "target_probability"]
+__all__ = ["NonFiniteError", "Octaves", "OptimizationResult", "optimize"]

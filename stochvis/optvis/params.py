@@ -12,25 +12,13 @@ a code to [0, a]) and ``resized()`` (to support octaves).
 
 from __future__ import annotations
 
-import operator
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from stochvis.inputs import image_size
+
 Size = tuple[int, int]
-
-
-def _size(size: int | Size) -> Size:
-    """(H, W) from an int or a pair of positive integers; anything else is refused (size=0, 2.5)."""
-    pair = (size, size) if not isinstance(size, (tuple, list, torch.Size)) else size
-    try:
-        height, width = (operator.index(v) for v in pair if not isinstance(v, bool))
-    except (TypeError, ValueError):
-        raise ValueError(f"size must be an int or (height, width) of integers, got {size!r}") from None
-    if height <= 0 or width <= 0:
-        raise ValueError(f"size must be positive (height, width) in pixels, got {size!r}")
-    return int(height), int(width)
 
 
 def _check_batch(batch) -> None:
@@ -101,7 +89,7 @@ class PixelParam(ImageParam):
         self.centred.clamp_(-0.5, 0.5)
 
     def resized(self, size: int | Size) -> PixelParam:
-        target = _size(size)
+        target = image_size(size)
         with torch.no_grad():
             return PixelParam(F.interpolate(self.centred, size=target, mode="bilinear", align_corners=False))
 
@@ -120,7 +108,7 @@ def pixel(
     Simonyan et al. start: the zero image of the mean-subtracted space), "uniform" (U[0, 1]), or
     a tensor of images in [0, 1] (N, 3, H, W) or (3, H, W). ``channels``: 1 for grey models
     (the Fashion-MNIST networks)."""
-    height, width = _size(size)
+    height, width = image_size(size)
     generator = torch.Generator().manual_seed(seed)
     _check_batch(batch)
     if isinstance(init, torch.Tensor):
@@ -168,7 +156,7 @@ class FFTParam(ImageParam):
         if channels not in (1, 3):
             raise ValueError(f"the Fourier parameterisation makes grey (channels=1) or RGB (channels=3) images, "
                              f"got channels={channels!r}")
-        self.batch, self.size, self.channels = batch, _size(size), channels
+        self.batch, self.size, self.channels = batch, image_size(size), channels
         height, width = self.size
         freqs = _frequencies(height, width)
         scale = 1.0 / torch.maximum(freqs, torch.tensor(1.0 / max(height, width))) ** decay_power
@@ -241,7 +229,7 @@ class GeneratorParam(ImageParam):
         self.code = nn.Parameter(codes.detach().clone().float())
         self.l2 = float(l2)
         self.batch = codes.shape[0]
-        self.size = _size(size if size is not None else prior.size)
+        self.size = image_size(size if size is not None else prior.size)
 
     def parameters(self, recurse: bool = True):  # noqa: ANN201 - only the code is optimised, never G
         yield self.code
@@ -263,9 +251,7 @@ class GeneratorParam(ImageParam):
 
     @torch.no_grad()
     def project_(self) -> None:
-        lower, upper = self.prior.lower, self.prior.upper
-        if lower is not None or upper is not None:
-            self.code.copy_(torch.clamp(self.code, lower, upper))
+        self.code.copy_(self.prior.clip(self.code))
 
     def check(self, model) -> None:  # noqa: ANN001
         channels = getattr(model, "in_channels", 3)

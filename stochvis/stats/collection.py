@@ -17,7 +17,7 @@ import torch
 
 from stochvis import assets
 from stochvis.data import ImageSet, resize_to
-from stochvis.features import FULL_DIM_LIMIT, FeaturePlan, joint_key, make_plan
+from stochvis.features import FULL_DIM_LIMIT, FeaturePlan, joint_key, joint_parts, make_plan
 from stochvis.inputs import check_images
 from stochvis.models import WrappedModel
 from stochvis.stats.moments import FeatureStats
@@ -253,7 +253,7 @@ def _empty_features(plan: FeaturePlan, vectors: dict[str, torch.Tensor], skip=()
             continue
         parts = []
         if "+" in key:
-            a, b = key.split("+")
+            a, b = joint_parts(key)
             da = vectors[a].shape[1]
             parts = [(a, 0, da), (b, da, value.shape[1])]
         out[key] = FeatureStats(value.shape[1], parts=parts)

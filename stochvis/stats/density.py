@@ -10,7 +10,9 @@ import torch
 from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
 
+from stochvis.features import find_part
 from stochvis.stats.moments import FeatureStats
 
 
@@ -56,6 +58,17 @@ def check_degenerate(n: int, ml_covariance: np.ndarray, *, shrinkage=None, what:
                       "(rank ≤ N − 1); use shrinkage='oas' or collect more images", stacklevel=3)
 
 
+
+def call_generator(kept: np.random.Generator | None, random_state: int | None) -> np.random.Generator:
+    """The generator of one sampling call: a fresh one from the call's seed if given, else the one the
+    density keeps (made at fit from its ``random_state``), so consecutive draws differ but a run is
+    reproducible. **The** rule of every density's ``random_state=`` argument."""
+    if random_state is not None:
+        return np.random.default_rng(random_state)
+    if kept is None:
+        raise NotFittedError("this density is not fitted yet: call fit first")
+    return kept
+
 class GaussianDensity(BaseEstimator):
     """A Gaussian N(mean, Σ) with Σ shrunk towards (trace Σ / d)·I.
 
@@ -80,12 +93,9 @@ class GaussianDensity(BaseEstimator):
                                  "from_stats(statistics[key])")
 
     def _rng(self, random_state: int | None) -> np.random.Generator:
-        """A generator for one call: the call's seed if given, else the instance's (made at fit from
-        ``random_state``), so consecutive draws differ but a run is reproducible."""
-        if random_state is not None:
-            return np.random.default_rng(random_state)
-        self._check_fitted()
-        return self._generator
+        if random_state is None:
+            self._check_fitted()
+        return call_generator(getattr(self, "_generator", None), random_state)
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, X, y=None) -> GaussianDensity:
@@ -192,9 +202,9 @@ class GaussianDensity(BaseEstimator):
 
     def _index(self, part: str | slice | Sequence[int]) -> np.ndarray:
         if isinstance(part, str):
-            for name, a, b in self.parts_:
-                if name == part or name.split("/")[0] == part:
-                    return np.arange(a, b)
+            found = find_part(self.parts_, part)
+            if found is not None:
+                return np.arange(*found)
             raise KeyError(f"no part {part!r}; parts: {', '.join(p for p, _, _ in self.parts_) or 'none'}")
         if isinstance(part, slice):
             return np.arange(self.n_features_in_)[part]
@@ -370,6 +380,7 @@ class MixtureDensity(BaseEstimator):
         raise TypeError("a Gaussian mixture needs the raw vectors: MixtureDensity().fit(stats.vectors(model, images)[key])")
 
     def score_samples(self, X) -> np.ndarray:
+        check_is_fitted(self, "mixture_")
         return self.mixture_.score_samples(_as_array(X))
 
     def score(self, X, y=None) -> float:
@@ -386,6 +397,7 @@ class MixtureDensity(BaseEstimator):
 
     def mahalanobis(self, X) -> np.ndarray:
         """Distance to the most likely component, in that component's metric."""
+        check_is_fitted(self, "mixture_")
         X = _as_array(X)
         mixture = self.mixture_
         best = mixture.predict(X)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from scipy import linalg
 
-from stochvis.stats.lowrank import _LowRankGaussian
+from stochvis.stats.lowrank import LowRankGaussian
 
 Score = Callable[[torch.Tensor], torch.Tensor]
 Bound = float | torch.Tensor | None
@@ -117,8 +117,8 @@ def langevin(
 
 
 def gaussian_score(
-    mean_or_density: _LowRankGaussian | Any,
-    precision_or_density: _LowRankGaussian | Any = None,
+    mean_or_density: LowRankGaussian | Any,
+    precision_or_density: LowRankGaussian | Any = None,
     *,
     covariance: Any = None,
 ) -> Score:
@@ -134,11 +134,11 @@ def gaussian_score(
     The returned function keeps the dtype and device of its input (parameters are cast once per
     dtype/device and cached); it is differentiable, though nothing needs that.
     """
-    if isinstance(mean_or_density, _LowRankGaussian):
+    if isinstance(mean_or_density, LowRankGaussian):
         if precision_or_density is not None or covariance is not None:
             raise ValueError("pass either a density alone, or a mean with a density, a precision or covariance=")
         density, mean = mean_or_density, None
-    elif isinstance(precision_or_density, _LowRankGaussian):
+    elif isinstance(precision_or_density, LowRankGaussian):
         if covariance is not None:
             raise ValueError("pass a density or covariance=, not both")
         density, mean = precision_or_density, mean_or_density
@@ -151,8 +151,7 @@ def gaussian_score(
         return x.detach().cpu().double().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, dtype=np.float64)
 
     if density is not None:
-        density._check_fitted()
-        scaled, chol, _ = density._factors
+        scaled, chol, _ = density.factors
         inner = np.linalg.inv(chol @ chol.T)  # (I + WᵀΨ⁻¹W)⁻¹, k×k
         params = {"mean": density.mean_ if mean is None else to64(mean), "inv_psi": 1.0 / density.noise_variance_,
                   "scaled": scaled, "inner": (inner + inner.T) / 2}

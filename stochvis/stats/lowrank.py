@@ -34,6 +34,9 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+from stochvis.features import find_part
+from stochvis.stats.density import call_generator
+
 # Up to this dimension the PPCA initialisation uses an exact partial eigendecomposition
 # (O(d³), ~1 s at d=1500); above it, subspace iteration (O(d²k) per sweep).
 DENSE_EIGH_LIMIT = 1500
@@ -80,9 +83,9 @@ def top_eigenpairs(S: np.ndarray, k: int, rng: np.random.Generator, *, max_sweep
 
 def _resolve_index(index: Index, d: int, parts: Sequence[tuple[str, int, int]], *, allow_all: bool = False) -> np.ndarray:
     if isinstance(index, str):
-        for name, start, stop in parts:
-            if index in (name, name.split("/")[0]):
-                return np.arange(start, stop)
+        found = find_part(parts, index)
+        if found is not None:
+            return np.arange(*found)
         raise ValueError(f"no part {index!r}; parts: {', '.join(p for p, _, _ in parts) or 'none'} "
                          "(or pass a slice or an index array)")
     if isinstance(index, slice):
@@ -107,8 +110,9 @@ def _resolve_index(index: Index, d: int, parts: Sequence[tuple[str, int, int]], 
     return out
 
 
-class _LowRankGaussian:
-    """Woodbury machinery shared by the fitted density and its conditionals.
+class LowRankGaussian:
+    """A Gaussian with low-rank-plus-diagonal covariance W Wᵀ + Ψ (the fitted density and its conditionals):
+    Woodbury machinery shared by the fitted density and its conditionals.
 
     Needs ``mean_`` (…, d), ``components_`` W (d, k), ``noise_variance_`` ψ (d,), ``rectify`` and
     ``_factors`` from :meth:`_factorise`: Ψ⁻¹W (d, k), the Cholesky factor L of I + WᵀΨ⁻¹W, and
@@ -120,10 +124,16 @@ class _LowRankGaussian:
     noise_variance_: np.ndarray
     rectify: bool
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
         if not hasattr(self, "components_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call fit(X), or build it with "
                                  f"{type(self).__name__}.from_moments(mean, covariance, count), before using it.")
+
+    @property
+    def factors(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """(Ψ⁻¹W, L, log|Σ|) of the fitted model: what an analytic score (:func:`stochvis.stats.langevin.gaussian_score`) reuses."""
+        self.check_fitted()
+        return self._factors
 
     def _factorise(self) -> None:
         W, psi = self.components_, self.noise_variance_
@@ -138,7 +148,7 @@ class _LowRankGaussian:
         return self.components_.shape[0]
 
     def _centred(self, X: Any) -> np.ndarray:
-        self._check_fitted()
+        self.check_fitted()
         X = _as_float64(X, "X")
         if X.ndim == 0 or X.shape[-1] != self._dim:
             raise ValueError(f"expected vectors of dimension {self._dim} (last axis), got shape {X.shape}")
@@ -175,7 +185,7 @@ class _LowRankGaussian:
 
     def covariance(self) -> np.ndarray:
         """The dense Σ = W Wᵀ + diag(ψ), d×d: for small d and tests only."""
-        self._check_fitted()
+        self.check_fitted()
         cov = self.components_ @ self.components_.T
         cov[np.diag_indices_from(cov)] += self.noise_variance_
         return cov
@@ -189,7 +199,7 @@ class _LowRankGaussian:
         return np.maximum(x, 0.0) if self.rectify else x
 
 
-class LowRankDensity(BaseEstimator, _LowRankGaussian):
+class LowRankDensity(BaseEstimator, LowRankGaussian):
     """N(μ, W Wᵀ + diag(ψ)): factor analysis (``noise="diagonal"``) or PPCA (``noise="isotropic"``).
 
     Hyperparameters: ``n_components`` k (1 ≤ k < d), ``noise``, ``max_iter`` EM iterations (0 keeps
@@ -347,7 +357,7 @@ class LowRankDensity(BaseEstimator, _LowRankGaussian):
 
     # -- sampling, marginals, conditionals --------------------------------------------------------
     def _generator(self, random_state: RandomState) -> np.random.Generator:
-        return self._rng if random_state is None else np.random.default_rng(random_state)
+        return call_generator(self._rng, random_state)
 
     def sample(self, n_samples: int = 1, random_state: RandomState = None) -> np.ndarray:
         """``n_samples`` draws (n_samples, d): μ + W z + √ψ ε, rectified when ``rectify``.
@@ -356,14 +366,14 @@ class LowRankDensity(BaseEstimator, _LowRankGaussian):
         ``random_state`` at fit time and kept on the instance: consecutive calls differ, a refit
         with the same seed repeats them.
         """
-        self._check_fitted()
+        self.check_fitted()
         if int(n_samples) < 0:
             raise ValueError(f"n_samples must be non-negative, got {n_samples}")
         return self._draw(self.mean_, (int(n_samples),), self._generator(random_state))
 
     def marginal(self, index: Index) -> LowRankDensity:
         """The density of a subset of units (a slice, indices, a mask or a part name): rows of μ, W and ψ."""
-        self._check_fitted()
+        self.check_fitted()
         idx = _resolve_index(index, self.n_features_in_, self.parts_, allow_all=True)
         return LowRankDensity.from_params(self.mean_[idx], self.components_[idx], self.noise_variance_[idx],
                                           count=self.n_samples_, **self.get_params())
@@ -381,7 +391,7 @@ class LowRankDensity(BaseEstimator, _LowRankGaussian):
         again low-rank plus diagonal, with components W_a L⁻ᵀ where I + W_bᵀΨ_b⁻¹W_b = L Lᵀ; the
         cost is O(d k²) plus O(n d k) for the means.
         """
-        self._check_fitted()
+        self.check_fitted()
         d = self.n_features_in_
         b = _resolve_index(given, d, self.parts_)
         a = np.setdiff1d(np.arange(d), b)
@@ -399,7 +409,7 @@ class LowRankDensity(BaseEstimator, _LowRankGaussian):
         return LowRankConditional(means, components, self.noise_variance_[a].copy(), a, b, self.rectify, self._rng)
 
 
-class LowRankConditional(_LowRankGaussian):
+class LowRankConditional(LowRankGaussian):
     """Gaussians p(x_a | x_b = vᵢ) sharing Σ_a|b = W Wᵀ + diag(ψ), one mean per conditioning row vᵢ.
 
     ``mean_`` (n, d_a), ``components_`` (d_a, k), ``noise_variance_`` (d_a,), ``index_`` (the units
@@ -424,6 +434,6 @@ class LowRankConditional(_LowRankGaussian):
         Uses the parent density's Generator unless ``random_state`` is given; rectified when the
         parent's ``rectify`` is set.
         """
-        rng = self._rng if random_state is None else np.random.default_rng(random_state)
+        rng = call_generator(self._rng, random_state)
         shape = self.mean_.shape[:-1] if n_samples is None else (int(n_samples),) + self.mean_.shape[:-1]
         return self._draw(self.mean_, shape, rng)

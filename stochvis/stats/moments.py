@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from stochvis.features import find_part
+
 FORMAT_VERSION = 1
 
 
@@ -150,9 +152,9 @@ class FeatureStats:
 
     def part(self, name: str) -> slice:
         """Slice of one part (a layer's feature) of a joint vector."""
-        for part, start, stop in self.parts:
-            if part == name or part.split("/")[0] == name:
-                return slice(start, stop)
+        found = find_part(self.parts, name)
+        if found is not None:
+            return slice(*found)
         raise KeyError(f"no part {name!r}; parts: {', '.join(p for p, _, _ in self.parts) or 'none (not a joint feature)'}")
 
     def marginal(self, name: str) -> FeatureStats:

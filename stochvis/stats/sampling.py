@@ -231,6 +231,12 @@ def outlier_scores(
     return {key: score_vectors(stats.density(key, shrinkage=shrinkage), vectors[key], key) for key in keys}
 
 
+def mahalanobis_per_dim(density, vectors) -> np.ndarray:
+    """Mahalanobis distance / √d of each vector under a fitted density: about 1 for a typical member of the
+    class, whatever the layer's width. **The** typicality scale of notebooks and methods."""
+    return density.mahalanobis(vectors) / np.sqrt(density.n_features_in_)
+
+
 def score_vectors(density: GaussianDensity, vectors, feature: str = "") -> OutlierScores:
     """Outlier scores of given vectors under a fitted density."""
     return OutlierScores(feature, density.score_samples(vectors), density.mahalanobis(vectors),

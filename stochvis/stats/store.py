@@ -39,6 +39,7 @@ from typing import Any
 import torch
 
 from stochvis import assets
+from stochvis.assets import content_sha256
 from stochvis.features import FeaturePlan, joint_key, statistics_key
 from stochvis.inputs import check_image_batch, check_images
 from stochvis.models import WrappedModel
@@ -242,11 +243,7 @@ class Statistics:
 
 
 def _content_hash(tensors: dict[str, torch.Tensor]) -> str:
-    digest = hashlib.sha256()
-    for key in sorted(tensors):
-        digest.update(key.encode())
-        digest.update(tensors[key].contiguous().view(torch.uint8).reshape(-1).numpy().tobytes())
-    return digest.hexdigest()
+    return content_sha256(part for key in sorted(tensors) for part in (key, tensors[key]))
 
 
 def _metadata_hash(meta: dict) -> str:

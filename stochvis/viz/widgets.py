@@ -156,7 +156,7 @@ def maximization_panel(
     regulariser strength (0 = off), steps, learning rate, octaves, and a Run button. The image and
     the objective curve re-render in place; with MACO the importance mask is drawn as transparency.
     ``spectrum``: MACO's magnitude (a ``MagnitudeSpectrum``, or a function of the size giving one;
-    default: the natural spectrum of the offline photos). ``panel.result`` holds the last
+    without one, choosing MACO says what to pass). ``panel.result`` holds the last
     :class:`~stochvis.optvis.optimize.OptimizationResult`, ``panel.figure`` the last figure.
     """
     from stochvis.optvis import objectives as O
@@ -281,7 +281,6 @@ def _parameterisation(choice: str, size: int, spectrum, strengths: dict):
     no pixels of their own, so the regularisers that edit pixels or their gradient (decay, clipping, image and
     gradient blur, gradient normalisation) are switched off for them."""
     from stochvis.optvis import params
-    from stochvis.optvis import regularizers as R
 
     none = lambda crops: []  # noqa: E731
     if choice == "pixels":
@@ -291,11 +290,14 @@ def _parameterisation(choice: str, size: int, spectrum, strengths: dict):
     strengths["blur_kernel"] = 1
     if choice == "fft":
         return functools.partial(params.fft, decorrelate=True), none
-    from stochvis.optvis import maco, spectra
+    from stochvis.optvis import maco, presets
 
-    magnitude = spectrum(size) if callable(spectrum) else spectrum or spectra.natural_spectrum(size)
+    if spectrum is None:
+        raise ValueError("the MACO parameterisation needs a magnitude spectrum: pass spectrum= (a MagnitudeSpectrum, "
+                         "or a function of the size, e.g. stochvis.worlds.spectra.natural_spectrum)")
+    magnitude = spectrum(size) if callable(spectrum) else spectrum
     return (functools.partial(maco.maco, magnitude),
-            lambda crops: [R.random_crops(crops, (1.0, 0.7), size=(size, size))] if crops else [])
+            lambda crops: presets.short_maco(size, crops=crops)["regularizers"] if crops else [])
 
 
 def mixture_panel(

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import torch
 
-from stochvis.data import FASHION_CLASSES, as_float_images
+from stochvis.data import FASHION_CLASSES
+from stochvis.inputs import as_float_images
 from stochvis.models import WrappedModel, default_device, wrap_model
 from stochvis.worlds.fashion import (
     FASHION_MEAN,

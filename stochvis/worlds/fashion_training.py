@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stochvis.data import as_float_images
+from stochvis.inputs import as_float_images
 from stochvis.models import WrappedModel
 from stochvis.worlds.fashion import FashionGenerator
 

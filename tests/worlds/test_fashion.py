@@ -10,7 +10,8 @@ import sys
 import pytest
 import torch
 
-from stochvis.data import FASHION_CLASSES, as_float_images, fashion_mnist
+from stochvis.data import FASHION_CLASSES, fashion_mnist
+from stochvis.inputs import as_float_images
 from stochvis.layers import capture, layer_shape, list_layers
 from stochvis.worlds import fashion, fashion_looks, fashion_training
 

@@ -1,7 +1,7 @@
 """The Fashion-world comparison of class visualisations: the methods, their timing and the verdict.
 
 Why in the package and not in a notebook: the headline table must be rerunnable without Jupyter
-(``python -m stochvis.evaluation.comparison``), by a test, and by anyone adding a method. Notebook
+(``python -m stochvis.experiments.fashion``), by a test, and by anyone adding a method. Notebook
 08 only sets the parameters, calls :func:`run` and draws.
 
 The protocol: a *subject* (the VGG-style Fashion CNN) is the only network any method optimises
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -24,9 +23,12 @@ from pathlib import Path
 
 import torch
 
-from stochvis.data import FASHION_CLASSES, as_float_images, fashion_mnist
+from stochvis.data import FASHION_CLASSES, fashion_mnist
 from stochvis.evaluation import metrics
 from stochvis.evaluation.workers import in_workers
+from stochvis.experiments import tables
+from stochvis.features import key_layer, parse_key
+from stochvis.inputs import as_float_images
 from stochvis.methods import class_prior, deconvolution, inversion
 from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
@@ -36,10 +38,6 @@ from stochvis.optvis.optimize import optimize
 SIZE = 28
 REAL = "real (held-out train)"
 BASELINE = "Simonyan 2013"
-# The hypothesis of the source documents: statistics-driven images beat Simonyan's on all three.
-HYPOTHESIS = {"fid": min, "plausibility": max, "judge_confidence": max}
-BETTER = {"target_confidence": max, "judge_confidence": max, "judge_top1": max, "agreement": max, "fid": min,
-          "plausibility": max, "diversity": max, "hf_ratio": min, "seconds_per_image": min}
 
 
 @dataclass
@@ -104,8 +102,8 @@ class Setting:
             first = self.held_out_start
             rows = torch.cat([rows[:first], rows[first + self.n_per_class:]])[:self.map_train_per_class]
             real = as_float_images(self.train_images[rows])
-            layers = [key.split("/")[0] for key in self.map_layers]
-            maps = [key.split("/")[0] for key in self.map_layers if key.endswith("/map")]
+            layers = [key_layer(key) for key in self.map_layers]
+            maps = [key_layer(key) for key in self.map_layers if parse_key(key)[1] == "map"]
             stats = collect(self.subject, real, [layers[0]], maps=maps, full_dim_limit=6272,  # pool1 is 6272 values: whole, on purpose
 
                             joint=chain_joints(self.map_layers), batch_size=500, progress=False,
@@ -221,19 +219,18 @@ def dgn_am(s: Setting, generator=None) -> dict[int, torch.Tensor]:
     return s.split(run.images)
 
 
-def maco_fashion(s: Setting, *, crops: int = 2, box: tuple[float, float] = (1.0, 0.7), lr: float = 0.3
-                 ) -> dict[int, torch.Tensor]:
+def maco_fashion(s: Setting, *, crops: int = presets.SHORT_MACO_CROPS, box: tuple[float, float] = presets.SHORT_MACO_BOX,
+                 lr: float = presets.SHORT_MACO_LR) -> dict[int, torch.Tensor]:
     """MACO (fel2023) with each class's magnitude spectrum measured from its Fashion-MNIST training images:
     the image's phase is optimised, its magnitude is the class's. Short-run settings (crops that stay large,
     lr 0.3): the paper's lr 1.0 and 0.5 → 0.05 crop schedule are made for hundreds of steps."""
-    from stochvis.optvis import regularizers as R
-    from stochvis.optvis import spectra
+    from stochvis.worlds import spectra
 
     out = {}
     for c in s.classes:
         spectrum = spectra.spectrum(f"fashion:{FASHION_CLASSES[c]}", SIZE)
         run = presets.run("fel2023", s.subject, O.class_logit([c] * s.n_per_class), spectrum=spectrum,
-                          regularizers=[R.random_crops(crops, box, size=(SIZE, SIZE))], lr=lr, size=SIZE,
+                          **presets.short_maco(SIZE, crops=crops, box=box, lr=lr),
                           steps=s.steps, batch=s.n_per_class, seed=0, progress=False)
         out[c] = run.images
     return out
@@ -406,76 +403,21 @@ def table(s: Setting, samples, seconds, *, second: bool = False, workers: int = 
     return [row for rows in in_workers(score, list(samples), workers) for row in rows]
 
 
-REALISM = ("judge_confidence", "fid", "plausibility")
+def verdict(summary: Sequence[dict], statistics_methods: Sequence[str] = STATISTICS_METHODS
+            ) -> tuple[dict[str, bool], list[str]]:
+    """Does each statistics-driven method beat Simonyan's on all of :data:`tables.HYPOTHESIS`?"""
+    return tables.verdict(summary, statistics_methods, baseline=BASELINE, real=REAL)
 
 
-def disagreements(first: Sequence[dict], second: Sequence[dict], names: tuple[str, str] = ("judge", "judge2"),
-                  metrics_: Sequence[str] = REALISM, baseline: str = BASELINE) -> list[str]:
-    """Where two judges disagree: per realism measure, the rank correlation of the methods (real images left
-    out) and the methods that beat the baseline under one judge but not the other."""
-    from scipy.stats import spearmanr
-
-    a = {e["method"]: e for e in first if e["method"] != REAL}
-    b = {e["method"]: e for e in second if e["method"] != REAL}
-    methods = [m for m in a if m in b]
-    lines = []
-    for metric in metrics_:
-        x = [a[m][f"{metric}_mean"] for m in methods]
-        y = [b[m][f"{metric}_mean"] for m in methods]
-        rho = spearmanr(x, y).statistic if len(methods) > 2 else math.nan
-        pick = BETTER[metric]
-        flips = [m for m in methods if m != baseline and
-                 (pick(a[m][f"{metric}_mean"], a[baseline][f"{metric}_mean"]) == a[m][f"{metric}_mean"])
-                 != (pick(b[m][f"{metric}_mean"], b[baseline][f"{metric}_mean"]) == b[m][f"{metric}_mean"])]
-        best_a, best_b = (pick(methods, key=lambda m, d=d: d[m][f"{metric}_mean"]) for d in (a, b))
-        lines.append(f"{metric:17s} rank correlation of the methods between {names[0]} and {names[1]}: {rho:.2f}; "
-                     f"best: {best_a} / {best_b}; vs {baseline}, the judges disagree on: {', '.join(flips) or 'none'}")
-    return lines
-
-
-def verdict(summary: Sequence[dict], statistics_methods: Sequence[str] = STATISTICS_METHODS,
-            baseline: str = BASELINE) -> tuple[dict[str, bool], list[str]]:
-    """Does each statistics-driven method beat the baseline on all of :data:`HYPOTHESIS`? With the lines that say why."""
-    by_method = {entry["method"]: entry for entry in summary}
-    lines = []
-    methods = [m for m in by_method if m != REAL]
-    for metric, pick in BETTER.items():
-        winner = pick(methods, key=lambda m: by_method[m][f"{metric}_mean"])
-        real = by_method[REAL][f"{metric}_mean"] if REAL in by_method else math.nan
-        lines.append(f"{metric:18s} best: {winner:34s} {by_method[winner][f'{metric}_mean']:.3f}"
-                     + ("" if math.isnan(real) else f"   (real images: {real:.3f})"))
-    base = by_method[baseline]
-    verdicts = {}
-    lines.append("")
-    for method in statistics_methods:
-        if method not in by_method:
-            continue
-        mine = {metric: by_method[method][f"{metric}_mean"] for metric in HYPOTHESIS}
-        wins = {metric: pick(mine[metric], base[f"{metric}_mean"]) == mine[metric] for metric, pick in HYPOTHESIS.items()}
-        verdicts[method] = all(wins.values())
-        lines.append(f"{method:34s} vs {baseline}: " + ", ".join(
-            f"{metric} {mine[metric]:.3f} vs {base[f'{metric}_mean']:.3f} ({'better' if win else 'worse'})"
-            for metric, win in wins.items()))
-    held = sum(verdicts.values())
-    lines.append(f"\nHypothesis (statistics-driven more realistic than {baseline} on FID-like, plausibility AND judge "
-                 f"confidence): holds for {held} of {len(verdicts)} statistics-driven methods"
-                 + (f" ({', '.join(m for m, v in verdicts.items() if v)})" if held else "")
-                 + ("; supported." if held == len(verdicts) else "; not supported for all." if held else "; rejected."))
-    return verdicts, lines
+def disagreements(first: Sequence[dict], second: Sequence[dict], names: tuple[str, str] = ("judge", "judge2")
+                  ) -> list[str]:
+    """Where the two judges of this table disagree (:func:`tables.disagreements`)."""
+    return tables.disagreements(first, second, baseline=BASELINE, real=REAL, names=names)
 
 
 def save_images(samples: dict[str, dict[int, torch.Tensor]], path: str | Path) -> Path:
-    """Every method's images as uint8 safetensors, keys ``method/class_index``, so anyone can re-score them
-    with a judge of their own."""
-    from safetensors.torch import save
-
-    from stochvis.assets import atomic_write_bytes
-
-    tensors = {f"{method}/{c}": (images.detach().float().cpu().clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
-               for method, by_class in samples.items() for c, images in by_class.items()}
-    path = Path(path)
-    atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps({"classes": FASHION_CLASSES})}))
-    return path
+    """Every method's images as uint8 safetensors, keys ``method/class_index``."""
+    return tables.save_images(samples, path, classes=FASHION_CLASSES)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

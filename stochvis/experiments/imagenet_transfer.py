@@ -1,14 +1,14 @@
 """The ImageNet-world transfer table: class visualisations of one EfficientNet judged by its siblings.
 
-Why in the package and not in notebook 08: like the Fashion table (:mod:`stochvis.evaluation.comparison`),
-it must be rerunnable without Jupyter (``python -m stochvis.evaluation.imagenet_transfer [--quick]``) and
+Why in the package and not in notebook 08: like the Fashion table (:mod:`stochvis.experiments.fashion`),
+it must be rerunnable without Jupyter (``python -m stochvis.experiments.imagenet_transfer [--quick]``) and
 testable on tiny models; the notebook only calls :func:`run`, :func:`table` and draws.
 
 The protocol: no real ImageNet images of these classes exist offline, so only the measures that need none.
 EfficientNet-Lite0 is the *subject* whose class logit every method maximises; Lite1 and Lite2 (same family,
 other widths and resolutions, never optimised) are the *judges*. Rows: ``simonyan2013``, ``garon2017``,
 ``olah2017``; MACO (``fel2023``) under the natural magnitude spectrum and under a *class-measured* one where
-an offline image set of that kind of object exists (:func:`stochvis.optvis.spectra.class_source`); feature
+an offline image set of that kind of object exists (:func:`stochvis.worlds.spectra.class_source`); feature
 accentuation (``hamblin2024``) seeded from photos of *other* classes. Same size and steps for every row.
 """
 
@@ -29,7 +29,6 @@ from stochvis.evaluation.workers import in_workers
 from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
 from stochvis.optvis import presets
-from stochvis.optvis import regularizers as R
 from stochvis.optvis.maco import MagnitudeSpectrum
 
 SUBJECT = "efficientnet_lite0"
@@ -57,9 +56,9 @@ class Protocol:
     size: int = 96
     steps: int = 24
     samples: int = 4
-    crops: int = 2
-    box: tuple[float, float] = (1.0, 0.7)
-    lr: float = 0.3
+    crops: int = presets.SHORT_MACO_CROPS
+    box: tuple[float, float] = presets.SHORT_MACO_BOX
+    lr: float = presets.SHORT_MACO_LR
     accent_layer: str = "block4"  # Lite0's middle block: the anchor of feature accentuation
     accent_weight: float = 1.0
 
@@ -79,7 +78,7 @@ def quick_protocol() -> Protocol:
 def class_spectra(classes: Sequence[str], size: int) -> dict[str, MagnitudeSpectrum]:
     """The class-measured magnitudes: one per class that has an offline image set of its kind (the
     others are absent, not replaced by the natural one, so the comparison is only where both exist)."""
-    from stochvis.optvis import spectra
+    from stochvis.worlds import spectra
 
     return {c: spectra.spectrum(c, size) for c in classes if spectra.class_source(c)}
 
@@ -117,9 +116,9 @@ def run(subject: WrappedModel, protocol: Protocol, *, natural: MagnitudeSpectrum
     targets, p = protocol.targets, protocol
 
     def maco(spectrum: MagnitudeSpectrum, wanted: list[str]) -> torch.Tensor:
-        crops = R.random_crops(p.crops, p.box, size=(p.size, p.size))
-        return presets.run("fel2023", subject, O.class_logit(wanted), spectrum=spectrum, regularizers=[crops],
-                           lr=p.lr, **p.common(len(wanted))).images
+        short = presets.short_maco(p.size, crops=p.crops, box=p.box, lr=p.lr)
+        return presets.run("fel2023", subject, O.class_logit(wanted), spectrum=spectrum,
+                           **{**p.common(len(wanted)), **short}).images
 
     def accentuation() -> torch.Tensor:
         ids = other_class_seeds([int(label) for label in seed_labels], [subject.class_index(c) for c in p.classes],
@@ -221,7 +220,7 @@ def transfer(protocol: Protocol | None = None, *, models: Mapping[str, WrappedMo
     judge with Lite1 and Lite2, and write the rows to ``csv`` when given; ``workers``: processes (:func:`run`)."""
     from stochvis.data import foolbox_imagenet
     from stochvis.models import load_model
-    from stochvis.optvis import spectra
+    from stochvis.worlds import spectra
 
     started = time.perf_counter()
     protocol = protocol or Protocol()

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from stochvis.evaluation import imagenet_transfer as T
+from stochvis.experiments import imagenet_transfer as T
 from stochvis.optvis.maco import measure_spectrum
 
 
