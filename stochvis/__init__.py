@@ -3,6 +3,8 @@
 The front door: the main verbs by name, so a first try works::
 
     import stochvis
+    result = stochvis.visualize(torchvision_model, "starfish")          # any nn.Module, zoo name or WrappedModel
+    samples = stochvis.class_samples(model, "my_photos/", "cats", n=4)  # a folder with one subfolder per class
     model = stochvis.load_model("vgg16")
     acts = stochvis.capture(model, images, ["conv3_3"])
     result = stochvis.optimize(model, stochvis.objectives.channel("conv4_3", 7), steps=64)
@@ -39,6 +41,7 @@ _EXPORTS = {
     "stochastic_deconvolution": "stochvis.methods.deconvolution",
     "statistics_prior": "stochvis.methods.class_prior",
     "save_figure": "stochvis.viz.display",
+    "visualize": "stochvis.front", "class_samples": "stochvis.front",
 }
 _MODULES = {
     "objectives": "stochvis.optvis.objectives", "params": "stochvis.optvis.params",

@@ -74,7 +74,8 @@ def check_images(
     Converts: uint8 → /255 (``data.as_float_images``), numpy → tensor, float64 → float32, (C, H, W)
     → a batch of one, floats to the model's dtype (float32 unless it was made double), and with ``grey_to_rgb`` a 1-channel image for a 3-channel model. Refuses:
     values outside [0, 1] (beyond a 1e-3 tolerance: 0..255 floats, normalised tensors), NaN/Inf
-    (naming the first bad image), wrong channel counts (RGBA, channels-last), other dtypes.
+    (naming the first bad image), wrong channel counts (RGBA, channels-last), other dtypes, and images smaller
+    than the model's minimum side (half its total stride, :func:`stochvis.model_facts.minimum_side`).
     """
     channels = int(getattr(model, "in_channels", 3))
     mean = getattr(model, "mean", None)
@@ -172,20 +173,20 @@ def as_index(value, what: str = "index") -> int:
 
 
 def _check_size(model, images: torch.Tensor, name: str) -> None:
-    """Images smaller than the model's minimum side (its total stride, :func:`stochvis.model_facts.minimum_side`)
-    are refused: the deepest maps would be under one pixel, read from padding rather than from the image."""
+    """Images smaller than the model's minimum side (half its total stride, :func:`stochvis.model_facts.minimum_side`)
+    are refused: its two deepest resolutions would get less than a pixel of image and read padding instead."""
     size = getattr(model, "input_size", None)
     side = min(int(images.shape[-2]), int(images.shape[-1]))
     if size is None or getattr(model, "net", None) is None or side >= min(size):
         return  # the native size or more is always readable; only smaller images need the measured minimum
-    from stochvis.model_facts import minimum_side
+    from stochvis.model_facts import minimum_side, total_stride
 
     minimum = minimum_side(model)
     if side < minimum:
         raise ValueError(f"{name} are {images.shape[-2]}×{images.shape[-1]} pixels, below the {minimum}×{minimum} "
-                         f"minimum of {getattr(model, 'name', 'the model')} (its total stride: the input side over its "
-                         f"smallest map, at its {size[0]}×{size[1]} native size); resize them up to at least "
-                         f"{minimum}×{minimum}, ideally {size[0]}×{size[1]} (model.preprocess does)")
+                         f"minimum of {getattr(model, 'name', 'the model')} (half its total stride {total_stride(model)}: "
+                         "smaller, its two deepest resolutions see less than a pixel of image); resize them up to at "
+                         f"least {minimum}×{minimum}, ideally its native {size[0]}×{size[1]} (model.preprocess does)")
 
 
 # Transparent pixels are composited on white: the page a PNG with transparency is usually seen on (browsers and
@@ -202,7 +203,7 @@ def pil_rgb(image, mode: str = "RGB", background: tuple[int, int, int] = ALPHA_B
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
         base = Image.new("RGBA", image.size, (*background, 255))
         image = Image.alpha_composite(base, image.convert("RGBA"))
-    return image if image.mode == mode else image.convert(mode)
+    return image.convert(mode)  # a loaded copy even in the same mode (a lazily opened file may close)
 
 
 def composite_alpha(images, background: float | tuple[float, float, float] = 1.0) -> torch.Tensor:

@@ -211,7 +211,7 @@ NEEDS = {"04_sampling": ("03_statistics",)}
 # Notebooks started before the others, longest first: 08 alone takes a third of the report, and run last it
 # would leave the second core idle for its whole length (its table runs in two worker processes of its own,
 # but its set-up, its ImageNet section and its figures use one core). Reads no other notebook's files.
-FIRST = ("08_comparison",)
+FIRST = ("08_comparison", "09_natural")
 
 
 def run_all(paths: list[Path], output_dir: Path, *, quick: bool, figures_dir: Path, jobs: int = 1

@@ -266,12 +266,12 @@ def test_input_x_gradient_and_smoothgrad(tiny_model, tiny_images):
     assert guided.base == "guided" and guided.rerouted and guided.scores is None
 
 
-def test_user_module_with_functional_relu_and_gelu_is_reported():
-    class UserNet(nn.Module):
+def test_user_module_with_functional_relu_and_silu_is_reported():
+    class UserNet(nn.Module):  # SiLU has no rule (GELU has one now: test_guided_backprop_through_gelu_is_the_stated_rule)
         def __init__(self) -> None:
             super().__init__()
             self.conv1, self.act1 = nn.Conv2d(3, 4, 3), nn.ReLU6()
-            self.conv2, self.act2 = nn.Conv2d(4, 4, 3), nn.GELU()
+            self.conv2, self.act2 = nn.Conv2d(4, 4, 3), nn.SiLU()
             self.conv3 = nn.Conv2d(4, 2, 3)
 
         def forward(self, x):
@@ -282,7 +282,7 @@ def test_user_module_with_functional_relu_and_gelu_is_reported():
     with pytest.warns(UserWarning, match="could not be rerouted"):
         result = G.gradient(model, torch.rand(2, 3, 10, 10), "b", "guided")
     assert result.rerouted == ["act1"]
-    assert any("act2 (GELU)" in s for s in result.skipped)
+    assert any("act2 (SiLU)" in s for s in result.skipped)
     assert any("functional relu" in s for s in result.skipped)
     assert np.isfinite(result.gradient.numpy()).all()
 
@@ -357,3 +357,36 @@ def test_saliency_styles_name_what_is_drawn(tiny_images):
     with pytest.raises(ValueError, match="1 styles for 2 columns"):
         show.saliency_grid(tiny_images[:2], grads, style=["rgb"])
     plt.close("all")
+
+
+def test_guided_backprop_through_gelu_is_the_stated_rule():
+    """Guided: g⁺ · max(GELU′(x), 0); deconvnet: g⁺ — checked on one GELU between two fixed linear maps."""
+
+    class GeluNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.act = nn.GELU()
+
+        def forward(self, x):
+            return (self.act(x.flatten(1) * 4 - 2) * torch.tensor([1.0, -1.0, 1.0, -1.0])).sum(1, keepdim=True)
+
+    model = wrap_model(GeluNet(), mean=(0.0,), std=(1.0,), input_size=(2, 2), classes=["score"], device="cpu",
+                       in_channels=1)
+    x = torch.tensor([[[[0.1, 0.9], [0.6, 0.3]]]])
+    pre = (x.flatten(1) * 4 - 2).requires_grad_(True)
+    slope = torch.autograd.grad(F.gelu(pre).sum(), pre)[0]
+    upstream = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    guided = G.gradient(model, x, 0, "guided")
+    assert guided.rerouted == ["act"] and not guided.skipped
+    assert torch.allclose(guided.gradient.flatten(), 4 * upstream.clamp_min(0) * slope.clamp_min(0).flatten(), atol=1e-6)
+    deconv = G.gradient(model, x, 0, "deconvnet")
+    assert torch.allclose(deconv.gradient.flatten(), 4 * upstream.clamp_min(0), atol=1e-6)
+    vanilla = G.gradient(model, x, 0, "vanilla")
+    assert torch.allclose(vanilla.gradient.flatten(), 4 * upstream * slope.flatten(), atol=1e-6)
+    assert float(slope.min()) < 0  # the input at 0.1 (pre-activation −1.6) sits where GELU decreases: clipped
+
+
+def test_an_empty_batch_gets_a_sentence(tiny_model):
+    for method in ("guided", "vanilla", "smoothgrad"):
+        with pytest.raises(ValueError, match="the batch is empty.*at least one image"):
+            G.gradient(tiny_model, torch.empty(0, 3, 16, 16), 0, method)

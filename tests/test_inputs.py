@@ -284,3 +284,24 @@ def test_unwritable_stochvis_home_is_named_and_cached_collection_keeps_its_resul
                                           directory=blocker / "stats", progress=False)
     assert set(result) == {"0", "1"} and result["0"].count == 2
     assert any("STOCHVIS_HOME" in str(w.message) for w in caught)
+
+
+def test_rgba_is_composited_on_white_never_dropped():
+    from PIL import Image
+
+    from stochvis.inputs import ALPHA_BACKGROUND, composite_alpha, pil_rgb
+
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)
+    rgba[0, 0] = (255, 0, 0, 255)  # opaque red
+    rgba[0, 1] = (0, 0, 255, 0)  # fully transparent blue: shows the background, not blue
+    rgba[1, :] = (0, 0, 0, 128)  # half-transparent black
+    rgb = np.asarray(pil_rgb(Image.fromarray(rgba, "RGBA")))
+    assert ALPHA_BACKGROUND == (255, 255, 255)
+    assert tuple(rgb[0, 0]) == (255, 0, 0) and tuple(rgb[0, 1]) == (255, 255, 255)
+    assert abs(int(rgb[1, 0, 0]) - 127) <= 1  # black at 50% over white
+    tensor = torch.from_numpy(rgba).permute(2, 0, 1)
+    composed = composite_alpha(tensor)
+    assert composed.shape == (1, 3, 2, 2) and torch.allclose(composed[0, :, 0, 1], torch.ones(3))
+    assert torch.allclose(composite_alpha(tensor, background=0.0)[0, :, 0, 1], torch.zeros(3))
+    with pytest.raises(ValueError, match="composite_alpha"):
+        check_images(make_tiny(), torch.rand(1, 4, 16, 16))  # RGBA at the gate: refused, the fix named

@@ -29,3 +29,22 @@ def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
         cells = json.loads(path.read_text())["cells"]
         assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{path.name} has outputs"
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{path.name} lacks a parameters cell"
+
+
+def test_a_notebook_runs_on_your_model_and_your_folder(tmp_path):
+    """Notebook 00 with a model given as ``package.module:callable`` and a folder of one subfolder per class
+    (2 classes × 4 small PNGs, one RGBA), in quick mode: nothing in it may assume VGG16 or its photos."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(4):
+            image = Image.fromarray((rng.random((40, 40, 3)) * 255).astype(np.uint8))
+            (image.convert("RGBA") if i == 0 else image).save(tmp_path / "photos" / name / f"{name}{i}.png")
+    figures = tmp_path / "figures"
+    path = next(p for p in NOTEBOOKS if p.stem == "00_activations")
+    report.run_notebook(path, tmp_path / "out", quick=True, figures_dir=figures,
+                        parameters={"model": "stochvis.testing:tiny_cnn", "image_folder": str(tmp_path / "photos")})
+    assert {p.name for p in figures.glob("*.png")} >= {"00_activations_grid.png", "00_activations_top_channels.png"}

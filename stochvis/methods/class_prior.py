@@ -84,6 +84,18 @@ def outlier_excess(stats: Statistics, feature_key: str, *, threshold: float = 3.
     return _bound_to(stats, allow_other_model, fn, [feat.layer], f"outliers>{threshold:g}σ({key}|{stats.class_name})")
 
 
+def _check_prior_arguments(stats, features, strength) -> None:
+    """A sentence naming the expected types, for arguments in the wrong order (the model is not an argument)."""
+    given = ", ".join(type(v).__name__ for v in (stats, features, strength))
+    usage = ("statistics_prior(stats, features, strength) takes (Statistics of one class, a feature key or a list of "
+             "them such as 'conv3_3' or ['conv3_3/pooled'], a number); the model is not an argument — the objective "
+             f"is bound to it when optimised: optimize(model, objective + prior). Got ({given})")
+    names_ok = isinstance(features, str) or (isinstance(features, (list, tuple)) and all(isinstance(f, str) for f in features))
+    if not isinstance(stats, Statistics) or not names_ok or isinstance(strength, bool) or not isinstance(
+            strength, (int, float, np.integer, np.floating)):
+        raise ValueError(usage)
+
+
 def statistics_prior(
     stats: Statistics,
     features: str | Sequence[str],
@@ -102,6 +114,7 @@ def statistics_prior(
     Bare layer names mean their pooled vectors (the statistics' convention). Optimising it with a
     model whose weights differ from the statistics' is refused unless ``allow_other_model``.
     """
+    _check_prior_arguments(stats, features, strength)
     if terms not in PRIOR_TERMS:
         raise ValueError(f"terms={terms!r}: use one of {', '.join(PRIOR_TERMS)}")
     keys = [features] if isinstance(features, str) else list(features)

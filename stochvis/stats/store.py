@@ -197,10 +197,10 @@ class Statistics:
             tensors.update(stats.tensors(key))
         meta = dict(self.meta, format_version=FORMAT_VERSION, count=self.count,
                     features={k: {"dim": s.dim, "parts": [list(p) for p in s.parts]} for k, s in self.features.items()},
-                    content_sha256=_content_hash(tensors))
+                    content_sha256=content_hash(tensors))
         meta.pop("metadata_sha256", None)
         meta = json.loads(json.dumps(meta))  # hashed as it will be read back (tuples → lists, keys → str)
-        meta["metadata_sha256"] = _metadata_hash(meta)
+        meta["metadata_sha256"] = metadata_hash(meta)
         assets.atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps(meta)}))
         return path
 
@@ -218,13 +218,13 @@ class Statistics:
             tensors = load(data)
         except Exception as error:  # safetensors raises its own error type for bad buffers
             raise StatisticsFileError(f"{path} is corrupted ({error}); delete it and collect again") from error
-        if _content_hash(tensors) != meta.get("content_sha256"):
+        if content_hash(tensors) != meta.get("content_sha256"):
             raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); delete it and collect again")
         if "metadata_sha256" not in meta:
             # Files written before the metadata hash: their tensors are verified, their metadata cannot be.
             warnings.warn(f"{path} predates the metadata hash: its fingerprint, count and plan are not verified; "
                           "save it again (Statistics.load(path).save(path)) or collect again", stacklevel=2)
-        elif _metadata_hash(meta) != meta["metadata_sha256"]:
+        elif metadata_hash(meta) != meta["metadata_sha256"]:
             raise StatisticsFileError(f"{path} has edited metadata (metadata hash mismatch: fingerprint, count, "
                                       "image size or plan changed after saving); delete it and collect again")
         if model is not None:
@@ -242,11 +242,12 @@ class Statistics:
         return stats
 
 
-def _content_hash(tensors: dict[str, torch.Tensor]) -> str:
+def content_hash(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 of a statistics file's tensors, names included: **the** content hash of every stats file."""
     return content_sha256(part for key in sorted(tensors) for part in (key, tensors[key]))
 
 
-def _metadata_hash(meta: dict) -> str:
+def metadata_hash(meta: dict) -> str:
     """sha256 of the metadata (canonical JSON, without this hash): the fingerprint, count, image size
     and plan decide how statistics are used, so an edit of them is as bad as an edit of a tensor."""
     body = {k: v for k, v in meta.items() if k != "metadata_sha256"}

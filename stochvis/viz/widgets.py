@@ -2,7 +2,9 @@
 
 Panels only wire controls to functions of the other modules; they hold no algorithm. Each panel
 function returns the panel widget and exposes ``panel.render()`` so a notebook run headless
-(papermill) can draw once with the defaults.
+(papermill) can draw once with the defaults. Panels that optimise or sample carry a seed control
+(:class:`~stochvis.viz.seeds.SeedControl`: the seed used, shown in the status or title, and a "new sample"
+button that draws a new one and re-runs).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import torch
 
+from stochvis import tokens
 from stochvis.layers import capture, conv_layers, layer_shape
 from stochvis.models import WrappedModel
+from stochvis.tokens import channel_count
 from stochvis.viz import display as show
 from stochvis.viz.figures import activation_figure, gradient_figure, maximization_figure
+from stochvis.viz.seeds import SeedControl
 
 
 class Panel(W.VBox):
@@ -63,17 +68,18 @@ def activation_panel(model: WrappedModel, images: dict[str, torch.Tensor], *, la
     layer_names = list(layers or conv_layers(model))
     layer = W.Dropdown(options=layer_names, value=layer_names[0], description="layer")
     image = W.Dropdown(options=list(images), value=next(iter(images)), description="image")
-    channel = W.IntSlider(value=0, min=0, max=layer_shape(model, layer_names[0])[0] - 1, description="channel")
+    channel = W.IntSlider(value=0, min=0, max=channel_count(layer_shape(model, layer_names[0])) - 1,
+                          description="channel")
 
     def on_layer(change) -> None:
-        channel.max = layer_shape(model, change["new"])[0] - 1
+        channel.max = channel_count(layer_shape(model, change["new"])) - 1
 
     layer.observe(on_layer, names="value")
 
     def draw() -> None:
         x = images[image.value].unsqueeze(0).to(model.device)
         with torch.no_grad():
-            act = capture(model, x, [layer.value])[layer.value][0]
+            act = tokens.as_map(capture(model, x, [layer.value])[layer.value], model)[0]  # tokens on their grid
         return activation_figure(x[0], act, channel.value, title=f"{model.name} {layer.value}")
 
     panel = Panel([layer, channel, image], draw)
@@ -106,7 +112,7 @@ def gradient_panel(
 
     def channels(model_name: str, layer_name: str) -> int:
         size = tuple(next(iter(images.values())).shape[-2:])
-        return layer_shape(models[model_name], layer_name, size)[0]
+        return channel_count(layer_shape(models[model_name], layer_name, size))
 
     first = next(iter(models))
     model_choice = W.Dropdown(options=list(models), value=first, description="model")
@@ -186,7 +192,7 @@ def maximization_panel(
 
     def on_layer(_change=None) -> None:
         if layer_box.value:
-            channel_box.max = layer_shape(models[model_box.value], layer_box.value)[0] - 1
+            channel_box.max = channel_count(layer_shape(models[model_box.value], layer_box.value)) - 1
 
     model_box.observe(on_model, names="value")
     layer_box.observe(on_layer, names="value")
@@ -225,6 +231,7 @@ def maximization_panel(
         "saturation": slider(W.FloatSlider, "invert above p", 0.99, 0.5, 1.0, 0.005),
     }
     run_button = W.Button(description="Run", button_style="primary", icon="play")
+    seed = SeedControl(style=style)
     status = W.Label(value="")
     panel: Panel
 
@@ -252,27 +259,29 @@ def maximization_panel(
         result = optimize(model, objective, param, regularizers=regs, steps=run_controls["steps"].value,
                           lr=run_controls["lr"].value, optimizer=run_controls["optimizer"].value, size=size,
                           octaves=octaves if octaves > 1 else None, importance=run_controls["param"].value == "maco",
-                          progress=False)
-        status.value = f"{result.seconds_per_step * 1e3:.0f} ms/step"
+                          seed=seed.value, progress=False)
+        status.value = f"seed {seed.value}: {result.seconds_per_step * 1e3:.0f} ms/step"
         shown = None
         if result.importance is not None:
             from stochvis.optvis.maco import transparent
 
             shown = transparent(result.images, result.importance)
-        figure = maximization_figure(result, title=f"{model.name} · {result.objective}", images=shown)
+        figure = maximization_figure(result, title=f"{model.name} · {result.objective} · seed {seed.value}", images=shown)
         panel.result, panel.figure = result, figure
         return figure
 
     columns = [
-        W.VBox([model_box, objective_box, layer_box, channel_box, class_box, run_button, status]),
+        W.VBox([model_box, objective_box, layer_box, channel_box, class_box, run_button, *seed.widgets, status]),
         W.VBox(list(run_controls.values()) + list(strengths.values())[:4]),
         W.VBox(list(strengths.values())[4:]),
     ]
     panel = Panel(columns, draw, auto=False)
     panel.result, panel.figure = None, None
     panel.controls = {"model": model_box, "objective": objective_box, "layer": layer_box, "channel": channel_box,
-                      "class": class_box, "run": run_button, **run_controls, **strengths}
+                      "class": class_box, "run": run_button, "seed": seed.box, "new_sample": seed.button, "status": status,
+                      **run_controls, **strengths}
     run_button.on_click(lambda _button: panel.render())
+    seed.on_new(panel.render)
     return panel
 
 
@@ -323,18 +332,21 @@ def mixture_panel(
     weights = {layer: W.FloatSlider(value=1.0, min=0.0, max=2.0, step=0.05, description=layer, style=style,
                                     continuous_update=False) for layer in first.layers}
     run_button = W.Button(description="Run", button_style="primary", icon="play")
+    seed = SeedControl(style=style)
 
     def draw() -> plt.Figure:
         ranking = rankings[group.value]
         objective = channel_groups.mixture_objective(ranking, k_box.value, {n: s.value for n, s in weights.items()})
-        result = presets.run(preset, model, objective, steps=steps_box.value, size=size, progress=False)
+        result = presets.run(preset, model, objective, steps=steps_box.value, size=size, seed=seed.value, progress=False)
         panel.result = result
-        return maximization_figure(result, title=f"{group.value}: top {k_box.value} per layer")
+        return maximization_figure(result, title=f"{group.value}: top {k_box.value} per layer · seed {seed.value}")
 
-    panel = Panel([group, k_box, steps_box, *weights.values(), run_button], draw, auto=False)
+    panel = Panel([group, k_box, steps_box, *weights.values(), run_button, *seed.widgets], draw, auto=False)
     panel.result = None
-    panel.controls = {"group": group, "k": k_box, "steps": steps_box, "run": run_button, **weights}
+    panel.controls = {"group": group, "k": k_box, "steps": steps_box, "run": run_button, "seed": seed.box,
+                      "new_sample": seed.button, **weights}
     run_button.on_click(lambda _button: panel.render())
+    seed.on_new(panel.render)
     return panel
 
 
@@ -370,6 +382,7 @@ def generator_panel(
     lr_box = W.FloatLogSlider(value=lr, base=10, min=-3, max=0, step=0.1, description="learning rate", style=style,
                               continuous_update=False)
     run_button = W.Button(description="Run", button_style="primary", icon="play")
+    seed = SeedControl(style=style)
 
     def boxed():
         prior = priors[generator.value]
@@ -378,16 +391,18 @@ def generator_panel(
     def draw() -> plt.Figure:
         param = params.generator_latent(boxed(), batch=restarts.value, l2=l2.value, device=model.device)
         result = optimize(model, objectives[target.value], param, steps=steps_box.value, lr=lr_box.value,
-                          progress=False)
+                          seed=seed.value, progress=False)
         panel.result = result
-        return maximization_figure(result, title=f"DGN-AM · {generator.value} · {result.objective}")
+        return maximization_figure(result, title=f"DGN-AM · {generator.value} · {result.objective} · seed {seed.value}")
 
-    controls = ([generator] if len(priors) > 1 else []) + [target, l2, clip, restarts, steps_box, lr_box, run_button]
+    controls = ([generator] if len(priors) > 1 else []) + [target, l2, clip, restarts, steps_box, lr_box, run_button,
+                                                           *seed.widgets]
     panel = Panel(controls, draw, auto=False)
     panel.result = None
     panel.controls = {"generator": generator, "objective": target, "l2": l2, "clip": clip, "restarts": restarts,
-                      "steps": steps_box, "lr": lr_box, "run": run_button}
+                      "steps": steps_box, "lr": lr_box, "run": run_button, "seed": seed.box, "new_sample": seed.button}
     run_button.on_click(lambda _button: panel.render())
+    seed.on_new(panel.render)
     return panel
 
 
@@ -426,6 +441,7 @@ def reconstruction_panel(
     modes = ["reconstruct samples"] + (["AM + prior"] if am_objective is not None else [])
     mode_box = W.Dropdown(options=modes, description="mode", style=style)
     run_button = W.Button(description="Run", button_style="primary", icon="play")
+    seed = SeedControl(style=style)
     status = W.Label(value="")
     panel: Panel
 
@@ -439,15 +455,15 @@ def reconstruction_panel(
             objective = am_objective(class_box.value)
             objective = objective + prior if prior is not None else objective
             result = optimize(model, objective, regularizers=inversion.image_priors(size), steps=steps_box.value, lr=lr,
-                              batch=n, size=size, progress=False)
+                              batch=n, size=size, seed=seed.value, progress=False)
             images, labels = result.images, [f"AM {class_box.value} #{i}" for i in range(n)]
-            status.value = f"{result.seconds_per_step * steps_box.value / n:.1f} s/image"
+            status.value = f"seed {seed.value}: {result.seconds_per_step * steps_box.value / n:.1f} s/image"
         else:
             result = deconvolution.stochastic_deconvolution(model, stats, layer_box.value, n, steps=steps_box.value, lr=lr,
-                                                 prior=prior)
+                                                            prior=prior, seed=seed.value)
             images = result.images
             labels = [f"sample {i}: err {e:.2f}" for i, e in enumerate(result.error.tolist())]
-            status.value = f"{result.seconds_per_image:.1f} s/image"
+            status.value = f"seed {seed.value}: {result.seconds_per_image:.1f} s/image"
         if prior_features:
             summary = class_prior.outlier_summary(stats, model, images, prior_features[0])
             distance = next(iter(summary.values()))["mahalanobis_per_dim"]
@@ -455,11 +471,12 @@ def reconstruction_panel(
         panel.result = result
         return show.image_grid(images, titles=labels, columns=min(n, 4), size=2.6)
 
-    columns = [W.VBox([class_box, layer_box, mode_box, run_button, status]),
+    columns = [W.VBox([class_box, layer_box, mode_box, run_button, *seed.widgets, status]),
                W.VBox([samples_box, strength_box, steps_box])]
     panel = Panel(columns, draw, auto=False)
     panel.result = None
     panel.controls = {"class": class_box, "layer": layer_box, "samples": samples_box, "strength": strength_box,
-                      "steps": steps_box, "mode": mode_box, "run": run_button}
+                      "steps": steps_box, "mode": mode_box, "run": run_button, "seed": seed.box, "new_sample": seed.button}
     run_button.on_click(lambda _button: panel.render())
+    seed.on_new(panel.render)
     return panel

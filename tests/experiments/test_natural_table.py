@@ -1,0 +1,91 @@
+"""The natural-image table on a tiny ImageNet-headed network: the split of the real images, every row's
+images, the table's columns and the goal rule."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import pytest
+import torch
+from torch import nn
+
+from stochvis.experiments import natural as N
+from stochvis.models import imagenet_classes, wrap_model
+
+
+def tiny_imagenet_net() -> nn.Module:
+    """Layers named as the protocol reads them (stem, block1..block5), 1000 ImageNet classes."""
+    torch.manual_seed(0)
+    def conv(a, b, stride):
+        return nn.Sequential(nn.Conv2d(a, b, 3, stride, 1), nn.ReLU())
+    return nn.Sequential(OrderedDict(
+        stem=conv(3, 8, 2), block1=conv(8, 8, 2), block2=conv(8, 12, 1), block3=conv(12, 12, 2),
+        block4=conv(12, 16, 1), block5=conv(16, 16, 1), pool=nn.AdaptiveAvgPool2d(1), flat=nn.Flatten(),
+        logits=nn.Linear(16, 1000)))
+
+
+@pytest.fixture(scope="module")
+def setting(tmp_path_factory):
+    import os
+
+    os.environ.setdefault("STOCHVIS_HOME", str(tmp_path_factory.mktemp("home")))
+    subject = wrap_model(tiny_imagenet_net(), input_size=32, classes=imagenet_classes(), name="tiny-imagenet",
+                         device="cpu")
+    protocol = N.Protocol(kinds=["birds", "fruit"], size=32, samples=2, steps=2, maco_steps=2, per_object=1,
+                          quantiles=4)
+    return N.natural_setting(subject, protocol)
+
+
+def test_the_real_row_and_the_reference_share_no_cut_out(setting):
+    for kind in setting.protocol.kinds:
+        assert len(setting.real_row[kind]) == 2 and len(setting.held_out[kind]) >= 2
+        for real in setting.real_row[kind]:
+            assert not any(torch.equal(real, ref) for ref in setting.held_out[kind])
+            assert not any(torch.equal(real, train) for train in setting.train[kind])
+    assert set(setting.curves["birds"]) == set(N.MATCH_LAYERS)
+    assert setting.curves["birds"]["stem"].shape == (8, 4)
+
+
+def test_every_row_makes_images_and_the_table_has_its_columns(setting):
+    samples, seconds = N.run(setting, workers=1)
+    assert list(samples) == [*N.METHODS, N.REAL]
+    for method, by_kind in samples.items():
+        assert list(by_kind) == ["birds", "fruit"], method
+        for images in by_kind.values():
+            assert images.shape == (2, 3, 32, 32) and float(images.min()) >= 0 and float(images.max()) <= 1
+    assert all(seconds[m] > 0 for m in N.METHODS) and math.isnan(seconds[N.REAL])
+    judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
+    rows = N.table(setting, samples, seconds, [judge])
+    assert len(rows) == len(samples) * 2
+    assert set(N.COLUMNS) <= set(rows[0])
+    real = [r for r in rows if r["method"] == N.REAL]
+    assert all(0 <= r["judge_confidence"] <= 1 and r["family"] == "real" for r in real)
+    maco = next(r for r in rows if r["method"] == "MACO (natural magnitude)")
+    assert (maco["steps"], maco["crops"]) == (2, setting.protocol.maco_crops)
+    assert {r["family"] for r in rows if r["method"] in N.STATISTICS_METHODS} == {"statistics"}
+    assert all(r["novelty"] > 0 for r in rows)
+
+
+def test_bad_protocols_are_refused_with_what_is_valid(setting):
+    with pytest.raises(ValueError, match="at least 32 px"):
+        N.natural_setting(setting.subject, N.Protocol(kinds=["birds"], size=16))
+    with pytest.raises(ValueError, match="unknown method"):
+        N.run(setting, ["DGN-AM"])
+
+
+def _row(method, judge, fid, plausibility, confidence, novelty):
+    return {"method": method, "judge": judge, "fid": fid, "plausibility": plausibility,
+            "judge_confidence": confidence, "novelty": novelty}
+
+
+def test_the_goal_names_every_missed_condition():
+    rivals = [N.BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitude)"]
+    rows = [_row(m, "j", 100, 0.5, 0.5, 1.0) for m in rivals] + [_row("VITAL-style (sort matching)", "j", 60, 0.6, 0.2, 1)]
+    rows += [_row(N.REAL, "j", 30, 0.9, 0.9, 1.0), _row("AM + quantile prior", "j", 50, 0.7, 0.8, 0.9),
+             _row("sampled layout + quantiles", "j", 70, 0.7, 0.5, 0.5)]
+    first, second, third = N.goal(rows)
+    assert first == "AM + quantile prior: meets the goal under every judge"
+    assert "FID-like 70.0 vs VITAL-style (sort matching) 60.0" in second
+    assert "confidence 0.50 < 0.8 × real 0.90" in second and "novelty 0.50 < 0.8" in second
+    assert third.startswith("sampled layout + quantiles + class logit: misses")  # no rows of it: every test fails

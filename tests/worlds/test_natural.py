@@ -1,0 +1,140 @@
+"""The natural-image world: composites of Tux Paint cut-outs on allow-listed photographs.
+
+Tiny settings (32-48 px, two kinds, one composite per cut-out) so the file runs in seconds; the EfficientNet
+judges are used only where their weights are already cached (never downloaded here).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stochvis import assets
+from stochvis.data import TUXPAINT_DIR
+from stochvis.models import imagenet_classes
+from stochvis.worlds import natural
+
+HAVE_STAMPS = TUXPAINT_DIR.is_dir()
+HAVE_PHOTOS = all(root.is_dir() for root in natural.BACKGROUND_ROOTS.values())
+needs_data = pytest.mark.skipif(not (HAVE_STAMPS and HAVE_PHOTOS),
+                                reason="Tux Paint stamps or the Debian wallpaper packages are not installed")
+SMALL = dict(size=32, per_object=1, seed=3)
+
+
+def test_every_imagenet_set_name_is_a_real_class_and_sets_are_disjoint():
+    classes = set(imagenet_classes())
+    seen: dict[str, str] = {}
+    for kind, names in natural.IMAGENET_SETS.items():
+        assert names and len(set(names)) == len(names), kind
+        assert not [n for n in names if n not in classes], kind
+        for name in names:
+            assert seen.setdefault(name, kind) == kind, f"{name!r} is in {seen[name]} and {kind}"
+    assert set(natural.KIND_FOLDERS) == set(natural.IMAGENET_SETS)
+    assert set(natural.KINDS) <= set(natural.KIND_FOLDERS)
+    birds = set(natural.IMAGENET_SETS["birds"])
+    assert {"cock", "great grey owl", "black grouse", "albatross", "crane bird"} <= birds and len(birds) == 59
+
+
+def test_background_allow_list_excludes_photos_of_objects():
+    names = " ".join(natural.BACKGROUNDS)
+    for excluded in ("LadyBird", "YellowFlower", "FreshFlower", "Garden", "TwoWings", "EveningGlow", "Kite"):
+        assert excluded not in names
+    assert len(natural.BACKGROUNDS) >= 10 and len(set(natural.BACKGROUNDS)) == len(natural.BACKGROUNDS)
+    assert {b.split(":")[0] for b in natural.BACKGROUNDS} == set(natural.BACKGROUND_ROOTS)
+
+
+def test_missing_background_names_the_apt_get_command(monkeypatch, tmp_path):
+    monkeypatch.setitem(natural.BACKGROUND_ROOTS, "mate-backgrounds", tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="apt-get install -y --no-install-recommends mate-backgrounds"):
+        natural.background_path("mate-backgrounds:nature/Aqua.jpg")
+    with pytest.raises(FileNotFoundError, match="BACKGROUNDS"):
+        natural.background_path("no-such-package:photo.jpg")
+
+
+def test_background_split_is_deterministic_disjoint_and_about_thirty_percent():
+    train, held = natural.split_backgrounds()
+    assert (train, held) == natural.split_backgrounds()
+    assert not set(train) & set(held) and set(train) | set(held) == set(natural.BACKGROUNDS)
+    assert 0.2 <= len(held) / len(natural.BACKGROUNDS) <= 0.4
+    assert {b.split(":")[0] for b in held} == set(natural.BACKGROUND_ROOTS)  # both packages on the held-out side
+    with pytest.raises(ValueError, match="at least 2"):
+        natural.split_backgrounds(natural.BACKGROUNDS[:1])
+
+
+@needs_data
+def test_kinds_count_subfolders_and_skip_drawings_layers_and_duplicates():
+    counts = natural.kind_counts()
+    assert counts["birds"] >= 30 and counts["bovines"] >= 12 and counts["mammals"] >= 40
+    names = [p.relative_to(TUXPAINT_DIR).as_posix() for k in natural.KIND_FOLDERS for p in natural.kind_files(k)]
+    assert len(names) == len(set(names))  # a cut-out belongs to one kind (bovines are not also mammals)
+    assert any(n.startswith("animals/mammals/") and n.count("/") == 3 for n in names)  # subfolders counted
+    assert not [n for n in names if "/cartoon/" in n or "_shadow" in n or "_back" in n or "_mirror" in n]
+    assert "vehicles/7spoke256.png" not in names
+
+
+@needs_data
+def test_errors_name_the_valid_kinds_and_counts():
+    with pytest.raises(KeyError, match=r"valid kinds \(cut-outs\): birds \(\d+\)"):
+        natural.composites(["dragons"], **SMALL)
+    with pytest.raises(ValueError, match=r"'insects' has \d+ cut-outs, fewer than 12; valid kinds.*fruit \(\d+\)"):
+        natural.composites(["insects"], **SMALL)
+    with pytest.raises(ValueError, match="at least 32 pixels"):
+        natural.composites(["fruit"], size=16)
+    with pytest.raises(KeyError, match="kinds: birds"):
+        natural.class_indices("dragons", imagenet_classes())
+
+
+@needs_data
+def test_composites_are_deterministic_by_seed():
+    kinds = ["fruit", "bovines"]
+    first = natural.composites(kinds, **SMALL)
+    again = natural.composites(kinds, **SMALL)
+    other = natural.composites(kinds, size=32, per_object=1, seed=4)
+    assert first.sources == again.sources and first.labels == again.labels and first.classes == kinds
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first.images, again.images))
+    assert not all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first.images, other.images))
+    assert first[0][0].size == (32, 32) and first[0][0].mode == "RGB"
+    images, _ = first.tensors((32, 32))
+    assert torch.isfinite(images).all() and images.std() > 0.05
+
+
+@needs_data
+def test_split_is_disjoint_in_objects_and_backgrounds():
+    train, held = natural.split(["fruit", "bovines"], size=32, per_object=2, seed=0)
+    train_objects = {natural.source_parts(s)[0] for s in train.sources}
+    held_objects = {natural.source_parts(s)[0] for s in held.sources}
+    train_photos = {natural.source_parts(s)[1] for s in train.sources}
+    held_photos = {natural.source_parts(s)[1] for s in held.sources}
+    assert train_objects and held_objects and not train_objects & held_objects
+    assert not train_photos & held_photos
+    assert held_photos <= set(natural.split_backgrounds()[1])
+    counts = natural.kind_counts()
+    assert len(held_objects) == sum(counts[k] // 4 for k in ("fruit", "bovines"))
+    assert len(train) == 2 * len(train_objects) and len(held) == 2 * len(held_objects)
+    assert set(held.labels) == {0, 1}
+
+
+def test_class_set_mass_sums_the_softmax_over_the_set(tiny_model, tiny_images):
+    from stochvis.evaluation.metrics import probabilities
+
+    probs = probabilities(tiny_model, tiny_images)
+    mass = natural.class_set_mass(tiny_model, tiny_images, [0, 2])
+    assert torch.allclose(mass, probs[:, 0] + probs[:, 2], atol=1e-6)
+    assert torch.allclose(natural.class_set_mass(tiny_model, tiny_images, range(5)), torch.ones(4), atol=1e-5)
+
+
+def _cached(name: str) -> bool:
+    asset = assets.ASSETS[name]
+    return (assets.home() / "assets" / name / asset.member.rsplit("/", 1)[-1]).exists()
+
+
+@needs_data
+@pytest.mark.skipif(not _cached("efficientnet_lite1"), reason="EfficientNet-Lite1 weights are not cached")
+def test_a_judge_recognises_real_bird_composites():
+    import stochvis
+
+    judge = stochvis.load_model("efficientnet_lite1", device="cpu")
+    rows = natural.recognition({"lite1": judge}, ["birds"], size=128, per_object=1, seed=0)
+    assert rows[0]["kind"] == "birds" and rows[0]["images"] == natural.kind_counts()["birds"]
+    assert rows[0]["confidence"] > 0.5 > 5 * rows[0]["chance"] and 0 <= rows[0]["top1_in_set"] <= 1
