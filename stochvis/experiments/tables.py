@@ -47,13 +47,14 @@ def disagreements(first: Sequence[dict], second: Sequence[dict], *, baseline: st
 
 def verdict(summary: Sequence[dict], statistics_methods: Sequence[str], *, baseline: str, real: str,
             better: Mapping = BETTER) -> tuple[dict[str, bool], list[str]]:
-    """Does each statistics-driven method beat ``baseline`` on all of :data:`HYPOTHESIS`? With the lines
-    that say why (the best method per measure in ``better``, beside the ``real`` row's value)."""
+    """Does each statistics-driven method beat ``baseline`` on all of :data:`HYPOTHESIS` that the judge measures
+    (a judge with no classifier head has no confidence)? With the lines that say why (the best method per
+    measure in ``better``, beside the ``real`` row's value)."""
     by_method = {entry["method"]: entry for entry in summary}
     lines = []
     methods = [m for m in by_method if m != real]
     for metric, pick in better.items():
-        if f"{metric}_mean" not in by_method[baseline]:
+        if math.isnan(by_method[baseline].get(f"{metric}_mean", math.nan)):
             continue
         winner = pick(methods, key=lambda m: by_method[m][f"{metric}_mean"])
         real_value = by_method[real][f"{metric}_mean"] if real in by_method else math.nan
@@ -65,8 +66,9 @@ def verdict(summary: Sequence[dict], statistics_methods: Sequence[str], *, basel
     for method in statistics_methods:
         if method not in by_method:
             continue
-        mine = {metric: by_method[method][f"{metric}_mean"] for metric in HYPOTHESIS}
-        wins = {metric: pick(mine[metric], base[f"{metric}_mean"]) == mine[metric] for metric, pick in HYPOTHESIS.items()}
+        measured = {m: p for m, p in HYPOTHESIS.items() if not math.isnan(base.get(f"{m}_mean", math.nan))}
+        mine = {metric: by_method[method][f"{metric}_mean"] for metric in measured}  # a judge with no head: realism only
+        wins = {metric: pick(mine[metric], base[f"{metric}_mean"]) == mine[metric] for metric, pick in measured.items()}
         verdicts[method] = all(wins.values())
         lines.append(f"{method:34s} vs {baseline}: " + ", ".join(
             f"{metric} {mine[metric]:.3f} vs {base[f'{metric}_mean']:.3f} ({'better' if win else 'worse'})"

@@ -89,3 +89,13 @@ def test_the_goal_names_every_missed_condition():
     assert "FID-like 70.0 vs VITAL-style (sort matching) 60.0" in second
     assert "confidence 0.50 < 0.8 × real 0.90" in second and "novelty 0.50 < 0.8" in second
     assert third.startswith("sampled layout + quantiles + class logit: misses")  # no rows of it: every test fails
+
+
+def test_a_judge_without_a_head_decides_on_realism_alone():
+    summary = [{"method": N.BASELINE, "fid_mean": 100.0, "plausibility_mean": 0.3, "judge_confidence_mean": math.nan},
+               {"method": "sampled layout + quantiles", "fid_mean": 80.0, "plausibility_mean": 0.4,
+                "judge_confidence_mean": math.nan},
+               {"method": N.REAL, "fid_mean": 50.0, "plausibility_mean": 0.5, "judge_confidence_mean": math.nan}]
+    verdicts, lines = N.verdict(summary)
+    assert verdicts == {"sampled layout + quantiles": True}
+    assert not any("judge_confidence" in line for line in lines)
