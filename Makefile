@@ -17,7 +17,7 @@ env:
 
 lint: env
 	$(VENV)/bin/ruff check stochvis tests benchmarks scripts
-	$(VENV)/bin/lint-imports --config .importlinter
+	$(VENV)/bin/lint-imports .importlinter
 
 test: env lint
 	$(PY) -m pytest -q

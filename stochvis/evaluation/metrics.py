@@ -76,15 +76,25 @@ def class_set_mass(judge: WrappedModel, images: torch.Tensor, indices: Sequence[
     """The judge's probability mass on a *set* of its classes for each image, (N,): the confidence that an
     image shows "a bird" when the judge knows 59 bird species. Where ImageNet has many classes for one kind
     of object, the mass on the set is the honest confidence; one class of the set would be noise."""
-    indices = _class_set(judge, indices)
-    return probabilities(judge, images)[:, indices].sum(1)
+    return class_set_scores(judge, images, indices)[0]
 
 
 def top1_in_set(judge: WrappedModel, images: torch.Tensor, indices: Sequence[int]) -> torch.Tensor:
     """Whether each image's most likely class is in the set, (N,) float 0/1."""
-    indices = _class_set(judge, indices)
-    top = probabilities(judge, images).argmax(1)
-    return torch.isin(top, torch.tensor(indices)).float()
+    return class_set_scores(judge, images, indices)[1]
+
+
+def class_set_scores(judge: WrappedModel, images: torch.Tensor, indices: Sequence[int]
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(:func:`class_set_mass`, :func:`top1_in_set`) from one forward pass of the judge."""
+    return set_scores(probabilities(judge, images), _class_set(judge, indices))
+
+
+def set_scores(probs: torch.Tensor, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row of softmax ``probs`` (N, classes): the mass on ``indices`` and 1 where the top-1 class is one of
+    them. **The** class-set rule, for callers that already hold the probabilities of many sets' images."""
+    indices = torch.as_tensor(list(indices), dtype=torch.long)
+    return probs[:, indices].sum(1), torch.isin(probs.argmax(1), indices).float()
 
 
 def _class_set(judge: WrappedModel, indices: Sequence[int]) -> list[int]:

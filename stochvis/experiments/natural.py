@@ -280,11 +280,11 @@ def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
             for kind, images in by_kind.items():
                 feats = judge.features(images)
                 indices = natural.class_indices(kind, judge.model.classes) if judge.has_head else None
+                mass, top1 = metrics.class_set_scores(judge.model, images, indices) if indices else (None, None)
                 rows.append({
                     "method": method, "family": FAMILY.get(method, "other"), "class": kind, "judge": judge.name,
-                    "judge_confidence": float(metrics.class_set_mass(judge.model, images, indices).mean())
-                    if indices else math.nan,
-                    "judge_top1": float(metrics.top1_in_set(judge.model, images, indices).mean()) if indices else math.nan,
+                    "judge_confidence": float(mass.mean()) if indices else math.nan,
+                    "judge_top1": float(top1.mean()) if indices else math.nan,
                     "fid": metrics.frechet_distance_gaussians(*metrics.fit_gaussian(feats, reference.shrinkage),
                                                               *reference.gaussian(kind)) if len(feats) > 1 else math.nan,
                     "plausibility": float(metrics.plausibility(feats, reference.centroid(kind)).mean()),

@@ -20,12 +20,11 @@ import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from stochvis.data import TUXPAINT_DIR, ImageSet
-from stochvis.evaluation.metrics import probabilities
+from stochvis.evaluation.metrics import probabilities, set_scores
 from stochvis.models import WrappedModel
 
 # -- backgrounds ---------------------------------------------------------------------------------------------
@@ -362,18 +361,6 @@ def class_indices(kind: str, classes: Sequence[str]) -> list[int]:
     return [position[n] for n in IMAGENET_SETS[kind]]
 
 
-def _set_scores(probs: torch.Tensor, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per image, the probability mass on ``indices`` and 1 where the top-1 class is one of them."""
-    indices = torch.as_tensor(list(indices), dtype=torch.long)
-    return probs[:, indices].sum(1), torch.isin(probs.argmax(1), indices).float()
-
-
-def class_set_mass(model: WrappedModel, images: torch.Tensor, indices: Sequence[int],
-                   batch_size: int = 64) -> torch.Tensor:
-    """Per image, the softmax probability (over all the model's classes) summed over ``indices``, (N,)."""
-    return _set_scores(probabilities(model, images, batch_size), indices)[0]
-
-
 def recognition(judges: Mapping[str, WrappedModel], kinds: Sequence[str] | None = None, *, size: int = 128,
                 per_object: int = 3, seed: int = 0, backgrounds: Sequence[str] | None = None,
                 upsample: bool = False) -> list[dict]:
@@ -391,7 +378,7 @@ def recognition(judges: Mapping[str, WrappedModel], kinds: Sequence[str] | None 
                                align_corners=False).clamp(0, 1) if upsample else images)
         probs = probabilities(judge, batch, 64)
         for label, kind in enumerate(kinds):
-            mass, top1 = _set_scores(probs[labels == label], class_indices(kind, judge.classes))
+            mass, top1 = set_scores(probs[labels == label], class_indices(kind, judge.classes))
             rows.append({"kind": kind, "judge": judge_name, "images": len(mass), "confidence": float(mass.mean()),
                          "top1_in_set": float(top1.mean()), "chance": len(IMAGENET_SETS[kind]) / probs.shape[1]})
     return rows

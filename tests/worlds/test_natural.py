@@ -12,6 +12,7 @@ import torch
 
 from stochvis import assets
 from stochvis.data import TUXPAINT_DIR
+from stochvis.evaluation.metrics import class_set_mass
 from stochvis.models import imagenet_classes
 from stochvis.worlds import natural
 
@@ -119,9 +120,9 @@ def test_class_set_mass_sums_the_softmax_over_the_set(tiny_model, tiny_images):
     from stochvis.evaluation.metrics import probabilities
 
     probs = probabilities(tiny_model, tiny_images)
-    mass = natural.class_set_mass(tiny_model, tiny_images, [0, 2])
+    mass = class_set_mass(tiny_model, tiny_images, [0, 2])
     assert torch.allclose(mass, probs[:, 0] + probs[:, 2], atol=1e-6)
-    assert torch.allclose(natural.class_set_mass(tiny_model, tiny_images, range(5)), torch.ones(4), atol=1e-5)
+    assert torch.allclose(class_set_mass(tiny_model, tiny_images, range(5)), torch.ones(4), atol=1e-5)
 
 
 def _cached(name: str) -> bool:
