@@ -19,8 +19,9 @@ lint: env
 	$(VENV)/bin/ruff check stochvis tests benchmarks scripts
 	$(VENV)/bin/lint-imports .importlinter
 
+# Both cores: notebooks spread over the workers one by one, every other module stays on one worker.
 test: env lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup
 
 report: env
 	$(PY) -m stochvis.report --timings --jobs $(JOBS) $(if $(filter 1 yes true,$(QUICK)),--quick) $(if $(ONLY),--only $(ONLY))

@@ -10,7 +10,19 @@ from torch import nn
 
 from stochvis.models import WrappedModel, wrap_model
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# Under pytest-xdist (make test: -n 2) each worker is one of the cores: a second intra-op thread would only spin.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1)))
+
+# Modules whose tests are independent of each other's fixtures: every test may go to any worker. Every other
+# module's tests stay on one worker (--dist loadgroup), so a module-scoped fixture (a world, a table's setting)
+# is built once, not once per worker.
+FREE_MODULES = {"test_notebooks.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name not in FREE_MODULES:
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath).as_posix()))
 
 
 class TinyNet(nn.Module):

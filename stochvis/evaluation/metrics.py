@@ -273,6 +273,9 @@ class ClassReference:
     features: dict[int, torch.Tensor]
     layer: str
     shrinkage: float | str | None = "auto"
+    # Judge features of the *training* images the statistics were learnt from, per class: the bank novelty
+    # measures copies against (None: no novelty column).
+    train: dict[int, torch.Tensor] | None = field(default=None, repr=False)
     _gaussians: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     _diversities: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
 
@@ -289,6 +292,13 @@ class ClassReference:
             self._gaussians[target] = fit_gaussian(self.of(target), self.shrinkage)
         return self._gaussians[target]
 
+    def novelty(self, target: int, feats: torch.Tensor) -> float:
+        """:func:`novelty` of ``feats`` against this class's training bank, the real images as the scale."""
+        if self.train is None or target not in self.train:
+            raise KeyError(f"no training images of class {target} in the reference: build it with "
+                           "class_reference(..., train=(images, labels))")
+        return novelty(feats, self.train[target], self.of(target))
+
     def diversity(self, target: int, limit: int = 500) -> float:
         """The real spread of a class (kept: every method's row of that class reports it)."""
         if (target, limit) not in self._diversities:
@@ -297,11 +307,15 @@ class ClassReference:
 
 
 def class_reference(judge: WrappedModel, images: torch.Tensor, labels: torch.Tensor,
-                    layer: str = DEFAULT_FEATURE_LAYER, shrinkage: float | str | None = "auto") -> ClassReference:
-    """Judge features of real (e.g. test-set) images, grouped by label."""
-    feats = features(judge, images, layer)
-    labels = torch.as_tensor(labels).cpu()
-    return ClassReference({int(c): feats[labels == c] for c in labels.unique()}, layer, shrinkage)
+                    layer: str = DEFAULT_FEATURE_LAYER, shrinkage: float | str | None = "auto",
+                    train: tuple[torch.Tensor, torch.Tensor] | None = None) -> ClassReference:
+    """Judge features of real (e.g. test-set) images, grouped by label; ``train`` (images, labels): the
+    training images the methods learnt from, for the novelty column."""
+    def grouped(images, labels):
+        feats, labels = features(judge, images, layer), torch.as_tensor(labels).cpu()
+        return {int(c): feats[labels == c] for c in labels.unique()}
+
+    return ClassReference(grouped(images, labels), layer, shrinkage, train=grouped(*train) if train else None)
 
 
 def evaluate_class(
@@ -336,6 +350,7 @@ def evaluate_class(
         "plausibility": math.nan,
         "diversity": diversity(feats),
         "real_diversity": math.nan,
+        "novelty": math.nan,
         "hf_ratio": float(high_frequency_ratio(images, radius).mean()),
         "seconds_per_image": float(seconds_per_image),
     }
@@ -344,11 +359,13 @@ def evaluate_class(
             row["fid"] = frechet_distance_gaussians(*fit_gaussian(feats, reference.shrinkage), *reference.gaussian(index))
         row["plausibility"] = float(plausibility(feats, reference.centroid(index)).mean())
         row["real_diversity"] = reference.diversity(index)
+        if reference.train is not None:
+            row["novelty"] = reference.novelty(index, feats)
     return row
 
 
 METRICS = ("target_confidence", "judge_confidence", "judge_top1", "agreement", "fid", "plausibility",
-           "diversity", "real_diversity", "hf_ratio", "seconds_per_image")
+           "diversity", "real_diversity", "novelty", "hf_ratio", "seconds_per_image")
 
 
 def by_target(images: torch.Tensor, targets: Sequence, classes: Sequence | None = None) -> dict:

@@ -144,10 +144,12 @@ def fashion_setting(subject: WrappedModel, judge: WrappedModel, *, classes: Sequ
     test_images, test_labels = fashion_mnist("test")
     if reference_count:
         test_images, test_labels = test_images[:reference_count], test_labels[:reference_count]
-    setting.reference = metrics.class_reference(judge, as_float_images(test_images), test_labels)
-    if judge2 is not None:
-        setting.reference2 = metrics.class_reference(judge2, as_float_images(test_images), test_labels)
     picked = torch.cat([torch.nonzero(train_labels == c)[:train_per_class, 0] for c in setting.classes])
+    # The training images the statistics saw: novelty is each image's nearest of them, over the test images'.
+    seen = (as_float_images(train_images[picked]), train_labels[picked])
+    setting.reference = metrics.class_reference(judge, as_float_images(test_images), test_labels, train=seen)
+    if judge2 is not None:
+        setting.reference2 = metrics.class_reference(judge2, as_float_images(test_images), test_labels, train=seen)
     from stochvis.stats.collection import collect_classes
 
     layers = list(dict.fromkeys(setting.prior_features + list(statistics_layers) + [setting.deconv_feature]))

@@ -12,7 +12,8 @@ Rows: Simonyan 2013, olah2017, MACO (fel2023) under the natural and a class-meas
 row (Görgün et al. 2025: each channel's sorted activations matched to the class's, at five layers, no class
 logit), and the statistics-driven family with no generator: AM with a quantile prior (the class-set logit
 plus the class's channel distributions at shallow layers) and a sampled layout (a deep grid drawn from the
-class Gaussian, inverted, with the shallow distributions matched). Statistics come from training composites
+class Gaussian, inverted, with the shallow distributions matched), alone, with the class-set logit, and with
+the class evidence capped at the level of real training composites. Statistics come from training composites
 only; nothing is tuned on the held-out ones.
 """
 
@@ -52,7 +53,8 @@ LAYOUT = "block5/grid2"  # the deep layout drawn from the class Gaussian: 192 ch
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
           "MACO (class magnitude)": "peer", "VITAL-style (sort matching)": "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
-          "sampled layout + quantiles + class logit": "statistics"}
+          "sampled layout + quantiles + class logit": "statistics",
+          "sampled layout + quantiles + class evidence": "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
 COLUMNS = ("method", "family", "class", "judge", "judge_confidence", "judge_top1", "fid", "plausibility",
@@ -78,6 +80,10 @@ class Protocol:
     # The class-set logit beside the layout: chosen before any run, so that a logit of ~10-20 weighs about as much
     # as the matching term (0 at a match, -1 at an all-zero map, × prior_strength); never tuned on held-out images.
     logit_weight: float = 0.05
+    # The capped class evidence beside the layout (objectives.class_set_evidence, capped at the subject's mass on
+    # the kind's training composites): 0.1 of 0.1 / 0.25 / 1, chosen on judge scores against *training* composites
+    # (scripts/choose_evidence_weight.py), never the held-out ones.
+    evidence_weight: float = 0.1
     seed: int = 0
 
     def targets(self) -> list[str]:
@@ -99,6 +105,7 @@ class Setting:
     held_out: dict[str, torch.Tensor]  # kind -> held-out composites of the reference cut-outs (realism yardstick)
     real_row: dict[str, torch.Tensor]  # kind -> held-out composites of other held-out cut-outs: the real row
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
+    real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
@@ -140,6 +147,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                              f"cut-outs ({natural.kind_counts()}) or fewer samples")
         real_row[k], held[k] = held_images[first], held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
+    real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
     curves = {k: {layer: q.curves for layer, q in
                   collect_quantiles(subject, train[k], list(MATCH_LAYERS), quantiles=p.quantiles).items()}
               for k in p.kinds}
@@ -150,7 +158,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
 
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
-    return Setting(p, subject, train, held, real_row, sets, curves, layout, natural_spectrum(p.size), spectra)
+    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, layout, natural_spectrum(p.size),
+                   spectra)
 
 
 # -- the rows: each maps a Setting to {kind: images} -----------------------------------------------------------
@@ -202,17 +211,21 @@ def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
     return s.split(run.images)
 
 
-def sampled_layout(s: Setting, logit_weight: float = 0.0) -> dict[str, torch.Tensor]:
+def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0) -> dict[str, torch.Tensor]:
     """A deep layout drawn from the class Gaussian of :data:`LAYOUT`, inverted, with the shallow channel
-    distributions matched: where things are from the draw, what they are made of from the quantiles;
-    ``logit_weight`` > 0 adds that much of the class-set logit (the kind's evidence, which a layout of one
-    deep layer leaves weak)."""
+    distributions matched: where things are from the draw, what they are made of from the quantiles.
+    The kind's evidence, which a layout of one deep layer leaves weak: ``logit_weight`` > 0 adds that much
+    of the class-set logit (uncapped: it keeps pushing), ``evidence_weight`` > 0 that much of the set's
+    log-probability capped at the subject's mass on real training composites of the kind
+    (:func:`~stochvis.optvis.objectives.class_set_evidence`: as convincing as real images, no more)."""
     p = s.protocol
     drawn = torch.cat([sampling.draw(s.layout[k], LAYOUT, p.samples, seed=p.seed + i, rectify="clip").float()
                        for i, k in enumerate(p.kinds)])
     layout = reconstruction_loss({LAYOUT: drawn}, weights=[p.layout_weight])
     if logit_weight:
         layout = layout + logit_weight * O.class_set_logit(s.per_image(s.sets))
+    if evidence_weight:
+        layout = layout + evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
     targets = DM.class_targets([{layer: s.curves[k][layer] for layer in PRIOR_LAYERS} for k in p.kinds], per_class=p.samples)
     run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, **s.common())
     return s.split(run.images)
@@ -224,7 +237,9 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     "MACO (class magnitude)": functools.partial(maco, measured=True),
     "VITAL-style (sort matching)": vital_style,
     "AM + quantile prior": quantile_prior, "sampled layout + quantiles": sampled_layout,
-    "sampled layout + quantiles + class logit": lambda s: sampled_layout(s, s.protocol.logit_weight),
+    "sampled layout + quantiles + class logit": lambda s: sampled_layout(s, logit_weight=s.protocol.logit_weight),
+    "sampled layout + quantiles + class evidence":
+        lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight),
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
 

@@ -13,6 +13,7 @@ the valid names instead of after minutes of optimisation.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -358,11 +359,32 @@ def class_set_logit(sets: Sequence[int | str] | Sequence[Sequence[int | str]]) -
     """log Σ exp of the logits of a *set* of classes ("any bird": ImageNet's 59 bird species), one set for
     every image or one set per image. Why log-sum-exp: it rises with whichever class of the set the image
     already resembles most, instead of forcing one arbitrary species."""
+    return _class_set(sets, ceiling=None)
+
+
+def class_set_evidence(sets: Sequence[int | str] | Sequence[Sequence[int | str]],
+                       ceiling: float | Sequence[float]) -> Objective:
+    """The log-probability of a class *set* (log of the softmax mass on it), capped at ``log(ceiling)``:
+    "make the image this much of the class, no more". Why: an uncapped class logit keeps pushing after
+    the image is already as convincing as real class photographs are, and what it adds then is what
+    only the classifier's last layer likes (adversarial detail that costs realism, measured in the
+    natural-image table); capped at the mass the network gives *real* class images, the pressure stops
+    where real images stand. Above the cap the objective is flat (no gradient). ``ceiling``: one mass
+    in (0, 1] for every image, or one per image."""
+    caps = [float(c) for c in ceiling] if isinstance(ceiling, Sequence) else [float(ceiling)]
+    if not caps or not all(0 < c <= 1 for c in caps):
+        raise ValueError(f"ceiling={ceiling!r}: a probability mass in (0, 1] (or one per image), e.g. the network's "
+                         "mean mass on real images of the class (stochvis.evaluation.metrics.class_set_mass)")
+    return _class_set(sets, ceiling=caps)
+
+
+def _class_set(sets, ceiling: list[float] | None) -> Objective:
+    kind = "class_set_logit" if ceiling is None else f"class_set_evidence(≤{min(ceiling):.3g}..{max(ceiling):.3g})"
     sets = list(sets)
     per_image = bool(sets) and all(isinstance(v, (list, tuple)) for v in sets)
     groups = [list(v) for v in sets] if per_image else [sets]
     if not groups or any(not g for g in groups):
-        raise ValueError("class_set_logit needs a non-empty set of classes (or one non-empty set per image)")
+        raise ValueError(f"{kind} needs a non-empty set of classes (or one non-empty set per image)")
 
     def bind(model: WrappedModel) -> Objective:
         index = [[model.class_index(t) for t in group] for group in groups]
@@ -377,11 +399,17 @@ def class_set_logit(sets: Sequence[int | str] | Sequence[Sequence[int | str]]) -
                 raise ValueError(f"{len(index)} class sets for a batch of {logits.shape[0]}: give one set, or one per image")
             mask = valid.to(logits.device).expand_as(rows)
             picked = logits.gather(1, rows).masked_fill(~mask, float("-inf"))
-            return torch.logsumexp(picked, 1)
+            score = torch.logsumexp(picked, 1)
+            if ceiling is None:
+                return score
+            if len(ceiling) not in (1, logits.shape[0]):
+                raise ValueError(f"{len(ceiling)} ceilings for a batch of {logits.shape[0]}: give one, or one per image")
+            cap = torch.tensor([math.log(c) for c in ceiling], device=logits.device)
+            return torch.minimum(score - torch.logsumexp(logits, 1), cap)
 
-        return Objective(fn, [LOGITS], f"class_set_logit({len(index)} set(s) of {width} or fewer)")
+        return Objective(fn, [LOGITS], f"{kind}({len(index)} set(s) of {width} or fewer)")
 
-    return Objective(None, [LOGITS], "class_set_logit", bind=bind)
+    return Objective(None, [LOGITS], kind, bind=bind)
 
 
 def direction(layer: str, vector: torch.Tensor | Sequence[float]) -> Objective:

@@ -21,6 +21,7 @@ import torch
 from PIL import ImageOps
 
 from stochvis import data
+from stochvis.assets import content_sha256
 from stochvis.features import feature_key
 from stochvis.methods.chain import chain_joints
 from stochvis.methods.inversion import CalibratedPriors, calibrated_image_priors
@@ -157,7 +158,8 @@ class ChainWorld:
 def chain_statistics(model: WrappedModel, *, image_size: int = 64, per_class: int = 500,
                      grids: dict[str, int] | None = None, pooled: Sequence[str] = CHAIN_POOLED,
                      classes: Sequence[str] = CLASSES, directory: str | Path | None = None, seed: int = 0,
-                     batch_size: int = 32, **prior_options) -> ChainWorld:
+                     batch_size: int = 32, split: tuple[data.ImageSet, data.ImageSet] | None = None,
+                     **prior_options) -> ChainWorld:
     """Class statistics for the backward chain conv5_3 → conv4_3 → conv3_3 on coarse grids.
 
     ``grids`` {layer: g}, deep → shallow (default :data:`CHAIN_GRIDS`): each layer's map average-pooled
@@ -165,13 +167,20 @@ def chain_statistics(model: WrappedModel, *, image_size: int = 64, per_class: in
     conditions on); ``pooled`` layers' channel means come with them from the same forward pass. Images:
     :func:`composites` (``per_class`` training composites per class, held-out cut-outs never in training).
     Cached by model, images and options under ``directory`` (default ``STOCHVIS_HOME/statistics``).
-    ``prior_options`` go to :func:`image_priors`.
+    ``prior_options`` go to :func:`image_priors`. ``split``: other (train, held-out) composites, e.g. the
+    natural world's (:func:`stochvis.worlds.natural.split`, objects on photographs) — the chain and its
+    priors are the same; ``classes`` and ``per_class`` are then the split's.
     """
     grids = dict(CHAIN_GRIDS if grids is None else grids)
     keys = chain_keys(grids)
-    train, held_out = composites(classes, per_class=per_class, image_size=image_size, seed=seed)
+    if split is None:
+        train, held_out = composites(classes, per_class=per_class, image_size=image_size, seed=seed)
+        world, source = "tuxpaint", f"{train.name} ({len(train)} images)"  # the name holds every option
+    else:  # another world's names need not: the cache is keyed by the images themselves
+        (train, held_out), world = split, split[0].name.partition("/")[0]
+        source = f"{train.name} ({len(train)} images, sha256 {content_sha256([train.tensors((image_size, image_size))[0]])[:16]})"
     per = collect_classes_cached(
-        model, train, list(dict.fromkeys([*pooled, *grids])), name=f"{model.name}-tuxpaint-chain-{image_size}px",
+        model, train, list(dict.fromkeys([*pooled, *grids])), name=f"{model.name}-{world}-chain-{image_size}px",
         directory=directory, pooled=list(pooled), maps=list(keys), joint=chain_joints(keys), image_size=image_size,
-        batch_size=batch_size, source_name=f"{train.name} ({len(train)} images)", progress=False)
+        batch_size=batch_size, source_name=source, progress=False)
     return ChainWorld(per, train, held_out, image_priors(train, image_size, **prior_options), keys, image_size)

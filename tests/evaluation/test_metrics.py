@@ -128,6 +128,7 @@ def test_compare_summarize_and_csv_on_a_tiny_model(tiny_model, tmp_path):
         assert 0 <= row["target_confidence"] <= 1 and row["fid"] >= 0 and not math.isnan(row["plausibility"])
     grey = [r for r in rows if r["method"] == "grey"]
     assert grey[0]["diversity"] == 0.0 and grey[0]["hf_ratio"] == 0.0
+    assert all(math.isnan(r["novelty"]) for r in rows)  # no training bank in the reference: no novelty
     summary = metrics.summarize(rows)
     assert [s["method"] for s in summary] == ["noise", "grey"]
     assert summary[1]["seconds_per_image_mean"] == pytest.approx(2.0)
@@ -198,3 +199,19 @@ def test_by_target_groups_a_batch_by_its_targets_in_order():
     assert list(grouped) == [3, 1]
     assert grouped[3].flatten().tolist() == [0.0, 2.0, 4.0] and grouped[1].flatten().tolist() == [1.0, 3.0]
     assert list(metrics.by_target(images, [3, 1, 3, 1, 3], classes=[1, 3])) == [1, 3]
+
+
+def test_novelty_column_against_the_training_bank(tiny_model):
+    generator = torch.Generator().manual_seed(3)
+    train, real = torch.rand(30, 3, 16, 16, generator=generator), torch.rand(20, 3, 16, 16, generator=generator)
+    train_labels, labels = torch.arange(30) % 2, torch.arange(20) % 2
+    reference = metrics.class_reference(tiny_model, real, labels, train=(train, train_labels))
+    copies = train[train_labels == 1][:4]
+    rows = metrics.compare({"copies": {1: copies}, "new": {1: real[labels == 1][:4]}}, subject=tiny_model,
+                           judge=tiny_model, reference=reference)
+    assert rows[0]["novelty"] == pytest.approx(0.0, abs=1e-6)  # copies of training images: ratio 0
+    bank, held = reference.train[1], reference.of(1)
+    expected = metrics.nearest_distance(held[:4], bank).mean() / metrics.nearest_distance(held, bank).mean()
+    assert rows[1]["novelty"] == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(KeyError, match="train=\\(images, labels\\)"):
+        metrics.class_reference(tiny_model, real, labels).novelty(1, bank)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from stochvis.evaluation import metrics
 from stochvis.experiments import natural as N
 from stochvis.models import imagenet_classes, wrap_model
 
@@ -44,6 +45,10 @@ def test_the_real_row_and_the_reference_share_no_cut_out(setting):
             assert not any(torch.equal(real, ref) for ref in setting.held_out[kind])
             assert not any(torch.equal(real, train) for train in setting.train[kind])
     assert set(setting.curves["birds"]) == set(N.MATCH_LAYERS)
+    # the evidence cap: the subject's own mass on each kind's set over its training composites
+    for kind in setting.protocol.kinds:
+        expected = metrics.class_set_mass(setting.subject, setting.train[kind], setting.sets[kind]).mean()
+        assert 0 < setting.real_mass[kind] <= 1 and setting.real_mass[kind] == pytest.approx(float(expected))
     assert setting.curves["birds"]["stem"].shape == (8, 4)
 
 
@@ -84,11 +89,12 @@ def test_the_goal_names_every_missed_condition():
     rows = [_row(m, "j", 100, 0.5, 0.5, 1.0) for m in rivals] + [_row("VITAL-style (sort matching)", "j", 60, 0.6, 0.2, 1)]
     rows += [_row(N.REAL, "j", 30, 0.9, 0.9, 1.0), _row("AM + quantile prior", "j", 50, 0.7, 0.8, 0.9),
              _row("sampled layout + quantiles", "j", 70, 0.7, 0.5, 0.5)]
-    first, second, third = N.goal(rows)
+    first, second, third, fourth = N.goal(rows)
     assert first == "AM + quantile prior: meets the goal under every judge"
     assert "FID-like 70.0 vs VITAL-style (sort matching) 60.0" in second
     assert "confidence 0.50 < 0.8 × real 0.90" in second and "novelty 0.50 < 0.8" in second
     assert third.startswith("sampled layout + quantiles + class logit: misses")  # no rows of it: every test fails
+    assert fourth.startswith("sampled layout + quantiles + class evidence: misses")
 
 
 def test_a_judge_without_a_head_decides_on_realism_alone():

@@ -112,3 +112,25 @@ def test_an_objective_gives_one_score_per_image(acts):
     with pytest.raises(ValueError, match=r"one score per image, shape \(3,\); got \(2,\)"):
         O.Objective(lambda a: a["a"][:2, 0, 0, 0], ["a"], "two")(acts)
     assert O.Objective(lambda a: a["a"].sum(), ["a"], "one")(acts).shape == (1,)  # one score for the batch
+
+
+def test_class_set_evidence_is_the_set_log_probability_capped(tiny_model):
+    logits = torch.tensor([[2.0, 0.0, 0.0, -1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0]], requires_grad=True)
+    acts = {LOGITS: logits}
+    log_mass = (logits.softmax(1)[:, [0, 4]].sum(1)).log()
+    uncapped = O.class_set_evidence([0, 4], 1.0).bind(tiny_model)(acts)
+    assert torch.allclose(uncapped, log_mass)
+    assert torch.allclose(O.class_set_logit([0, 4]).bind(tiny_model)(acts), logits[:, [0, 4]].logsumexp(1))
+    # image 0 holds mass 0.79 on the set, image 1 0.4: a cap of 0.5 flattens the first only
+    capped = O.class_set_evidence([0, 4], 0.5).bind(tiny_model)(acts)
+    assert capped[0].item() == pytest.approx(torch.tensor(0.5).log().item())
+    assert capped[1].item() == pytest.approx(log_mass[1].item())
+    capped.sum().backward()
+    assert torch.all(logits.grad[0] == 0) and logits.grad[1].abs().sum() > 0
+    per_image = O.class_set_evidence([[0, 4], [1]], [0.3, 0.9]).bind(tiny_model)(acts)
+    assert per_image.tolist() == pytest.approx([torch.tensor(0.3).log().item(), logits.softmax(1)[1, 1].log().item()])
+    for bad in (0.0, 1.5, [0.5, -1]):
+        with pytest.raises(ValueError, match=r"probability mass in \(0, 1\]"):
+            O.class_set_evidence([0], bad)
+    with pytest.raises(ValueError, match="3 ceilings for a batch of 2"):
+        O.class_set_evidence([0], [0.5, 0.5, 0.5]).bind(tiny_model)(acts)

@@ -117,3 +117,20 @@ def test_the_worlds_priors_score_a_held_out_composite_as_typical(world):
     assert torch.allclose(priors.init, built.train.tensors((SIZE, SIZE))[0].mean(0, keepdim=True))
     with pytest.raises(ValueError, match="image_size"):
         tuxpaint.image_priors(built.train)
+
+
+def test_the_chain_runs_on_another_worlds_composites(tmp_path):
+    """split=: the natural world's objects on photographs, cached by the images themselves."""
+    from stochvis.worlds import natural
+
+    model = tiny_vgg()
+    split = natural.split(["birds", "fruit"], size=SIZE, per_object=1)
+    built = tuxpaint.chain_statistics(model, image_size=SIZE, split=split, directory=tmp_path)
+    assert list(built.per_class) == ["birds", "fruit"] and built.train is split[0] and built.held_out is split[1]
+    assert built.per_class["birds"].count == split[0].labels.count(0)
+    assert any(p.name.startswith("tiny-vgg-natural-chain-32px") for p in tmp_path.iterdir())
+    again = tuxpaint.chain_statistics(model, image_size=SIZE, split=split, directory=tmp_path)
+    assert torch.equal(again.per_class["fruit"]["conv5_3/grid2"].mean, built.per_class["fruit"]["conv5_3/grid2"].mean)
+    other = natural.split(["birds", "fruit"], size=SIZE, per_object=1, seed=1)  # same names, other images
+    tuxpaint.chain_statistics(model, image_size=SIZE, split=other, directory=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 2  # a second cache entry, not the first one's statistics
