@@ -391,6 +391,7 @@ def _class_set(sets, ceiling: list[float] | None) -> Objective:
         width = max(len(g) for g in index)
         table = torch.tensor([g + [g[0]] * (width - len(g)) for g in index])  # padded with a repeat ...
         valid = torch.tensor([[True] * len(g) + [False] * (width - len(g)) for g in index])  # ... masked out
+        log_caps = None if ceiling is None else torch.tensor([math.log(c) for c in ceiling])
 
         def fn(acts: Activations) -> torch.Tensor:
             logits = acts[LOGITS].float()
@@ -400,12 +401,11 @@ def _class_set(sets, ceiling: list[float] | None) -> Objective:
             mask = valid.to(logits.device).expand_as(rows)
             picked = logits.gather(1, rows).masked_fill(~mask, float("-inf"))
             score = torch.logsumexp(picked, 1)
-            if ceiling is None:
+            if log_caps is None:
                 return score
-            if len(ceiling) not in (1, logits.shape[0]):
-                raise ValueError(f"{len(ceiling)} ceilings for a batch of {logits.shape[0]}: give one, or one per image")
-            cap = torch.tensor([math.log(c) for c in ceiling], device=logits.device)
-            return torch.minimum(score - torch.logsumexp(logits, 1), cap)
+            if len(log_caps) not in (1, logits.shape[0]):
+                raise ValueError(f"{len(log_caps)} ceilings for a batch of {logits.shape[0]}: give one, or one per image")
+            return torch.minimum(score - torch.logsumexp(logits, 1), log_caps.to(logits.device))
 
         return Objective(fn, [LOGITS], f"{kind}({len(index)} set(s) of {width} or fewer)")
 

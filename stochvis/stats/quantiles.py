@@ -33,7 +33,7 @@ from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis.distribution_matching import channel_curves, check_quantiles, quantile_levels
 from stochvis.stats.moments import StatisticsFileError
-from stochvis.stats.store import check_model, content_hash, metadata_hash
+from stochvis.stats.store import check_model, content_hash, metadata_hash, verified_tensors
 
 KIND = "channel_quantiles"
 FORMAT_VERSION = 1
@@ -215,8 +215,6 @@ def load_quantiles(path: str | Path, model: WrappedModel | None = None, *,
                    allow_other_model: bool = False) -> dict[str, ChannelQuantiles]:
     """Read a file of :func:`save_quantiles`; with ``model``, refuse curves of other weights (their
     channels mean nothing here) unless ``allow_other_model``."""
-    from safetensors.torch import load
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no channel-quantiles file {path}")
@@ -235,12 +233,7 @@ def load_quantiles(path: str | Path, model: WrappedModel | None = None, *,
                                   f"{remedy}")
     if model is not None:
         check_model(meta, model, path, allow_other_model=allow_other_model)
-    try:
-        tensors = load(data)
-    except Exception as error:  # safetensors raises its own error type for bad buffers
-        raise StatisticsFileError(f"{path} is corrupted ({error}); {remedy}") from error
-    if content_hash(tensors) != meta.get("content_sha256"):
-        raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); {remedy}")
+    tensors = verified_tensors(data, meta, path, remedy)
     try:
         return {layer: ChannelQuantiles(layer, int(info["quantiles"]), int(info["count"]), tensors[f"{layer}/total"],
                                         meta.get("model"), meta["fingerprint"], [list(s) for s in info["sizes"]])

@@ -207,19 +207,12 @@ class Statistics:
     @classmethod
     def load(cls, path: str | Path, model: WrappedModel | None = None) -> Statistics:
         """Read a statistics file; with ``model``, refuse statistics made with other weights."""
-        from safetensors.torch import load
-
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no statistics file {path}")
         data = path.read_bytes()
         meta = _read_metadata(data, path)
-        try:
-            tensors = load(data)
-        except Exception as error:  # safetensors raises its own error type for bad buffers
-            raise StatisticsFileError(f"{path} is corrupted ({error}); delete it and collect again") from error
-        if content_hash(tensors) != meta.get("content_sha256"):
-            raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); delete it and collect again")
+        tensors = verified_tensors(data, meta, path)
         if "metadata_sha256" not in meta:
             # Files written before the metadata hash: their tensors are verified, their metadata cannot be.
             warnings.warn(f"{path} predates the metadata hash: its fingerprint, count and plan are not verified; "
@@ -240,6 +233,21 @@ class Statistics:
             raise StatisticsFileError(f"{path} has inconsistent metadata ({type(error).__name__}: {error}); "
                                       "delete it and collect again") from error
         return stats
+
+
+def verified_tensors(data: bytes, meta: dict, path: str | Path,
+                     remedy: str = "delete it and collect again") -> dict[str, torch.Tensor]:
+    """The tensors of a stochvis safetensors file whose metadata is ``meta``, checked against its content
+    hash: **the** corruption check of statistics and channel-quantile files."""
+    from safetensors.torch import load
+
+    try:
+        tensors = load(data)
+    except Exception as error:  # safetensors raises its own error type for bad buffers
+        raise StatisticsFileError(f"{path} is corrupted ({error}); {remedy}") from error
+    if content_hash(tensors) != meta.get("content_sha256"):
+        raise StatisticsFileError(f"{path} is corrupted (content hash mismatch); {remedy}")
+    return tensors
 
 
 def content_hash(tensors: dict[str, torch.Tensor]) -> str:

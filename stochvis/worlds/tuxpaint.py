@@ -175,12 +175,16 @@ def chain_statistics(model: WrappedModel, *, image_size: int = 64, per_class: in
     keys = chain_keys(grids)
     if split is None:
         train, held_out = composites(classes, per_class=per_class, image_size=image_size, seed=seed)
+    else:
+        train, held_out = split
+    images = train.tensors((image_size, image_size))[0]  # rendered once: the cache key and the priors
+    if split is None:
         world, source = "tuxpaint", f"{train.name} ({len(train)} images)"  # the name holds every option
     else:  # another world's names need not: the cache is keyed by the images themselves
-        (train, held_out), world = split, split[0].name.partition("/")[0]
-        source = f"{train.name} ({len(train)} images, sha256 {content_sha256([train.tensors((image_size, image_size))[0]])[:16]})"
+        world = train.name.partition("/")[0]
+        source = f"{train.name} ({len(train)} images, sha256 {content_sha256([images])[:16]})"
     per = collect_classes_cached(
         model, train, list(dict.fromkeys([*pooled, *grids])), name=f"{model.name}-{world}-chain-{image_size}px",
         directory=directory, pooled=list(pooled), maps=list(keys), joint=chain_joints(keys), image_size=image_size,
         batch_size=batch_size, source_name=source, progress=False)
-    return ChainWorld(per, train, held_out, image_priors(train, image_size, **prior_options), keys, image_size)
+    return ChainWorld(per, train, held_out, image_priors(images, **prior_options), keys, image_size)
