@@ -13,8 +13,10 @@ row (Görgün et al. 2025: each channel's sorted activations matched to the clas
 logit), and the statistics-driven family with no generator: AM with a quantile prior (the class-set logit
 plus the class's channel distributions at shallow layers) and a sampled layout (a deep grid drawn from the
 class Gaussian, inverted, with the shallow distributions matched), alone, with the class-set logit, and with
-the class evidence capped at the level of real training composites. Statistics come from training composites
-only; nothing is tuned on the held-out ones.
+the class evidence capped at the level of real training composites — the last also on a cut-out
+parameterisation (an object over a smooth backdrop, chosen among eight designs on training composites:
+``scripts/choose_cutout.py``). Statistics come from training composites only; nothing is tuned on the
+held-out ones.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "
           "MACO (class magnitude)": "peer", "VITAL-style (sort matching)": "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
-          "sampled layout + quantiles + class evidence": "statistics"}
+          "sampled layout + quantiles + class evidence": "statistics",
+          "sampled layout + quantiles + class evidence, cut-out": "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
 COLUMNS = ("method", "family", "class", "judge", "judge_confidence", "judge_top1", "fid", "plausibility",
@@ -123,7 +126,7 @@ class Setting:
     def split(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         return metrics.by_target(images, self.protocol.targets(), self.protocol.kinds)
 
-    def reseeded(self, seed: int) -> "Setting":
+    def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
         return dataclasses.replace(self, protocol=dataclasses.replace(self.protocol, seed=seed))
 
@@ -217,13 +220,17 @@ def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
     return s.split(run.images)
 
 
-def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0) -> dict[str, torch.Tensor]:
+def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0, param: object = "fft"
+                   ) -> dict[str, torch.Tensor]:
     """A deep layout drawn from the class Gaussian of :data:`LAYOUT`, inverted, with the shallow channel
     distributions matched: where things are from the draw, what they are made of from the quantiles.
     The kind's evidence, which a layout of one deep layer leaves weak: ``logit_weight`` > 0 adds that much
     of the class-set logit (uncapped: it keeps pushing), ``evidence_weight`` > 0 that much of the set's
     log-probability capped at the subject's mass on real training composites of the kind
-    (:func:`~stochvis.optvis.objectives.class_set_evidence`: as convincing as real images, no more)."""
+    (:func:`~stochvis.optvis.objectives.class_set_evidence`: as convincing as real images, no more).
+    ``param``: the image's parameterisation, "fft", "cutout" (an object over a smooth backdrop,
+    :class:`~stochvis.optvis.params.CutoutParam`: real composites are a cut-out on a photograph) or any param
+    spec :func:`~stochvis.methods.distribution_matching.match_distributions` takes."""
     p = s.protocol
     drawn = torch.cat([sampling.draw(s.layout[k], LAYOUT, p.samples, seed=p.seed + i, rectify="clip").float()
                        for i, k in enumerate(p.kinds)])
@@ -233,7 +240,8 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     if evidence_weight:
         layout = layout + evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
     targets = DM.class_targets([{layer: s.curves[k][layer] for layer in PRIOR_LAYERS} for k in p.kinds], per_class=p.samples)
-    run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, **s.common())
+    run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, param=param,
+                                 **s.common())
     return s.split(run.images)
 
 
@@ -246,6 +254,8 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     "sampled layout + quantiles + class logit": lambda s: sampled_layout(s, logit_weight=s.protocol.logit_weight),
     "sampled layout + quantiles + class evidence":
         lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight),
+    "sampled layout + quantiles + class evidence, cut-out":
+        lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight, param="cutout"),
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
 
@@ -355,6 +365,33 @@ def goal(rows: Sequence[dict]) -> list[str]:
         lines.append(f"{method}: " + ("meets the goal under every judge" if not misses else
                                       f"misses {len(misses)} condition(s): " + "; ".join(misses)))
     return lines
+
+
+def select_on_training(s: Setting, candidates: Mapping[str, Mapping[str, torch.Tensor]], judges: Sequence[Judge]
+                       ) -> tuple[str, list[str]]:
+    """The rule a design choice of a row is made by, never looking at held-out composites: each candidate's
+    images ({name: {kind: images}}) are scored by every judge against the kind's *training* composites beyond
+    its first ``samples`` (those are shown as a "training composites" row, the floor), and the candidate with
+    the best mean rank over FID-like and plausibility under every judge wins. Returns it and the printed lines."""
+    shown = s.protocol.samples
+    samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
+    selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
+    rows = table(selection, samples, {m: math.nan for m in samples}, judges)
+    names, ranks, lines = list(candidates), {name: [] for name in candidates}, []
+    for judge in dict.fromkeys(r["judge"] for r in rows):
+        summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
+                                                             ("judge_confidence", "fid", "plausibility"))}
+        lines.append(f"== {judge} (against training composites)")
+        lines += [f"  {name:36s} conf {e['judge_confidence_mean']:.2f}  FID-like {e['fid_mean']:7.1f}  "
+                  f"plausibility {e['plausibility_mean']:.3f}" for name, e in summary.items()]
+        for metric, sign in (("fid_mean", 1), ("plausibility_mean", -1)):
+            order = sorted(names, key=lambda n: sign * summary[n][metric])
+            for rank, name in enumerate(order, 1):
+                ranks[name].append(rank)
+    mean_rank = {name: sum(r) / len(r) for name, r in ranks.items()}
+    chosen = min(mean_rank, key=mean_rank.get)
+    lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}")
+    return chosen, lines
 
 
 def load_judges(device=None) -> list[Judge]:

@@ -46,7 +46,7 @@ from stochvis.optvis.distribution_matching import distribution_distances, sorted
 from stochvis.optvis.objectives import Objective, as_objective
 from stochvis.optvis.optimize import OptimizationResult, optimize
 
-PARAMS = ("fft", "pixels")
+PARAMS = ("fft", "pixels", "cutout")
 
 
 def _targets(curves_by_layer: Mapping) -> dict[str, torch.Tensor]:
@@ -94,7 +94,7 @@ def class_targets(curves_per_class: Sequence[Mapping], per_class: int = 1) -> di
 
 
 def _param(param, init: torch.Tensor | None):
-    """A param spec for ``optimize`` from "pixels" / "fft" (or any spec optimize takes, as is)."""
+    """A param spec for ``optimize`` from "pixels" / "fft" / "cutout" (or any spec optimize takes, as is)."""
     if isinstance(param, str):
         if param in ("pixels", "pixel"):
             return functools.partial(P.pixel, init=init) if init is not None else "pixel"
@@ -103,6 +103,11 @@ def _param(param, init: torch.Tensor | None):
                 raise ValueError("init= starts pixels from images; the Fourier parameterisation cannot: "
                                  "use param='pixels'")
             return "fft"
+        if param == "cutout":
+            if init is not None:
+                raise ValueError("init= starts pixels from images; the cut-out parameterisation cannot: "
+                                 "use param='pixels'")
+            return P.cutout
         raise ValueError(f"param={param!r}: use one of {', '.join(PARAMS)} (or an ImageParam / factory)")
     return param
 
@@ -141,8 +146,9 @@ def match_distributions(
     targets' N, else 1. ``size``: default the model's input size (curves compare across sizes).
     ``regularizers`` default to ``from_strengths(jitter, scale, rotate, tv)`` with ``jitter`` of
     1/28 of the image side (at least 1); pass a list to replace them. ``param``: "fft" (Olah et al.'s
-    decorrelated Fourier basis) or "pixels" (``init`` images to start from, default grey plus
-    noise), or any param ``optimize`` takes. Other options go to
+    decorrelated Fourier basis), "pixels" (``init`` images to start from, default grey plus
+    noise), "cutout" (a Fourier object over a smooth backdrop, :class:`~stochvis.optvis.params.CutoutParam`),
+    or any param ``optimize`` takes. Other options go to
     ``optimize`` (``octaves``, ``record_every``, ``autocast_bf16``, ``device``...).
     """
     targets = _targets(curves_by_layer)
