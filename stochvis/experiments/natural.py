@@ -49,12 +49,13 @@ from stochvis.worlds import natural
 SUBJECT = "efficientnet_lite0"
 JUDGES = ("efficientnet_lite1", "efficientnet_lite2")
 FEATURE_JUDGE, FEATURE_LAYER = "vgg16", "conv5_3"  # another family's pooled conv features: realism only
-REAL, BASELINE = "real (held out)", "Simonyan 2013"
+REAL, BASELINE, VITAL = "real (held out)", "Simonyan 2013", "VITAL-style (sort matching)"
+RIVALS = (BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitude)")  # the goal's AM rows and peers
 MATCH_LAYERS = ("stem", "block1", "block2", "block3", "block5")  # VITAL's five layers, shallow to deep
 PRIOR_LAYERS = ("stem", "block1", "block2", "block3")  # the shallower layers a statistics prior matches
 LAYOUT = "block5/grid2"  # the deep layout drawn from the class Gaussian: 192 channels × 2×2 cells
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
-          "MACO (class magnitude)": "peer", "VITAL-style (sort matching)": "peer",
+          "MACO (class magnitude)": "peer", VITAL: "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
           "sampled layout + quantiles + class evidence": "statistics",
@@ -249,7 +250,7 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     BASELINE: simonyan2013, "olah2017": olah2017,
     "MACO (natural magnitude)": functools.partial(maco, measured=False),
     "MACO (class magnitude)": functools.partial(maco, measured=True),
-    "VITAL-style (sort matching)": vital_style,
+    VITAL: vital_style,
     "AM + quantile prior": quantile_prior, "sampled layout + quantiles": sampled_layout,
     "sampled layout + quantiles + class logit": lambda s: sampled_layout(s, logit_weight=s.protocol.logit_weight),
     "sampled layout + quantiles + class evidence":
@@ -343,15 +344,14 @@ def goal(rows: Sequence[dict]) -> list[str]:
 
     judges = list(dict.fromkeys(r["judge"] for r in rows))
     present = set(r["method"] for r in rows)
-    rivals = [m for m in (BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitude)") if m in present]
-    absent = [m for m in (BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitude)",
-                          "VITAL-style (sort matching)", REAL) if m not in present]
+    rivals = [m for m in RIVALS if m in present]
+    absent = [m for m in (*RIVALS, VITAL, REAL) if m not in present]
     lines = [f"(not in these rows, so not compared: {', '.join(absent)})"] if absent else []
     for method in (m for m in STATISTICS_METHODS if m in present):
         misses = []
         for judge in judges:
             fid, plaus = mean(method, judge, "fid"), mean(method, judge, "plausibility")
-            for rival in rivals + [m for m in ["VITAL-style (sort matching)"] if m in present]:
+            for rival in rivals + ([VITAL] if VITAL in present else []):
                 if not fid < mean(rival, judge, "fid"):
                     misses.append(f"{judge}: FID-like {fid:.1f} vs {rival} {mean(rival, judge, 'fid'):.1f}")
             for rival in rivals:
@@ -376,7 +376,7 @@ def select_on_training(s: Setting, candidates: Mapping[str, Mapping[str, torch.T
     shown = s.protocol.samples
     samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
     selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
-    rows = table(selection, samples, {m: math.nan for m in samples}, judges)
+    rows = table(selection, samples, {}, judges)  # no seconds: every row's is NaN
     names, ranks, lines = list(candidates), {name: [] for name in candidates}, []
     for judge in dict.fromkeys(r["judge"] for r in rows):
         summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
@@ -441,29 +441,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n".join(goal(rows)))
 
 
+SUMMARY = (("judge_confidence", "conf", 2), ("fid", "FID", 1), ("plausibility", "plaus", 3), ("diversity", "div", 1),
+           ("novelty", "novelty", 2), ("seconds_per_image", "s/image", 1))  # (column, label, digits) printed
+
+
 def summary_lines(rows: Sequence[dict]) -> list[str]:
-    """Per judge and method: the means over kinds (and over seeds, ± their std when there are several)."""
+    """Per judge and method: the means over kinds (and over seeds, ± their std when there are several),
+    both by :func:`metrics.summarize`."""
+    columns = [column for column, _, _ in SUMMARY]
+    seeds = list(dict.fromkeys(r["seed"] for r in rows))
     lines = []
     for judge in dict.fromkeys(r["judge"] for r in rows):
+        per_seed = [{"method": e["method"], **{c: e[f"{c}_mean"] for c in columns}} for seed in seeds
+                    for e in metrics.summarize([r for r in rows if r["judge"] == judge and r["seed"] == seed], columns)]
         lines.append(f"== {judge}")
-        mine = [r for r in rows if r["judge"] == judge]
-        for method in dict.fromkeys(r["method"] for r in mine):
-            cells = []
-            for metric, label, digits in (("judge_confidence", "conf", 2), ("fid", "FID", 1), ("plausibility", "plaus", 3),
-                                          ("diversity", "div", 1), ("novelty", "novelty", 2),
-                                          ("seconds_per_image", "s/image", 1)):
-                per_seed = {}
-                for r in mine:
-                    if r["method"] == method and not math.isnan(r[metric]):
-                        per_seed.setdefault(r["seed"], []).append(r[metric])
-                means = [sum(v) / len(v) for v in per_seed.values()]
-                if not means:
-                    cells.append(f"{label} —")
-                    continue
-                mean = sum(means) / len(means)
-                spread = (sum((m - mean) ** 2 for m in means) / (len(means) - 1)) ** 0.5 if len(means) > 1 else None
-                cells.append(f"{label} {mean:.{digits}f}" + (f" ± {spread:.{digits}f}" if spread is not None else ""))
-            lines.append(f"  {method:44s} " + "  ".join(cells))
+        for e in metrics.summarize(per_seed, columns):
+            cells = [f"{label} —" if math.isnan(e[f"{c}_mean"]) else f"{label} {e[f'{c}_mean']:.{digits}f}"
+                     + (f" ± {e[f'{c}_std']:.{digits}f}" if e["classes"] > 1 else "") for c, label, digits in SUMMARY]
+            lines.append(f"  {e['method']:44s} " + "  ".join(cells))
     return lines
 
 

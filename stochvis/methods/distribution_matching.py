@@ -47,6 +47,7 @@ from stochvis.optvis.objectives import Objective, as_objective
 from stochvis.optvis.optimize import OptimizationResult, optimize
 
 PARAMS = ("fft", "pixels", "cutout")
+_NOT_PIXELS = {"fft": ("Fourier", "fft"), "cutout": ("cut-out", P.cutout)}  # name → (its words, its spec)
 
 
 def _targets(curves_by_layer: Mapping) -> dict[str, torch.Tensor]:
@@ -98,16 +99,12 @@ def _param(param, init: torch.Tensor | None):
     if isinstance(param, str):
         if param in ("pixels", "pixel"):
             return functools.partial(P.pixel, init=init) if init is not None else "pixel"
-        if param == "fft":
+        if param in _NOT_PIXELS:
+            name, spec = _NOT_PIXELS[param]
             if init is not None:
-                raise ValueError("init= starts pixels from images; the Fourier parameterisation cannot: "
+                raise ValueError(f"init= starts pixels from images; the {name} parameterisation cannot: "
                                  "use param='pixels'")
-            return "fft"
-        if param == "cutout":
-            if init is not None:
-                raise ValueError("init= starts pixels from images; the cut-out parameterisation cannot: "
-                                 "use param='pixels'")
-            return P.cutout
+            return spec
         raise ValueError(f"param={param!r}: use one of {', '.join(PARAMS)} (or an ImageParam / factory)")
     return param
 
