@@ -12,6 +12,8 @@ a code to [0, a]) and ``resized()`` (to support octaves).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -205,19 +207,22 @@ def fft(
 
 
 class CutoutParam(ImageParam):
-    """An object over a smooth backdrop: a Fourier-basis foreground (:class:`FFTParam`) blended by a
-    coarse mask into a backdrop that can only be smooth (``backdrop_cells``² colours, upsampled bicubically).
+    """An object over a calmer backdrop: a Fourier-basis foreground (:class:`FFTParam`) blended by a
+    coarse mask into a backdrop that is either smooth (``backdrop_cells``² colours, upsampled bicubically)
+    or any image parameterisation given as ``backdrop`` (e.g. a MACO phase-only image whose magnitude is
+    measured on photographs, so that its texture has a photograph's energy at every frequency).
 
     Why: photographs of a thing are mostly a thing on a calmer background, while a Fourier or pixel image
     fills every position with texture when an objective asks for a class's features. Here the mask says
     where the object is (``mask_cells``² logits, bilinear, so its edges stay soft but it cannot speckle)
     and everywhere else the image is the backdrop. The idea of a mask blending an optimised image into a
     background is Mordvintsev et al. 2018 ("Differentiable Image Parameterizations", alpha channels);
-    there the background is random, here it is optimised too, at a resolution that keeps it smooth.
+    there the background is random, here it is optimised too, under a constraint that keeps it a background.
     """
 
     def __init__(self, batch: int, size: int | Size, *, backdrop_cells: int = 8, mask_cells: int = 8,
-                 mask_sharpness: float = 4.0, sd: float = 0.1, seed: int = 0, channels: int = 3) -> None:
+                 backdrop: ImageParam | None = None, mask_sharpness: float = 4.0, sd: float = 0.1, seed: int = 0,
+                 channels: int = 3) -> None:
         super().__init__()
         self.batch, self.size = batch, image_size(size)
         for name, cells in (("backdrop_cells", backdrop_cells), ("mask_cells", mask_cells)):
@@ -226,8 +231,17 @@ class CutoutParam(ImageParam):
         self.foreground = FFTParam(batch, self.size, seed=seed, channels=channels)
         self.channels = self.foreground.channels
         generator = torch.Generator().manual_seed(seed + 1)
-        self.backdrop = nn.Parameter(torch.randn(batch, self.channels, backdrop_cells, backdrop_cells,
-                                                 generator=generator) * sd)
+        self.backdrop_param = backdrop
+        if backdrop is None:
+            self.backdrop = nn.Parameter(torch.randn(batch, self.channels, backdrop_cells, backdrop_cells,
+                                                     generator=generator) * sd)
+        else:
+            wanted = (batch, self.channels, *self.size)
+            got = tuple(backdrop().shape)
+            if got != wanted:
+                raise ValueError(f"the backdrop parameterisation makes images of shape {got}; this cut-out needs "
+                                 f"{wanted} (batch, channels, height, width)")
+            torch.randn(batch, self.channels, backdrop_cells, backdrop_cells, generator=generator)  # same mask draw
         self.mask_logits = nn.Parameter(torch.randn(batch, 1, mask_cells, mask_cells, generator=generator) * sd)
         self.mask_sharpness = float(mask_sharpness)
 
@@ -238,12 +252,17 @@ class CutoutParam(ImageParam):
         return torch.sigmoid(logits)
 
     def backdrop_image(self) -> torch.Tensor:
-        """(N, C, H, W) in (0, 1): the smooth image behind the object."""
+        """(N, C, H, W) in (0, 1): the image behind the object."""
+        if self.backdrop_param is not None:
+            return self.backdrop_param()
         return torch.sigmoid(F.interpolate(self.backdrop, size=self.size, mode="bicubic", align_corners=False))
 
     def forward(self) -> torch.Tensor:
         mask = self.mask()
         return mask * self.foreground() + (1 - mask) * self.backdrop_image()
+
+
+BackdropFactory = Callable[..., ImageParam]  # (batch=, size=, seed=) -> an ImageParam of that batch and size
 
 
 def cutout(
@@ -252,13 +271,17 @@ def cutout(
     *,
     backdrop_cells: int = 8,
     mask_cells: int = 8,
+    backdrop: BackdropFactory | None = None,
     seed: int = 0,
     channels: int = 3,
     device: torch.device | str | None = None,
 ) -> CutoutParam:
-    """An object (Fourier basis) over a smooth optimised backdrop, blended by a coarse mask (:class:`CutoutParam`)."""
+    """An object (Fourier basis) blended by a coarse mask into a backdrop (:class:`CutoutParam`): a smooth
+    optimised one of ``backdrop_cells``² colours, or ``backdrop(batch=, size=, seed=)``'s images, e.g.
+    ``functools.partial(stochvis.optvis.maco.maco, spectrum)`` for a backdrop with a photograph's spectrum."""
     _check_batch(batch)
-    return CutoutParam(batch, size, backdrop_cells=backdrop_cells, mask_cells=mask_cells, seed=seed,
+    made = None if backdrop is None else backdrop(batch=batch, size=image_size(size), seed=seed + 2)
+    return CutoutParam(batch, size, backdrop_cells=backdrop_cells, mask_cells=mask_cells, backdrop=made, seed=seed,
                        channels=channels).to(device or "cpu")
 
 

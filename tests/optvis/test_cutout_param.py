@@ -60,3 +60,32 @@ def test_bad_cells_say_what_is_valid():
         P.cutout(1, 16, mask_cells=0)
     with pytest.raises(ValueError, match="batch is the number of images"):
         P.cutout(0, 16)
+
+
+def test_a_photograph_spectrum_backdrop_keeps_its_magnitude_while_it_is_optimised(tiny_model, tiny_images):
+    import functools
+
+    from stochvis.optvis.maco import MacoParam, fft_magnitude, maco, measure_spectrum
+
+    spectrum = measure_spectrum(tiny_images, 16, source="tiny images")
+    param = P.cutout(2, 16, mask_cells=4, backdrop=functools.partial(maco, spectrum), seed=0)
+    assert isinstance(param.backdrop_param, MacoParam) and not hasattr(param, "backdrop")
+    assert {name for name, _ in param.named_parameters()} == {"mask_logits", "foreground.spectrum",
+                                                               "backdrop_param.phase"}
+    before = param.backdrop_param.phase.detach().clone()
+    optimize(tiny_model, channel("conv2", 0), param, [], steps=3, lr=0.1, progress=False)
+    assert not torch.equal(param.backdrop_param.phase, before)  # the backdrop is optimised ...
+    spatial = param.backdrop_param.spatial().detach()  # ... and its magnitude is still the photographs'
+    magnitude = fft_magnitude(spatial)
+    assert torch.allclose(magnitude, param.backdrop_param.magnitude.double().expand_as(magnitude), atol=1e-4)
+    with torch.no_grad():
+        param.mask_logits.fill_(-20.0)
+        assert torch.allclose(param(), param.backdrop_image(), atol=1e-6)
+
+
+def test_a_backdrop_of_another_shape_is_refused_with_the_shape_it_needs(tiny_images):
+    from stochvis.optvis.maco import MacoParam, measure_spectrum
+
+    wrong = MacoParam(measure_spectrum(tiny_images, 8), batch=2)
+    with pytest.raises(ValueError, match=r"shape \(2, 3, 8, 8\); this cut-out needs \(2, 3, 16, 16\)"):
+        P.CutoutParam(2, 16, backdrop=wrong)
