@@ -39,8 +39,10 @@ from stochvis.methods import distribution_matching as DM
 from stochvis.methods.inversion import reconstruction_loss
 from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
+from stochvis.optvis import params as P
 from stochvis.optvis import presets
 from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
+from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats import sampling
 from stochvis.stats.collection import collect
 from stochvis.stats.quantiles import collect_quantiles
@@ -116,6 +118,12 @@ class Setting:
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
+    world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
+
+    def photo_cutout(self) -> Callable[..., P.CutoutParam]:
+        """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
+        (a MACO phase-only image): a factory for :func:`sampled_layout`'s ``param``."""
+        return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.world_spectrum))
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -168,8 +176,9 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
 
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
+    world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     return Setting(p, subject, train, held, real_row, sets, real_mass, curves, layout, natural_spectrum(p.size),
-                   spectra)
+                   spectra, world)
 
 
 # -- the rows: each maps a Setting to {kind: images} -----------------------------------------------------------
@@ -243,6 +252,19 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     targets = DM.class_targets([{layer: s.curves[k][layer] for layer in PRIOR_LAYERS} for k in p.kinds], per_class=p.samples)
     run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, param=param,
                                  **s.common())
+    return s.split(run.images)
+
+
+def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft"
+                          ) -> dict[str, torch.Tensor]:
+    """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
+    :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
+    (``scripts/try_quantiles_with_evidence.py`` measures it)."""
+    p = s.protocol
+    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in p.kinds], per_class=p.samples)
+    run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
+                                 param=param, **s.common())
     return s.split(run.images)
 
 

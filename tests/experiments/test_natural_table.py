@@ -128,3 +128,17 @@ def test_the_summary_gives_the_spread_over_seeds_only_when_there_are_several():
     assert one[0] == "== j" and "FID 15.0 " in one[1] + " " and "±" not in one[1] and "s/image —" in one[1]
     several = N.summary_lines([row(0, 10.0), row(0, 20.0), row(1, 25.0), row(1, 35.0)])
     assert "FID 22.5 ± 10.6" in several[1]  # per-seed means 15 and 30: std (n − 1) 10.6
+
+
+def test_the_photo_cutout_backdrop_has_the_training_composites_spectrum_and_the_evidence_row_runs(setting):
+    from stochvis.optvis.maco import MacoParam, measure_spectrum
+
+    every = torch.cat([setting.train[k] for k in setting.protocol.kinds])
+    measured = measure_spectrum(every, setting.protocol.size)
+    assert torch.allclose(setting.world_spectrum.magnitude, measured.magnitude, rtol=1e-5, atol=1e-6)
+    param = setting.photo_cutout()(batch=2, size=(32, 32), seed=0)
+    assert isinstance(param.backdrop_param, MacoParam)
+    assert torch.equal(param.backdrop_param.magnitude[:, 1:, 1:], setting.world_spectrum.magnitude[:, 1:, 1:])
+    images = N.matched_with_evidence(setting, param=setting.photo_cutout())
+    assert list(images) == ["birds", "fruit"] and images["birds"].shape == (2, 3, 32, 32)
+    assert 0 <= float(images["fruit"].min()) and float(images["fruit"].max()) <= 1
