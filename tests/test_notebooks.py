@@ -48,3 +48,14 @@ def test_a_notebook_runs_on_your_model_and_your_folder(tmp_path):
     report.run_notebook(path, tmp_path / "out", quick=True, figures_dir=figures,
                         parameters={"model": "stochvis.testing:tiny_cnn", "image_folder": str(tmp_path / "photos")})
     assert {p.name for p in figures.glob("*.png")} >= {"00_activations_grid.png", "00_activations_top_channels.png"}
+
+
+def test_the_maximisation_notebook_runs_its_ladder_on_your_model(tmp_path):
+    """Notebook 02's section 7 with a model given as ``package.module:callable`` and a channel target: the ladder,
+    olah2017 and MACO on it, in one figure (the report leaves ``model`` None and writes no such figure)."""
+    figures = tmp_path / "figures"
+    path = next(p for p in NOTEBOOKS if p.stem == "02_maximization")
+    executed = report.run_notebook(path, tmp_path / "out", quick=True, figures_dir=figures,
+                                   parameters={"model": "stochvis.testing:tiny_cnn", "target": "features.6:1"})
+    assert (figures / "02_your_model.png").exists()
+    assert "fel2023 (natural magnitude)" in executed.read_text() and "final features.6:1" in executed.read_text()
