@@ -29,6 +29,8 @@ def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
         cells = json.loads(path.read_text())["cells"]
         assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code"), f"{path.name} has outputs"
         assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in cells), f"{path.name} lacks a parameters cell"
+        ids = [c.get("id") for c in cells]  # nbformat 4.5 requires them; a missing one will become an error
+        assert None not in ids and len(set(ids)) == len(ids), f"{path.name} has cells without a unique id"
 
 
 def test_a_notebook_runs_on_your_model_and_your_folder(tmp_path):
