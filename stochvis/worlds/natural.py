@@ -275,8 +275,14 @@ def split_objects(files: Sequence[Path], held_out_every: int = 4) -> tuple[list[
 
 # -- composites ----------------------------------------------------------------------------------------------
 
-def _composite(stamp: Image.Image, photo: Image.Image, size: int, rng: random.Random) -> Image.Image:
-    """One cut-out at a random scale, position and mirroring on a random square crop of one photo."""
+PARTS = ("composite", "object", "backdrop")  # what composites(part=) draws of each composite
+OBJECT_GREY = (128, 128, 128)  # the canvas of part="object": the cut-out alone, on mid-grey
+
+
+def _composite(stamp: Image.Image, photo: Image.Image, size: int, rng: random.Random,
+               part: str = "composite") -> Image.Image:
+    """One cut-out at a random scale, position and mirroring on a random square crop of one photo; or, from
+    the same draws, that cut-out alone on mid-grey (``part="object"``) or that crop alone (``"backdrop"``)."""
     side = max(1, int(min(photo.size) * rng.uniform(*CROP_RANGE)))
     left, top = rng.randint(0, photo.width - side), rng.randint(0, photo.height - side)
     canvas = photo.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
@@ -287,19 +293,29 @@ def _composite(stamp: Image.Image, photo: Image.Image, size: int, rng: random.Ra
     cutout = stamp.resize((max(1, round(stamp.width * scale)), max(1, round(stamp.height * scale))), Image.LANCZOS)
     if rng.random() < 0.5:
         cutout = ImageOps.mirror(cutout)
-    canvas.paste(cutout, (rng.randint(0, size - cutout.width), rng.randint(0, size - cutout.height)), cutout)
+    position = (rng.randint(0, size - cutout.width), rng.randint(0, size - cutout.height))
+    if part == "backdrop":
+        return canvas
+    if part == "object":
+        canvas = Image.new("RGB", (size, size), OBJECT_GREY)
+    canvas.paste(cutout, position, cutout)
     return canvas
 
 
 def composites(kinds: Sequence[str] = KINDS, *, size: int = 128, per_object: int = 3, seed: int = 0,
                backgrounds: Sequence[str] = BACKGROUNDS,
-               objects: Mapping[str, Sequence[Path]] | None = None, name: str = "natural") -> ImageSet:
+               objects: Mapping[str, Sequence[Path]] | None = None, name: str = "natural",
+               part: str = "composite") -> ImageSet:
     """``per_object`` composites of every cut-out of ``kinds`` (or of ``objects[kind]``), one class per kind.
 
     Each draws its photo, crop, scale, position and mirrorings from a generator seeded by ``seed``, the
     cut-out's path and the repeat index: the same call gives the same images, and a composite does not
-    change when other objects join the set. ``sources[i]`` is ``"<cut-out path>|<background>"``."""
+    change when other objects join the set. ``sources[i]`` is ``"<cut-out path>|<background>"``.
+    ``part``: "composite", or one layer of each same composite — "object" (the cut-out where it would be,
+    on mid-grey) or "backdrop" (the photo crop it would be pasted on): statistics of the two regions apart."""
     kinds = check_kinds(kinds)
+    if part not in PARTS:
+        raise ValueError(f"part={part!r}: one of {', '.join(PARTS)}")
     if size < 32:
         raise ValueError(f"size must be at least 32 pixels (ImageNet judges see nothing in less), got {size}")
     if per_object < 1:
@@ -320,7 +336,7 @@ def composites(kinds: Sequence[str] = KINDS, *, size: int = 128, per_object: int
             for repeat in range(per_object):
                 rng = random.Random(f"{seed}|{relative}|{repeat}")
                 background = backgrounds[rng.randrange(len(backgrounds))]
-                images.append(_composite(stamp, _photo(paths[background], short_side), size, rng))
+                images.append(_composite(stamp, _photo(paths[background], short_side), size, rng, part))
                 labels.append(label)
                 sources.append(f"{relative}|{background}")
     return ImageSet(images, labels, kinds, name, sources)
@@ -334,14 +350,15 @@ def source_parts(source: str) -> tuple[str, str]:
 
 def split(kinds: Sequence[str] = KINDS, *, size: int = 128, per_object: int = 3, seed: int = 0,
           backgrounds: Sequence[str] = BACKGROUNDS, held_out_every: int = 4,
-          held_out_backgrounds: float = HELD_OUT_BACKGROUNDS) -> tuple[ImageSet, ImageSet]:
+          held_out_backgrounds: float = HELD_OUT_BACKGROUNDS, part: str = "composite") -> tuple[ImageSet, ImageSet]:
     """(train, held-out) composites, disjoint in cut-outs *and* photos: held-out composites paste the
     held-out cut-outs (every ``held_out_every``-th per kind) on the held-out photos only
-    (:func:`split_backgrounds`), train composites the others on the others."""
+    (:func:`split_backgrounds`), train composites the others on the others. ``part``: as in
+    :func:`composites` (the same draws, so ``part="object"`` gives each composite's own cut-out)."""
     kinds = check_kinds(kinds)
     train_photos, held_photos = split_backgrounds(backgrounds, held_out_backgrounds)
     parts = {kind: split_objects(kind_files(kind), held_out_every) for kind in kinds}
-    common = dict(size=size, per_object=per_object, seed=seed)
+    common = dict(size=size, per_object=per_object, seed=seed, part=part)
     return (composites(kinds, backgrounds=train_photos, objects={k: p[0] for k, p in parts.items()},
                        name="natural/train", **common),
             composites(kinds, backgrounds=held_photos, objects={k: p[1] for k, p in parts.items()},

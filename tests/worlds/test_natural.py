@@ -101,6 +101,24 @@ def test_composites_are_deterministic_by_seed():
 
 
 @needs_data
+def test_parts_are_the_layers_of_the_same_composites():
+    kinds = ["fruit", "bovines"]
+    whole, cutouts, backdrops = (natural.composites(kinds, part=part, **SMALL) for part in natural.PARTS)
+    assert whole.sources == cutouts.sources == backdrops.sources
+    for c, o, b in zip(whole.images, cutouts.images, backdrops.images):
+        c, o, b = (np.asarray(x).astype(int) for x in (c, o, b))
+        untouched = (c == b).all(-1)  # where the cut-out is transparent the composite is its backdrop ...
+        assert 0.05 < untouched.mean() < 0.95
+        assert (o[untouched] == natural.OBJECT_GREY).all(-1).mean() > 0.95  # ... and the object part is grey
+        # composite = α·cut-out + (1-α)·backdrop and object = α·cut-out + (1-α)·grey, so they differ by
+        # (1-α)·(backdrop - grey): never more than the backdrop differs from grey (rounding aside)
+        assert (np.abs(c - o) <= np.abs(b - np.array(natural.OBJECT_GREY)) + 2).all()
+        assert (c == o).all(-1)[~untouched].mean() > 0.1  # and inside the opaque object they are equal
+    with pytest.raises(ValueError, match="composite, object, backdrop"):
+        natural.composites(kinds, part="shadow", **SMALL)
+
+
+@needs_data
 def test_split_is_disjoint_in_objects_and_backgrounds():
     train, held = natural.split(["fruit", "bovines"], size=32, per_object=2, seed=0)
     train_objects = {natural.source_parts(s)[0] for s in train.sources}
