@@ -20,6 +20,7 @@ def test_notebook_runs_quick(path, tmp_path):
     assert executed.exists()
     written = list(figures.glob("*.png"))
     assert written, f"{path.name} wrote no figure in quick mode"
+    assert not list(figures.glob("*_your_*.png")), f"{path.name} ran its your-model section without being given one"
 
 
 def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
@@ -61,3 +62,32 @@ def test_the_maximisation_notebook_runs_its_ladder_on_your_model(tmp_path):
                                    parameters={"model": "stochvis.testing:tiny_cnn", "target": "features.6:1"})
     assert (figures / "02_your_model.png").exists()
     assert "fel2023 (natural magnitude)" in executed.read_text() and "final features.6:1" in executed.read_text()
+
+
+def test_notebook_04_checks_the_statistics_of_your_model(tmp_path):
+    """Notebook 04's section 5 with a model given as ``package.module:callable`` and no layers: the Tux Paint
+    statistics of three of its conv layers (collected into a fresh folder), the held-out likelihood check at each
+    and the conditional chain from the deepest down, in one figure. ``am_steps=1``: section 4 (VGG16's) is not
+    under test here."""
+    import json
+    import re
+
+    figures = tmp_path / "figures"
+    path = next(p for p in NOTEBOOKS if p.stem == "04_sampling")
+    executed = report.run_notebook(path, tmp_path / "out", quick=True, figures_dir=figures,
+                                   parameters={"model": "stochvis.testing:tiny_cnn", "am_steps": 1,
+                                               "statistics_dir": str(tmp_path / "statistics")})
+    assert (figures / "04_your_model.png").exists()
+    cell = next(c for c in json.loads(executed.read_text())["cells"] if c.get("id") == "your-model-run")
+    text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+    layers = ["features.3", "features.6", "features.9"]  # the tiny CNN's conv layers from the middle on
+    assert f"tiny_cnn at 64 px, layers {layers}" in text
+    for layer in layers:
+        line = re.search(rf"^{re.escape(layer)}/pooled .*held-out classified by max likelihood: (\d+)%$", text, re.M)
+        assert line and 0 <= int(line.group(1)) <= 100, f"no held-out line for {layer}:\n{text}"
+    assert "(chance: 33%)" in text
+    ratios = re.findall(r"^\w+ +(features\.\d+): MSE .*: means ([\d.]+), draws ([\d.]+)$", text, re.M)
+    assert sorted({layer for layer, _, _ in ratios}) == ["features.3", "features.6"] and len(ratios) == 6, text
+    # given the real deepest vector, the conditional mean is nearer the real activation than the class mean is
+    assert all(float(means) < 1 for _, means, _ in ratios), ratios
+    assert list((tmp_path / "statistics").glob("tiny_cnn-tuxpaint-64px-*.json")), "the statistics were not collected"
