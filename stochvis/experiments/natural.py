@@ -255,16 +255,17 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     return s.split(run.images)
 
 
-def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft"
+def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", **options
                           ) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
-    (``scripts/try_quantiles_with_evidence.py`` measures it)."""
+    (``scripts/try_quantiles_with_evidence.py`` measures it). ``options`` go to ``match_distributions``
+    (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
     targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in p.kinds], per_class=p.samples)
     run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
-                                 param=param, **s.common())
+                                 param=param, **s.common(), **options)
     return s.split(run.images)
 
 
