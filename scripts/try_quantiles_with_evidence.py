@@ -30,13 +30,7 @@ this much of it". Neither candidate meets the goal, so the table keeps its rows.
 
 from __future__ import annotations
 
-import argparse
-
-import torch
-
-from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
-from stochvis.models import load_model
+from stochvis.experiments import explorations, natural
 
 CANDIDATES = {"five layers + evidence, Fourier": lambda s: natural.matched_with_evidence(s),
               "five layers + evidence, cut-out": lambda s: natural.matched_with_evidence(s, param="cutout"),
@@ -46,23 +40,5 @@ CANDIDATES = {"five layers + evidence, Fourier": lambda s: natural.matched_with_
               natural.VITAL: natural.vital_style}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    base = natural.natural_setting(load_model(natural.SUBJECT), natural.Protocol())
-    judges = natural.load_judges()
-    rows = []
-    for seed in args.seeds:
-        s = base.reseeded(seed)
-        runs = dict(zip(CANDIDATES, in_workers(lambda name, s=s: CANDIDATES[name](s), list(CANDIDATES), 2)))
-        if seed == args.seeds[0]:
-            print("\n".join(natural.select_on_training(s, runs, judges)[1]))
-        rows += natural.table(s, runs, {}, judges)
-    print("== held out (seen, never used to choose)")
-    print("\n".join(natural.summary_lines(rows)))
-
-
 if __name__ == "__main__":
-    main()
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES)

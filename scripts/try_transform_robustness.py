@@ -33,21 +33,18 @@ that mass on the untransformed image (0.85 vs the cap ~0.6). Jitter alone, VITAL
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 
-from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
+from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
-from stochvis.models import load_model
 
 SCALE, ROTATE = 0.1, 10.0
 ROBUST = dict(scale=SCALE, rotate=ROTATE)
 
 
 def vital_robust(s: natural.Setting) -> dict[str, torch.Tensor]:
-    targets = DM.class_targets([s.curves[k] for k in s.protocol.kinds], per_class=s.protocol.samples)
+    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in natural.MATCH_LAYERS}
+                                for k in s.protocol.kinds], per_class=s.protocol.samples)
     return s.split(DM.vital(s.subject, targets, **s.common(), **ROBUST).images)
 
 
@@ -63,28 +60,5 @@ CANDIDATES = {natural.VITAL: natural.vital_style,
                   lambda s: photo_cutout(s, **ROBUST, jitter=2 * max(1, round(s.protocol.size / 28)))}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
-    parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
-    parser.add_argument("--save", default=None, help="write the candidates' images (uint8 safetensors) here")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    base = natural.natural_setting(load_model(natural.SUBJECT),
-                                   natural.quick_protocol() if args.quick else natural.Protocol())
-    judges = natural.load_judges()
-    rows = []
-    for seed in args.seeds:
-        s = base.reseeded(seed)
-        runs = dict(zip(CANDIDATES, in_workers(lambda name, s=s: CANDIDATES[name](s), list(CANDIDATES), 2)))
-        if seed == args.seeds[0]:
-            print("\n".join(natural.select_on_training(s, runs, judges)[1]))
-            if args.save:
-                natural.save_images(runs, args.save)
-        rows += natural.table(s, runs, {}, judges)
-    print("== held out (seen, never used to choose)")
-    print("\n".join(natural.summary_lines(rows)))
-
-
 if __name__ == "__main__":
-    main()
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES)

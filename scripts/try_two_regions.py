@@ -37,15 +37,11 @@ backdrop mixed as in real composites, remain the better target.
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 
 from stochvis.evaluation import metrics
-from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
+from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
-from stochvis.models import load_model
 from stochvis.optvis import objectives as O
 from stochvis.optvis import params as P
 from stochvis.stats.quantiles import collect_quantiles
@@ -118,7 +114,7 @@ def region_statistics(s: natural.Setting) -> dict:
 def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEWS) -> dict[str, torch.Tensor]:
     p = s.protocol
     n = len(p.targets())
-    curves = {"composite": [s.curves[k] for k in p.kinds], "object": [regions["object"][k] for k in p.kinds],
+    curves = {"composite": [{layer: s.curves[k][layer] for layer in natural.MATCH_LAYERS} for k in p.kinds], "object": [regions["object"][k] for k in p.kinds],
               "backdrop": [regions["backdrop"]] * len(p.kinds)}
     per_view = [DM.class_targets(curves[v], per_class=p.samples) for v in views]
     targets = {layer: torch.cat([t[layer] for t in per_view]) for layer in natural.MATCH_LAYERS}
@@ -136,7 +132,10 @@ def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEW
     return s.split(run.param.composites())
 
 
-def candidates(regions: dict) -> dict:
+def candidates(base: natural.Setting) -> dict:
+    regions = region_statistics(base)
+    print("subject's mass on training objects alone vs composites:",
+          {k: f"{regions['object_mass'][k]:.2f} vs {base.real_mass[k]:.2f}" for k in base.protocol.kinds})
     return {natural.VITAL: natural.vital_style,
             "five layers + evidence, photo-spectrum cut-out":
                 lambda s: natural.matched_with_evidence(s, param=s.photo_cutout()),
@@ -144,33 +143,6 @@ def candidates(regions: dict) -> dict:
             "two regions apart (2 views)": lambda s: two_regions(s, regions, ("object", "backdrop"))}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
-    parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
-    parser.add_argument("--save", default=None, help="write the candidates' images (uint8 safetensors) here")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    protocol = natural.quick_protocol() if args.quick else natural.Protocol()
-    base = natural.natural_setting(load_model(natural.SUBJECT), protocol)
-    regions = region_statistics(base)
-    print("subject's mass on training objects alone vs composites:",
-          {k: f"{regions['object_mass'][k]:.2f} vs {base.real_mass[k]:.2f}" for k in protocol.kinds})
-    judges = natural.load_judges()
-    rows, made = [], candidates(regions)
-    order = sorted(made, key=lambda name: "views" not in name)  # the 3-view run is the longest: first
-    for seed in args.seeds:
-        s = base.reseeded(seed)
-        runs = dict(zip(order, in_workers(lambda name, s=s: made[name](s), order, 2)))
-        runs = {name: runs[name] for name in made}
-        if seed == args.seeds[0]:
-            print("\n".join(natural.select_on_training(s, runs, judges)[1]))
-            if args.save:
-                natural.save_images(runs, args.save)
-        rows += natural.table(s, runs, {}, judges)
-    print("== held out (seen, never used to choose)")
-    print("\n".join(natural.summary_lines(rows)))
-
-
 if __name__ == "__main__":
-    main()
+    explorations.main(__doc__.split("\n\n")[0], candidates,
+                      longest_first=("two regions + whole (3 views)", "two regions apart (2 views)"))

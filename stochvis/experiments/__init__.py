@@ -4,5 +4,7 @@ nothing below imports an experiment.
 
 * :mod:`~stochvis.experiments.fashion` — the Fashion-MNIST table (notebook 08).
 * :mod:`~stochvis.experiments.imagenet_transfer` — ImageNet classes judged by sibling networks (notebook 08).
+* :mod:`~stochvis.experiments.natural` — the natural-image table (notebook 09).
+* :mod:`~stochvis.experiments.explorations` — the loop of the explorations beside it (``scripts/try_*.py``).
 * :mod:`~stochvis.experiments.tables` — what the tables share: the verdict rule, judge disagreements, the images file.
 """

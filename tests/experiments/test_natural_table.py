@@ -44,7 +44,9 @@ def test_the_real_row_and_the_reference_share_no_cut_out(setting):
         for real in setting.real_row[kind]:
             assert not any(torch.equal(real, ref) for ref in setting.held_out[kind])
             assert not any(torch.equal(real, train) for train in setting.train[kind])
-    assert set(setting.curves["birds"]) == set(N.MATCH_LAYERS)
+    # the stem and every block<i> of the subject, in its order (the every-block row's layers), VITAL's five among them
+    assert N.every_block(setting.subject) == ["stem", "block1", "block2", "block3", "block4", "block5"]
+    assert set(setting.curves["birds"]) == set(N.every_block(setting.subject)) >= set(N.MATCH_LAYERS)
     # the evidence cap: the subject's own mass on each kind's set over its training composites
     for kind in setting.protocol.kinds:
         expected = metrics.class_set_mass(setting.subject, setting.train[kind], setting.sets[kind]).mean()
@@ -73,6 +75,10 @@ def test_every_row_makes_images_and_the_table_has_its_columns(setting):
 
 
 def test_bad_protocols_are_refused_with_what_is_valid(setting):
+    shallow = wrap_model(nn.Sequential(OrderedDict(stem=nn.Conv2d(3, 4, 3), block1=nn.Conv2d(4, 4, 3))),
+                         input_size=32, name="shallow", device="cpu")
+    with pytest.raises(ValueError, match="lacks block2, block3, block5"):
+        N.every_block(shallow)
     with pytest.raises(ValueError, match="at least 32 px"):
         N.natural_setting(setting.subject, N.Protocol(kinds=["birds"], size=16))
     with pytest.raises(ValueError, match="unknown method"):
@@ -142,3 +148,27 @@ def test_the_photo_cutout_backdrop_has_the_training_composites_spectrum_and_the_
     images = N.matched_with_evidence(setting, param=setting.photo_cutout())
     assert list(images) == ["birds", "fruit"] and images["birds"].shape == (2, 3, 32, 32)
     assert 0 <= float(images["fruit"].min()) and float(images["fruit"].max()) <= 1
+
+
+def test_an_exploration_ranks_on_training_before_it_shows_held_out_numbers(setting, tmp_path):
+    from safetensors.torch import load_file
+
+    from stochvis.experiments import explorations
+
+    import dataclasses
+
+    # two composites per cut-out: the ranking's reference (training composites beyond the shown ones) then has
+    # nearest training neighbours other than itself, as in the table's protocol (four per cut-out)
+    setting = N.natural_setting(setting.subject, dataclasses.replace(setting.protocol, per_object=2))
+    judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
+    candidates = {"vital": N.vital_style, "simonyan": N.simonyan2013}
+    lines = explorations.explore(setting, candidates, [judge], seeds=[0, 1], workers=1, save=tmp_path / "x.safetensors")
+    held = lines.index("== held out (seen, never used to choose)")
+    assert "(against training composites)" in lines[0] and lines[held - 1].startswith("mean realism rank")
+    assert "→ chosen: " in lines[held - 1]
+    summary = lines[held + 1:]
+    assert summary[0] == "== tiny" and all(any(line.lstrip().startswith(n) for line in summary) for n in candidates)
+    assert any("±" in line for line in summary)  # two seeds: their spread is shown
+    assert set(load_file(tmp_path / "x.safetensors")) == {f"{n}/{k}" for n in candidates for k in setting.protocol.kinds}
+    with pytest.raises(ValueError, match="no candidates"):
+        explorations.explore(setting, {}, [judge])

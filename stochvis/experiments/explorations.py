@@ -1,0 +1,70 @@
+"""Explorations beside the natural table: candidate designs scored by the table's rule on *training* composites
+(:func:`~stochvis.experiments.natural.select_on_training`) and, seen but never used to choose, on the held-out
+ones, over optimisation seeds.
+
+Why one home: every ``scripts/try_*.py`` asks one question of the table's protocol (a term, a transform, a layer
+set, a parameterisation) and must answer it the same way — the same composites and statistics, the same judges,
+the training-side ranking printed before any held-out number — so the loop is written once, here, and a script
+holds only its question: its candidates and its docstring with what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import torch
+
+from stochvis.evaluation.workers import in_workers
+from stochvis.experiments import natural
+
+Row = Callable[[natural.Setting], dict[str, torch.Tensor]]  # a Setting -> {kind: images}
+Candidates = Mapping[str, Row]
+
+
+def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natural.Judge],
+            seeds: Sequence[int] = (0,), *, workers: int = 2, save: str | Path | None = None,
+            longest_first: Sequence[str] = ()) -> list[str]:
+    """The lines an exploration prints: the training-composite ranking of the first seed (what the table's rule
+    would choose), then the held-out summary over ``seeds`` (mean ± std over seeds when there are several).
+    ``save``: the first seed's images (uint8 safetensors, ``candidate/kind``); ``longest_first``: candidates
+    started first so that two workers finish together."""
+    if not candidates:
+        raise ValueError("no candidates to explore: give {name: row}, a row mapping a Setting to {kind: images}")
+    seeds = list(seeds)
+    order = sorted(candidates, key=lambda name: name not in longest_first)
+    lines, rows = [], []
+    for seed in seeds:
+        s = base.reseeded(seed)
+        made = dict(zip(order, in_workers(lambda name, s=s: candidates[name](s), order, workers)))
+        runs = {name: made[name] for name in candidates}
+        if seed == seeds[0]:
+            lines += natural.select_on_training(s, runs, judges)[1]
+            if save:
+                natural.save_images(runs, save)
+        rows += natural.table(s, runs, {}, judges)
+    return [*lines, "== held out (seen, never used to choose)", *natural.summary_lines(rows)]
+
+
+def main(description: str, candidates: Candidates | Callable[[natural.Setting], Candidates], *,
+         prepare: Callable[[natural.Setting], natural.Setting] | None = None, longest_first: Sequence[str] = (),
+         argv: Sequence[str] | None = None) -> None:
+    """A script's command line: ``[--seeds ...] [--quick] [--save FILE]``. ``prepare`` extends the table's
+    Setting (e.g. ``Setting.with_curves`` for more layers); ``candidates`` may be a function of the prepared
+    Setting (for candidates that need statistics of their own)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
+    parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
+    parser.add_argument("--save", default=None, help="write the first seed's images (uint8 safetensors) here")
+    args = parser.parse_args(argv)
+    from stochvis.models import load_model
+
+    torch.set_num_threads(1)
+    base = natural.natural_setting(load_model(natural.SUBJECT),
+                                   natural.quick_protocol() if args.quick else natural.Protocol())
+    if prepare is not None:
+        base = prepare(base)
+    made = candidates(base) if callable(candidates) else candidates
+    print("\n".join(explore(base, made, natural.load_judges(), args.seeds, save=args.save,
+                            longest_first=longest_first)))
