@@ -15,8 +15,9 @@ plus the class's channel distributions at shallow layers) and a sampled layout (
 class Gaussian, inverted, with the shallow distributions matched), alone, with the class-set logit, and with
 the class evidence capped at the level of real training composites — the last also on a cut-out
 parameterisation (an object over a smooth backdrop, chosen among eight designs on training composites:
-``scripts/choose_cutout.py``). Statistics come from training composites only; nothing is tuned on the
-held-out ones.
+``scripts/choose_cutout.py``); and VITAL's matching at every block of the subject instead of five layers, plus the
+capped evidence, with no layout (the layers chosen on training composites: ``scripts/choose_match_layers.py``).
+Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import argparse
 import dataclasses
 import functools
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,16 +58,27 @@ RIVALS = (BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitu
 MATCH_LAYERS = ("stem", "block1", "block2", "block3", "block5")  # VITAL's five layers, shallow to deep
 PRIOR_LAYERS = ("stem", "block1", "block2", "block3")  # the shallower layers a statistics prior matches
 LAYOUT = "block5/grid2"  # the deep layout drawn from the class Gaussian: 192 channels × 2×2 cells
+EVERY_BLOCK_ROW = "every block's distributions + class evidence"
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
           "MACO (class magnitude)": "peer", VITAL: "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
           "sampled layout + quantiles + class evidence": "statistics",
-          "sampled layout + quantiles + class evidence, cut-out": "statistics"}
+          "sampled layout + quantiles + class evidence, cut-out": "statistics", EVERY_BLOCK_ROW: "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
 COLUMNS = ("method", "family", "class", "judge", "judge_confidence", "judge_top1", "fid", "plausibility",
            "diversity", "real_diversity", "novelty", "size", "steps", "crops", "seconds_per_image", "n", "seed")
+
+
+def every_block(subject: WrappedModel) -> list[str]:
+    """The subject's stem and every ``block<i>``, shallow to deep (Lite0: stem, block0-block6): the layers of
+    the every-block row, against VITAL's five. A subject without them is refused with its layers."""
+    names = [n for n in subject.layer_names() if n == "stem" or re.fullmatch(r"block\d+", n)]
+    if not set(MATCH_LAYERS) <= set(names):
+        raise ValueError(f"{subject.name} lacks {', '.join(sorted(set(MATCH_LAYERS) - set(names)))} of the table's "
+                         f"layers {', '.join(MATCH_LAYERS)}; its layers include {', '.join(subject.layer_names()[:12])}")
+    return names
 
 
 @dataclass
@@ -114,7 +127,7 @@ class Setting:
     real_row: dict[str, torch.Tensor]  # kind -> held-out composites of other held-out cut-outs: the real row
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
-    curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations
+    curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
@@ -124,6 +137,17 @@ class Setting:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
         (a MACO phase-only image): a factory for :func:`sampled_layout`'s ``param``."""
         return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.world_spectrum))
+
+    def with_curves(self, layers: Sequence[str]) -> Setting:
+        """The same setting with the kinds' quantile curves at ``layers`` too (of the training composites, as
+        every curve): for matching at more layers than those :func:`natural_setting` collects."""
+        missing = [layer for layer in layers if layer not in self.curves[self.protocol.kinds[0]]]
+        if not missing:
+            return self
+        curves = {k: {**self.curves[k], **{layer: q.curves for layer, q in collect_quantiles(
+            self.subject, self.train[k], missing, quantiles=self.protocol.quantiles).items()}}
+            for k in self.protocol.kinds}
+        return dataclasses.replace(self, curves=curves)
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -142,7 +166,8 @@ class Setting:
 
 def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     """The composites (split by cut-out and photo), and the subject's class statistics of the training
-    ones: channel quantile curves at :data:`MATCH_LAYERS`, the layout Gaussian, a class magnitude spectrum."""
+    ones: channel quantile curves at :data:`MATCH_LAYERS` and every block (:func:`every_block`), the layout
+    Gaussian, a class magnitude spectrum."""
     p = protocol
     if p.size < 32:
         raise ValueError(f"size {p.size}: EfficientNet-Lite0 needs at least 32 px (its strides reduce by 32)")
@@ -166,8 +191,9 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         real_row[k], held[k] = held_images[first], held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
+    layers = list(dict.fromkeys([*MATCH_LAYERS, *every_block(subject)]))
     curves = {k: {layer: q.curves for layer, q in
-                  collect_quantiles(subject, train[k], list(MATCH_LAYERS), quantiles=p.quantiles).items()}
+                  collect_quantiles(subject, train[k], layers, quantiles=p.quantiles).items()}
               for k in p.kinds}
     layer, _, _ = LAYOUT.partition("/")
     layout = {k: collect(subject, train[k], [layer], grid={layer: 2}, pooled=False, class_name=k, progress=False)
@@ -216,7 +242,8 @@ def maco(s: Setting, *, measured: bool) -> dict[str, torch.Tensor]:
 
 
 def vital_style(s: Setting) -> dict[str, torch.Tensor]:
-    targets = DM.class_targets([s.curves[k] for k in s.protocol.kinds], per_class=s.protocol.samples)
+    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in MATCH_LAYERS} for k in s.protocol.kinds],
+                               per_class=s.protocol.samples)
     run = DM.vital(s.subject, targets, **s.common())
     return s.split(run.images)
 
@@ -259,7 +286,8 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
                           ) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
-    (``scripts/try_quantiles_with_evidence.py`` measures it). ``options`` go to ``match_distributions``
+    (``scripts/try_quantiles_with_evidence.py`` measures it); at every block of the subject it is the table's
+    every-block row (the layers chosen on training composites: ``scripts/choose_match_layers.py``). ``options`` go to ``match_distributions``
     (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
@@ -280,6 +308,7 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
         lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight),
     "sampled layout + quantiles + class evidence, cut-out":
         lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight, param="cutout"),
+    EVERY_BLOCK_ROW: lambda s: matched_with_evidence(s, every_block(s.subject)),
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
 
