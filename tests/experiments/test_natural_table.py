@@ -151,11 +151,11 @@ def test_the_photo_cutout_backdrop_has_the_training_composites_spectrum_and_the_
 
 
 def test_an_exploration_ranks_on_training_before_it_shows_held_out_numbers(setting, tmp_path):
+    import dataclasses
+
     from safetensors.torch import load_file
 
     from stochvis.experiments import explorations
-
-    import dataclasses
 
     # two composites per cut-out: the ranking's reference (training composites beyond the shown ones) then has
     # nearest training neighbours other than itself, as in the table's protocol (four per cut-out)
