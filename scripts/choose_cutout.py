@@ -7,7 +7,7 @@ Candidates: the table's Fourier image; the cut-out parameterisation
 magnitude spectrum is that of every kind's training composites (a MACO phase-only image,
 :meth:`stochvis.experiments.natural.Setting.photo_cutout`: a photograph's texture energy at every frequency, so it
 cannot flatten or saturate); and that MACO image alone (no cut-out). Each runs the row
-``sampled layout + quantiles + class evidence`` as the table does; :func:`stochvis.experiments.natural.select_on_training`
+``sampled layout + quantiles + class evidence`` as the table does; :func:`stochvis.experiments.explorations.select_on_training`
 scores them with every judge against the kind's training composites and picks the best mean rank over FID-like
 distance and plausibility (a tie goes to the candidate listed first).
 
@@ -36,7 +36,7 @@ import functools
 import torch
 
 from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
+from stochvis.experiments import explorations, natural
 from stochvis.models import load_model
 from stochvis.optvis import params as P
 from stochvis.optvis.maco import maco
@@ -55,7 +55,7 @@ def main() -> None:
     weight = s.protocol.evidence_weight
     runs = in_workers(lambda name: natural.sampled_layout(s, evidence_weight=weight, param=CANDIDATES[name](s)),
                       list(CANDIDATES), 2)
-    _, lines = natural.select_on_training(s, dict(zip(CANDIDATES, runs)), natural.load_judges())
+    _, lines = explorations.select_on_training(s, dict(zip(CANDIDATES, runs)), natural.load_judges())
     print("\n".join(lines))
 
 

@@ -4,7 +4,7 @@
 The row ``sampled layout + quantiles + class evidence`` adds ``w · class_set_evidence`` (the class set's
 log-probability, capped at the subject's mass on real training composites of the kind) to the layout and the
 shallow distribution matching. Each candidate ``w`` runs the row as the table does (same protocol, seeds and
-images); :func:`stochvis.experiments.natural.select_on_training` scores them with every judge against the kind's
+images); :func:`stochvis.experiments.explorations.select_on_training` scores them with every judge against the kind's
 *training* composites and picks the best mean rank over FID-like distance and plausibility.
 
     .venv/bin/python scripts/choose_evidence_weight.py            # 0.1 0.25 1 (≈ 5 minutes on 2 cores)
@@ -21,7 +21,7 @@ import argparse
 import torch
 
 from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
+from stochvis.experiments import explorations, natural
 from stochvis.models import load_model
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     torch.set_num_threads(1)
     s = natural.natural_setting(load_model(natural.SUBJECT), natural.Protocol())
     runs = in_workers(lambda w: natural.sampled_layout(s, evidence_weight=w), list(args.weights), 2)
-    _, lines = natural.select_on_training(s, dict(zip([f"w={w:g}" for w in args.weights], runs)), natural.load_judges())
+    _, lines = explorations.select_on_training(s, dict(zip([f"w={w:g}" for w in args.weights], runs)), natural.load_judges())
     print("\n".join(lines))
 
 

@@ -1,6 +1,6 @@
 """Which layers should the capped-evidence matching read: VITAL's five or every block of the subject, on the
 Fourier image or the photo-spectrum cut-out? Chosen by the table's rule, on judge scores against *training*
-composites (:func:`stochvis.experiments.natural.select_on_training`), never the held-out ones.
+composites (:func:`stochvis.experiments.explorations.select_on_training`), never the held-out ones.
 
 Why the question: ``scripts/try_more_layers.py`` found that VITAL's own matching, at every block of Lite0 instead
 of its five layers, scores better against training composites under every judge. The candidates here are the
@@ -24,7 +24,7 @@ import argparse
 import torch
 
 from stochvis.evaluation.workers import in_workers
-from stochvis.experiments import natural
+from stochvis.experiments import explorations, natural
 from stochvis.models import load_model
 
 CANDIDATES = {
@@ -44,7 +44,7 @@ def main() -> None:
     s = natural.natural_setting(load_model(natural.SUBJECT),
                                 natural.quick_protocol() if args.quick else natural.Protocol())
     runs = dict(zip(CANDIDATES, in_workers(lambda name: CANDIDATES[name](s), list(CANDIDATES), 2)))
-    chosen, lines = natural.select_on_training(s, runs, natural.load_judges())
+    chosen, lines = explorations.select_on_training(s, runs, natural.load_judges())
     print("\n".join(lines))
 
 

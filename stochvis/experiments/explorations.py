@@ -1,5 +1,5 @@
 """Explorations beside the natural table: candidate designs scored by the table's rule on *training* composites
-(:func:`~stochvis.experiments.natural.select_on_training`) and, seen but never used to choose, on the held-out
+(:func:`select_on_training`, here too: the rule every ``scripts/choose_*.py`` applies) and, seen but never used to choose, on the held-out
 ones, over optimisation seeds.
 
 Why one home: every ``scripts/try_*.py`` asks one question of the table's protocol (a term, a transform, a layer
@@ -11,16 +11,45 @@ holds only its question: its candidates and its docstring with what it measured.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import torch
 
+from stochvis.evaluation import metrics
 from stochvis.evaluation.workers import in_workers
 from stochvis.experiments import natural
 
 Row = Callable[[natural.Setting], dict[str, torch.Tensor]]  # a Setting -> {kind: images}
 Candidates = Mapping[str, Row]
+
+
+def select_on_training(s: natural.Setting, candidates: Mapping[str, Mapping[str, torch.Tensor]], judges: Sequence[natural.Judge]
+                       ) -> tuple[str, list[str]]:
+    """The rule a design choice of a row is made by, never looking at held-out composites: each candidate's
+    images ({name: {kind: images}}) are scored by every judge against the kind's *training* composites beyond
+    its first ``samples`` (those are shown as a "training composites" row, the floor), and the candidate with
+    the best mean rank over FID-like and plausibility under every judge wins. Returns it and the printed lines."""
+    shown = s.protocol.samples
+    samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
+    selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
+    rows = natural.table(selection, samples, {}, judges)  # no seconds: every row's is NaN
+    names, ranks, lines = list(candidates), {name: [] for name in candidates}, []
+    for judge in dict.fromkeys(r["judge"] for r in rows):
+        summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
+                                                             ("judge_confidence", "fid", "plausibility"))}
+        lines.append(f"== {judge} (against training composites)")
+        lines += [f"  {name:36s} conf {e['judge_confidence_mean']:.2f}  FID-like {e['fid_mean']:7.1f}  "
+                  f"plausibility {e['plausibility_mean']:.3f}" for name, e in summary.items()]
+        for metric, sign in (("fid_mean", 1), ("plausibility_mean", -1)):
+            order = sorted(names, key=lambda n: sign * summary[n][metric])
+            for rank, name in enumerate(order, 1):
+                ranks[name].append(rank)
+    mean_rank = {name: sum(r) / len(r) for name, r in ranks.items()}
+    chosen = min(mean_rank, key=mean_rank.get)
+    lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}")
+    return chosen, lines
 
 
 def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natural.Judge],
@@ -40,7 +69,7 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
         made = dict(zip(order, in_workers(lambda name, s=s: candidates[name](s), order, workers)))
         runs = {name: made[name] for name in candidates}
         if seed == seeds[0]:
-            lines += natural.select_on_training(s, runs, judges)[1]
+            lines += select_on_training(s, runs, judges)[1]
             if save:
                 natural.save_images(runs, save)
         rows += natural.table(s, runs, {}, judges)

@@ -419,33 +419,6 @@ def goal(rows: Sequence[dict]) -> list[str]:
     return lines
 
 
-def select_on_training(s: Setting, candidates: Mapping[str, Mapping[str, torch.Tensor]], judges: Sequence[Judge]
-                       ) -> tuple[str, list[str]]:
-    """The rule a design choice of a row is made by, never looking at held-out composites: each candidate's
-    images ({name: {kind: images}}) are scored by every judge against the kind's *training* composites beyond
-    its first ``samples`` (those are shown as a "training composites" row, the floor), and the candidate with
-    the best mean rank over FID-like and plausibility under every judge wins. Returns it and the printed lines."""
-    shown = s.protocol.samples
-    samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
-    selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
-    rows = table(selection, samples, {}, judges)  # no seconds: every row's is NaN
-    names, ranks, lines = list(candidates), {name: [] for name in candidates}, []
-    for judge in dict.fromkeys(r["judge"] for r in rows):
-        summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
-                                                             ("judge_confidence", "fid", "plausibility"))}
-        lines.append(f"== {judge} (against training composites)")
-        lines += [f"  {name:36s} conf {e['judge_confidence_mean']:.2f}  FID-like {e['fid_mean']:7.1f}  "
-                  f"plausibility {e['plausibility_mean']:.3f}" for name, e in summary.items()]
-        for metric, sign in (("fid_mean", 1), ("plausibility_mean", -1)):
-            order = sorted(names, key=lambda n: sign * summary[n][metric])
-            for rank, name in enumerate(order, 1):
-                ranks[name].append(rank)
-    mean_rank = {name: sum(r) / len(r) for name, r in ranks.items()}
-    chosen = min(mean_rank, key=mean_rank.get)
-    lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}")
-    return chosen, lines
-
-
 def load_judges(device=None) -> list[Judge]:
     """Lite1 and Lite2 (pool features, heads), and VGG16's pooled conv5_3 features (realism only)."""
     from stochvis.models import load_model
