@@ -257,8 +257,8 @@ def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
     return s.split(run.images)
 
 
-def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0, param: object = "fft"
-                   ) -> dict[str, torch.Tensor]:
+def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0, param: object = "fft",
+                   layers: Sequence[str] = PRIOR_LAYERS) -> dict[str, torch.Tensor]:
     """A deep layout drawn from the class Gaussian of :data:`LAYOUT`, inverted, with the shallow channel
     distributions matched: where things are from the draw, what they are made of from the quantiles.
     The kind's evidence, which a layout of one deep layer leaves weak: ``logit_weight`` > 0 adds that much
@@ -267,7 +267,8 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     (:func:`~stochvis.optvis.objectives.class_set_evidence`: as convincing as real images, no more).
     ``param``: the image's parameterisation, "fft", "cutout" (an object over a smooth backdrop,
     :class:`~stochvis.optvis.params.CutoutParam`: real composites are a cut-out on a photograph) or any param
-    spec :func:`~stochvis.methods.distribution_matching.match_distributions` takes."""
+    spec :func:`~stochvis.methods.distribution_matching.match_distributions` takes; ``layers``: those whose channel
+    distributions are matched (default the four below the layout)."""
     p = s.protocol
     drawn = torch.cat([sampling.draw(s.layout[k], LAYOUT, p.samples, seed=p.seed + i, rectify="clip").float()
                        for i, k in enumerate(p.kinds)])
@@ -276,7 +277,7 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
         layout = layout + logit_weight * O.class_set_logit(s.per_image(s.sets))
     if evidence_weight:
         layout = layout + evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in PRIOR_LAYERS} for k in p.kinds], per_class=p.samples)
+    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in p.kinds], per_class=p.samples)
     run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, param=param,
                                  **s.common())
     return s.split(run.images)
