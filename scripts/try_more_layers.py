@@ -30,20 +30,10 @@ among the designs of that row by ``scripts/choose_match_layers.py``.
 
 from __future__ import annotations
 
-import torch
-
 from stochvis.experiments import explorations, natural
-from stochvis.methods import distribution_matching as DM
 
-
-def vital_at(s: natural.Setting, layers) -> dict[str, torch.Tensor]:
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in s.protocol.kinds],
-                               per_class=s.protocol.samples)
-    return s.split(DM.vital(s.subject, targets, **s.common()).images)
-
-
-CANDIDATES = {natural.VITAL: lambda s: vital_at(s, natural.MATCH_LAYERS),
-              "VITAL-style, eight layers": lambda s: vital_at(s, natural.every_block(s.subject)),
+CANDIDATES = {natural.VITAL: natural.vital_style,
+              "VITAL-style, eight layers": lambda s: natural.vital_style(s, natural.every_block(s.subject)),
               "five layers + evidence, photo cut-out": lambda s: natural.matched_with_evidence(s, param=s.photo_cutout()),
               "eight layers + evidence, photo cut-out":
                   lambda s: natural.matched_with_evidence(s, natural.every_block(s.subject), param=s.photo_cutout()),

@@ -36,16 +36,9 @@ from __future__ import annotations
 import torch
 
 from stochvis.experiments import explorations, natural
-from stochvis.methods import distribution_matching as DM
 
 SCALE, ROTATE = 0.1, 10.0
 ROBUST = dict(scale=SCALE, rotate=ROTATE)
-
-
-def vital_robust(s: natural.Setting) -> dict[str, torch.Tensor]:
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in natural.MATCH_LAYERS}
-                                for k in s.protocol.kinds], per_class=s.protocol.samples)
-    return s.split(DM.vital(s.subject, targets, **s.common(), **ROBUST).images)
 
 
 def photo_cutout(s: natural.Setting, **options) -> dict[str, torch.Tensor]:
@@ -53,7 +46,7 @@ def photo_cutout(s: natural.Setting, **options) -> dict[str, torch.Tensor]:
 
 
 CANDIDATES = {natural.VITAL: natural.vital_style,
-              f"VITAL-style + zoom ±{SCALE:g}, rotate ±{ROTATE:g}°": vital_robust,
+              f"VITAL-style + zoom ±{SCALE:g}, rotate ±{ROTATE:g}°": lambda s: natural.vital_style(s, **ROBUST),
               "five layers + evidence, photo cut-out": photo_cutout,
               f"the same + zoom ±{SCALE:g}, rotate ±{ROTATE:g}°": lambda s: photo_cutout(s, **ROBUST),
               "the same + zoom, rotate, 2× jitter":

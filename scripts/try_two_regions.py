@@ -93,30 +93,29 @@ def region_statistics(s: natural.Setting) -> dict:
     """The subject's quantile curves of the training composites' objects (per kind) and backdrops (all kinds
     pooled: the photos do not depend on the kind), and its mass on the objects alone (the object view's cap)."""
     p = s.protocol
-    out = {"object": {}, "object_mass": {}}
-    backdrops = []
-    for part in ("object", "backdrop"):
-        images, labels = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed,
-                                     part=part)[0].tensors((p.size, p.size))
-        for i, kind in enumerate(p.kinds):
-            if part == "object":
-                mine = images[labels == i]
-                out["object"][kind] = {layer: q.curves for layer, q in collect_quantiles(
-                    s.subject, mine, list(natural.MATCH_LAYERS), quantiles=p.quantiles).items()}
-                out["object_mass"][kind] = float(metrics.class_set_mass(s.subject, mine, s.sets[kind]).mean())
-        if part == "backdrop":
-            backdrops = images
-    out["backdrop"] = {layer: q.curves for layer, q in collect_quantiles(
-        s.subject, backdrops, list(natural.MATCH_LAYERS), quantiles=p.quantiles).items()}
-    return out
+
+    def training(part: str) -> tuple[torch.Tensor, torch.Tensor]:
+        return world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed,
+                           part=part)[0].tensors((p.size, p.size))
+
+    def curves(images: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {layer: q.curves for layer, q in collect_quantiles(
+            s.subject, images, list(natural.MATCH_LAYERS), quantiles=p.quantiles).items()}
+
+    objects, labels = training("object")
+    by_kind = {kind: objects[labels == i] for i, kind in enumerate(p.kinds)}
+    return {"object": {kind: curves(mine) for kind, mine in by_kind.items()},
+            "object_mass": {kind: float(metrics.class_set_mass(s.subject, mine, s.sets[kind]).mean())
+                            for kind, mine in by_kind.items()},
+            "backdrop": curves(training("backdrop")[0])}
 
 
 def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEWS) -> dict[str, torch.Tensor]:
     p = s.protocol
     n = len(p.targets())
-    curves = {"composite": [{layer: s.curves[k][layer] for layer in natural.MATCH_LAYERS} for k in p.kinds], "object": [regions["object"][k] for k in p.kinds],
-              "backdrop": [regions["backdrop"]] * len(p.kinds)}
-    per_view = [DM.class_targets(curves[v], per_class=p.samples) for v in views]
+    regional = {"object": [regions["object"][k] for k in p.kinds], "backdrop": [regions["backdrop"]] * len(p.kinds)}
+    per_view = [s.curve_targets(natural.MATCH_LAYERS) if v == "composite" else
+                DM.class_targets(regional[v], per_class=p.samples) for v in views]
     targets = {layer: torch.cat([t[layer] for t in per_view]) for layer in natural.MATCH_LAYERS}
     evidence = 0
     for i, view in enumerate(views):

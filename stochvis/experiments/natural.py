@@ -144,10 +144,14 @@ class Setting:
         missing = [layer for layer in layers if layer not in self.curves[self.protocol.kinds[0]]]
         if not missing:
             return self
-        curves = {k: {**self.curves[k], **{layer: q.curves for layer, q in collect_quantiles(
-            self.subject, self.train[k], missing, quantiles=self.protocol.quantiles).items()}}
-            for k in self.protocol.kinds}
-        return dataclasses.replace(self, curves=curves)
+        more = _kind_curves(self.subject, self.train, missing, self.protocol.quantiles)
+        return dataclasses.replace(self, curves={k: {**self.curves[k], **more[k]} for k in self.protocol.kinds})
+
+    def curve_targets(self, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Per-image matching targets ({layer: (N, C, Q)}) from the kinds' curves at ``layers``, in the order of
+        :meth:`Protocol.targets`: what every matching row optimises towards."""
+        return DM.class_targets([{layer: self.curves[k][layer] for layer in layers} for k in self.protocol.kinds],
+                                per_class=self.protocol.samples)
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -162,6 +166,14 @@ class Setting:
     def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
         return dataclasses.replace(self, protocol=dataclasses.replace(self.protocol, seed=seed))
+
+
+def _kind_curves(subject: WrappedModel, train: Mapping[str, torch.Tensor], layers: Sequence[str], quantiles: int
+                 ) -> dict[str, dict[str, torch.Tensor]]:
+    """kind -> layer -> (C, Q): each channel's mean sorted activations over the kind's training composites."""
+    return {k: {layer: q.curves for layer, q in collect_quantiles(subject, images, list(layers),
+                                                                   quantiles=quantiles).items()}
+            for k, images in train.items()}
 
 
 def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
@@ -191,10 +203,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         real_row[k], held[k] = held_images[first], held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
-    layers = list(dict.fromkeys([*MATCH_LAYERS, *every_block(subject)]))
-    curves = {k: {layer: q.curves for layer, q in
-                  collect_quantiles(subject, train[k], layers, quantiles=p.quantiles).items()}
-              for k in p.kinds}
+    curves = _kind_curves(subject, train, every_block(subject), p.quantiles)  # VITAL's five layers among them
     layer, _, _ = LAYOUT.partition("/")
     layout = {k: collect(subject, train[k], [layer], grid={layer: 2}, pooled=False, class_name=k, progress=False)
               for k in p.kinds}
@@ -241,18 +250,16 @@ def maco(s: Setting, *, measured: bool) -> dict[str, torch.Tensor]:
     return out
 
 
-def vital_style(s: Setting) -> dict[str, torch.Tensor]:
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in MATCH_LAYERS} for k in s.protocol.kinds],
-                               per_class=s.protocol.samples)
-    run = DM.vital(s.subject, targets, **s.common())
-    return s.split(run.images)
+def vital_style(s: Setting, layers: Sequence[str] = MATCH_LAYERS, **options) -> dict[str, torch.Tensor]:
+    """The peer row at VITAL's five layers (or ``layers``); ``options`` go to ``DM.vital`` (``scale``,
+    ``rotate``...: the explorations' variants)."""
+    return s.split(DM.vital(s.subject, s.curve_targets(layers), **s.common(), **options).images)
 
 
 def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
     """The class-set logit plus the class's channel distributions at the shallow layers (fft, jitter)."""
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in PRIOR_LAYERS} for k in s.protocol.kinds],
-                               per_class=s.protocol.samples)
-    run = DM.match_distributions(s.subject, targets, extra_objective=O.class_set_logit(s.per_image(s.sets)),
+    run = DM.match_distributions(s.subject, s.curve_targets(PRIOR_LAYERS),
+                                 extra_objective=O.class_set_logit(s.per_image(s.sets)),
                                  strength=s.protocol.prior_strength, **s.common())
     return s.split(run.images)
 
@@ -277,8 +284,7 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
         layout = layout + logit_weight * O.class_set_logit(s.per_image(s.sets))
     if evidence_weight:
         layout = layout + evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in p.kinds], per_class=p.samples)
-    run = DM.match_distributions(s.subject, targets, extra_objective=layout, strength=p.prior_strength, param=param,
+    run = DM.match_distributions(s.subject, s.curve_targets(layers), extra_objective=layout, strength=p.prior_strength, param=param,
                                  **s.common())
     return s.split(run.images)
 
@@ -292,8 +298,7 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    targets = DM.class_targets([{layer: s.curves[k][layer] for layer in layers} for k in p.kinds], per_class=p.samples)
-    run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
+    run = DM.match_distributions(s.subject, s.curve_targets(layers), extra_objective=evidence, strength=p.prior_strength,
                                  param=param, **s.common(), **options)
     return s.split(run.images)
 
