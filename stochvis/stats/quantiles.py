@@ -20,20 +20,18 @@ Files are safetensors with the model's weight fingerprint, refused for another m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from stochvis import assets
 from stochvis.inputs import check_image_batch, check_images
 from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis.distribution_matching import channel_curves, check_quantiles, quantile_levels
 from stochvis.stats.moments import StatisticsFileError
-from stochvis.stats.store import check_model, content_hash, metadata_hash, verified_tensors
+from stochvis.stats.store import read_tagged, write_tagged
 
 KIND = "channel_quantiles"
 FORMAT_VERSION = 1
@@ -125,6 +123,18 @@ def _layer_names(layers: str | Sequence[str]) -> list[str]:
     return names
 
 
+def _checked(model: WrappedModel, layers: str | Sequence[str], batch_size: int, quantiles: int) -> list[str]:
+    """The layer names, each resolved in ``model`` (a KeyError names the closest valid ones), once the batch
+    size and the levels are checked."""
+    check_quantiles(quantiles)
+    names = _layer_names(layers)
+    for name in names:
+        model.resolve(name)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return names
+
+
 def _batches(images, batch_size: int) -> Iterable[tuple[int, torch.Tensor]]:
     """(index of the first image, batch) from a tensor (N, C, H, W) or an iterable of batches/images,
     which may differ in size (curves at fixed levels are comparable across sizes)."""
@@ -138,6 +148,15 @@ def _batches(images, batch_size: int) -> Iterable[tuple[int, torch.Tensor]]:
         batch = check_image_batch(item, check_values=False, first_index=start)
         yield start, batch
         start += len(batch)
+
+
+def _activations(model: WrappedModel, images, names: list[str], batch_size: int) -> Iterable[dict[str, torch.Tensor]]:
+    """The activations of ``names`` per batch of ``images``, each batch through the input gate, no gradient
+    (not inference_mode: sums built from them must stay ordinary tensors, merged and saved later)."""
+    for start, batch in _batches(images, batch_size):
+        if len(batch):
+            with torch.no_grad():
+                yield capture(model, check_images(model, batch, first_index=start), names)
 
 
 def collect_quantiles(
@@ -154,24 +173,35 @@ def collect_quantiles(
     ``images``: float (N, C, H, W) in [0, 1] (uint8 is divided by 255), or an iterable of such
     batches or single images (C, H, W), sizes may differ. ``quantiles``: Q levels per curve (32 or 64:
     the curve of a map of H·W positions is exact when Q = H·W and a resampling otherwise)."""
-    check_quantiles(quantiles)
-    names = _layer_names(layers)
-    for name in names:
-        model.resolve(name)  # KeyError naming the closest valid layers
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    names = _checked(model, layers, batch_size, quantiles)
     out = {name: ChannelQuantiles(name, quantiles, model=model.name, fingerprint=model.fingerprint) for name in names}
-    with torch.no_grad():  # not inference_mode: the sums must stay ordinary tensors (merged, saved later)
-        for start, batch in _batches(images, batch_size):
-            if len(batch) == 0:
-                continue
-            batch = check_images(model, batch, first_index=start)
-            acts = capture(model, batch, names)
-            for name in names:
-                out[name].update(acts[name])
+    for acts in _activations(model, images, names, batch_size):
+        for name in names:
+            out[name].update(acts[name])
     if out[names[0]].count == 0:
         raise ValueError("no images: give float images (N ≥ 1, C, H, W) in [0, 1], or an iterable of such batches")
     return out
+
+
+def image_curves(
+    model: WrappedModel,
+    images,
+    layers: str | Sequence[str],
+    *,
+    batch_size: int = 16,
+    quantiles: int = 32,
+) -> dict[str, torch.Tensor]:
+    """Each image's own curves, {layer: (N, C, Q)} in float32, from one truncated forward per batch: what
+    :func:`collect_quantiles` averages, kept apart so that the *spread* of the curves over a class's images
+    can be modelled (:class:`stochvis.stats.curve_density.CurveDensity`), not only their mean."""
+    names = _checked(model, layers, batch_size, quantiles)
+    parts: dict[str, list[torch.Tensor]] = {name: [] for name in names}
+    for acts in _activations(model, images, names, batch_size):
+        for name in names:
+            parts[name].append(channel_curves(acts[name], quantiles).cpu())
+    if not parts[names[0]]:
+        raise ValueError("no images: give float images (N ≥ 1, C, H, W) in [0, 1], or an iterable of such batches")
+    return {name: torch.cat(value) for name, value in parts.items()}
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -192,8 +222,6 @@ def save_quantiles(path: str | Path, curves: Mapping[str, ChannelQuantiles], *,
     if len(fingerprints) != 1:
         raise ValueError("the curves name no model weights (or several): pass model= so the file can be tied to "
                          f"its weights (got fingerprints {sorted(fingerprints)})")
-    from safetensors.torch import save
-
     tensors, layers = {}, {}
     for layer, item in curves.items():
         if item.total is None or item.count == 0:
@@ -202,38 +230,18 @@ def save_quantiles(path: str | Path, curves: Mapping[str, ChannelQuantiles], *,
         layers[layer] = {"count": item.count, "quantiles": item.quantiles, "sizes": item.sizes}
     names = {c.model for c in curves.values()} - {None}
     meta = {"kind": KIND, "format_version": FORMAT_VERSION, "fingerprint": next(iter(fingerprints)),
-            "model": model.name if model is not None else (sorted(names)[0] if names else None),
-            "layers": layers, "content_sha256": content_hash(tensors)}
-    meta = json.loads(json.dumps(meta))  # hashed as it will be read back
-    meta["metadata_sha256"] = metadata_hash(meta)
-    path = Path(path)
-    assets.atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps(meta)}))
-    return path
+            "model": model.name if model is not None else (sorted(names)[0] if names else None), "layers": layers}
+    return write_tagged(path, tensors, meta)
 
 
 def load_quantiles(path: str | Path, model: WrappedModel | None = None, *,
                    allow_other_model: bool = False) -> dict[str, ChannelQuantiles]:
     """Read a file of :func:`save_quantiles`; with ``model``, refuse curves of other weights (their
     channels mean nothing here) unless ``allow_other_model``."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"no channel-quantiles file {path}")
-    data = path.read_bytes()
+    meta, tensors = read_tagged(path, kind=KIND, format_version=FORMAT_VERSION, what="channel quantiles", model=model,
+                                allow_other_model=allow_other_model,
+                                other_kind_hint=": load it with stochvis.stats.Statistics.load")
     remedy = "delete it and collect the curves again"
-    meta = assets.safetensors_metadata(data, path, what="a stochvis channel-quantiles file", remedy=remedy,
-                                       error=StatisticsFileError)
-    if meta.get("kind") != KIND:
-        raise StatisticsFileError(f"{path} is a stochvis file but holds {meta.get('kind') or 'moments'!s}, not "
-                                  "channel quantiles: load it with stochvis.stats.Statistics.load")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise StatisticsFileError(f"{path} has format version {meta.get('format_version')}, this stochvis reads "
-                                  f"{FORMAT_VERSION}; collect again")
-    if metadata_hash(meta) != meta.get("metadata_sha256"):
-        raise StatisticsFileError(f"{path} has edited metadata (fingerprint, counts or levels changed after saving); "
-                                  f"{remedy}")
-    if model is not None:
-        check_model(meta, model, path, allow_other_model=allow_other_model)
-    tensors = verified_tensors(data, meta, path, remedy)
     try:
         return {layer: ChannelQuantiles(layer, int(info["quantiles"]), int(info["count"]), tensors[f"{layer}/total"],
                                         meta.get("model"), meta["fingerprint"], [list(s) for s in info["sizes"]])
@@ -243,4 +251,4 @@ def load_quantiles(path: str | Path, model: WrappedModel | None = None, *,
                                   f"{remedy}") from error
 
 
-__all__ = ["ChannelQuantiles", "collect_quantiles", "load_quantiles", "save_quantiles"]
+__all__ = ["ChannelQuantiles", "collect_quantiles", "image_curves", "load_quantiles", "save_quantiles"]

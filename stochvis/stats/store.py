@@ -250,6 +250,45 @@ def verified_tensors(data: bytes, meta: dict, path: str | Path,
     return tensors
 
 
+def write_tagged(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict) -> Path:
+    """Write a stochvis file of a ``meta["kind"]`` other than moments (channel quantiles, curve densities):
+    ``tensors`` with ``meta`` plus its content and metadata hashes, atomically. **The** writer of such files."""
+    from safetensors.torch import save
+
+    tensors = {key: value.contiguous() for key, value in tensors.items()}
+    meta = json.loads(json.dumps({**meta, "content_sha256": content_hash(tensors)}))  # hashed as it will be read
+    meta["metadata_sha256"] = metadata_hash(meta)
+    path = Path(path)
+    assets.atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps(meta)}))
+    return path
+
+
+def read_tagged(path: str | Path, *, kind: str, format_version: int, what: str, model: WrappedModel | None = None,
+                allow_other_model: bool = False, other_kind_hint: str = "") -> tuple[dict, dict[str, torch.Tensor]]:
+    """(metadata, tensors) of a file of :func:`write_tagged` that must hold ``kind`` at ``format_version``:
+    **the** reader that refuses a missing, truncated, foreign, edited or corrupted file with a sentence, and, with
+    ``model``, a file of other weights (unless ``allow_other_model``). ``what``: the file's kind in words."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no {what} file {path}")
+    data = path.read_bytes()
+    remedy = "delete it and collect the curves again"
+    meta = assets.safetensors_metadata(data, path, what=f"a stochvis {what} file", remedy=remedy,
+                                       error=StatisticsFileError)
+    if meta.get("kind") != kind:
+        raise StatisticsFileError(f"{path} is a stochvis file but holds {meta.get('kind') or 'moments'!s}, not "
+                                  f"{what}{other_kind_hint}")
+    if meta.get("format_version") != format_version:
+        raise StatisticsFileError(f"{path} has format version {meta.get('format_version')}, this stochvis reads "
+                                  f"{format_version}; collect again")
+    if metadata_hash(meta) != meta.get("metadata_sha256"):
+        raise StatisticsFileError(f"{path} has edited metadata (fingerprint, counts, layers or levels changed after "
+                                  f"saving); {remedy}")
+    if model is not None:
+        check_model(meta, model, path, allow_other_model=allow_other_model)
+    return meta, verified_tensors(data, meta, path, remedy)
+
+
 def content_hash(tensors: dict[str, torch.Tensor]) -> str:
     """sha256 of a statistics file's tensors, names included: **the** content hash of every stats file."""
     return content_sha256(part for key in sorted(tensors) for part in (key, tensors[key]))

@@ -1,0 +1,176 @@
+"""The distribution of a class's channel distributions: a density over each image's quantile curves.
+
+Why: VITAL (and :mod:`stochvis.stats.quantiles`) keeps one target per class — the *mean* of the class
+images' curves, the Wasserstein barycentre of their channel distributions. Every image optimised towards it is
+pulled to the same average: on composites of one kind of object pasted on many different photographs, that
+average mixes the grass of one photo with the sky of another and the amount of object of all of them, so
+every image becomes the same many-backdrop texture. The source documents' idea is to *sample* from the
+class statistics, a new image per sample. This module models how the curves of one image vary around that
+mean — jointly over every layer, so that a draw's stem and its deepest block belong to the same scene — and
+draws a whole set of curves per image, each the target of one optimised image
+(:func:`stochvis.methods.distribution_matching.match_distributions` takes per-image targets).
+
+The model: the curves of every layer of an image, flattened and concatenated, are one vector; a Gaussian is
+fitted to the class's vectors by principal components (scikit-learn's PCA; all N − 1 components by default,
+(or as many as the curves have values), which is exactly the images' sample covariance, so the layers' different scales need no weighting). A draw is
+mean + Σ_k z_k·√λ_k·v_k with z ~ N(0, T²): a random combination of the class images' deviations from the
+mean, never one of them. Each drawn curve is then made a curve again — sorted along its levels and kept within
+the channel's range over the class images (a ReLU6 channel cannot be asked for negative values) — the
+rectifier-aware step of :mod:`stochvis.stats.sampling`'s draws. ``temperature`` 0 gives the mean curves.
+
+Files are safetensors with the weights' fingerprint and content hashes, refused for another model, as every
+statistics file (:mod:`stochvis.stats.store`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
+
+from stochvis.models import WrappedModel
+from stochvis.stats.moments import StatisticsFileError
+from stochvis.stats.quantiles import image_curves
+from stochvis.stats.store import read_tagged, write_tagged
+
+KIND = "curve_density"
+FORMAT_VERSION = 1
+
+
+class CurveDensity:
+    """A Gaussian over whole sets of per-image curves {layer: (C, Q)}, fitted by PCA (scikit-learn's
+    conventions: hyperparameters here, fitted attributes end in ``_``).
+
+    ``n_components``: principal components kept (default all, N − 1 for N images: the sample covariance);
+    fewer keep only the main ways the class's images differ."""
+
+    def __init__(self, n_components: int | None = None) -> None:
+        self.n_components = n_components
+
+    # -- fitting ------------------------------------------------------------------------------
+    def fit(self, curves: Mapping[str, torch.Tensor], *, model: WrappedModel | None = None) -> CurveDensity:
+        """Fit to ``curves``, {layer: (N, C, Q)} one curve set per image (:func:`image_curves`), the same N
+        images in every layer; ``model`` ties the density to the weights the curves came from."""
+        if not isinstance(curves, Mapping) or not curves:
+            raise ValueError("fit needs per-image curves by layer, {layer: (N, C, Q)}: "
+                             "stochvis.stats.quantiles.image_curves(model, images, layers)")
+        tensors = {str(layer): torch.as_tensor(value).detach().float().cpu() for layer, value in curves.items()}
+        shapes = {layer: tuple(t.shape) for layer, t in tensors.items()}
+        bad = {layer: shape for layer, shape in shapes.items() if len(shape) != 3 or 0 in shape[1:] or shape[2] < 2}
+        if bad:
+            raise ValueError(f"per-image curves must be (N, C, Q) with Q ≥ 2 per layer, got {bad}")
+        counts = {shape[0] for shape in shapes.values()}
+        if len(counts) > 1:
+            raise ValueError(f"every layer must hold the curves of the same images; the counts differ: "
+                             f"{ {layer: shape[0] for layer, shape in shapes.items()} }")
+        (count,) = counts
+        if count < 2:
+            raise ValueError(f"a density of curves needs at least 2 images (their spread), got {count}")
+        if not all(torch.isfinite(t).all() for t in tensors.values()):
+            raise ValueError("the curves contain NaN or Inf: the images or the model are broken")
+        flat = np.concatenate([t.flatten(1).double().numpy() for t in tensors.values()], axis=1)
+        limit = min(count - 1, flat.shape[1])
+        if self.n_components is not None and not (isinstance(self.n_components, int) and 1 <= self.n_components <= limit):
+            raise ValueError(f"n_components={self.n_components!r}: give an integer from 1 to {limit} "
+                             f"(images − 1, at most the curves' values) or None for all")
+        pca = PCA(n_components=self.n_components or limit, svd_solver="full").fit(flat)
+        self.layers_ = list(tensors)
+        self.shapes_ = {layer: shape[1:] for layer, shape in shapes.items()}
+        self.mean_ = torch.from_numpy(pca.mean_).double()
+        self.components_ = torch.from_numpy(pca.components_).double()
+        self.explained_variance_ = torch.from_numpy(pca.explained_variance_).double().clamp_min(0)
+        self.low_ = {layer: t[:, :, 0].amin(0) for layer, t in tensors.items()}
+        self.high_ = {layer: t[:, :, -1].amax(0) for layer, t in tensors.items()}
+        self.count_ = count
+        self.model_ = model.name if model is not None else None
+        self.fingerprint_ = model.fingerprint if model is not None else None
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
+            raise NotFittedError("this CurveDensity is not fitted yet: call fit(curves) (or collect_curve_density)")
+
+    @property
+    def mean_curves(self) -> dict[str, torch.Tensor]:
+        """{layer: (C, Q)}: the class images' mean curves (VITAL's target, ``ChannelQuantiles.curves``)."""
+        self._check_fitted()
+        return {layer: curves[0].float() for layer, curves in self._unflatten(self.mean_[None]).items()}
+
+    # -- drawing ------------------------------------------------------------------------------
+    def sample(self, n: int, *, seed: int = 0, temperature: float = 1.0) -> dict[str, torch.Tensor]:
+        """``n`` drawn curve sets, {layer: (n, C, Q)} float32: each a target for one image. ``seed`` makes the
+        draws reproducible; ``temperature`` scales the spread around the mean (0: the mean curves)."""
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive integer (curve sets to draw), got {n!r}")
+        if not (isinstance(temperature, (int, float)) and np.isfinite(temperature) and temperature >= 0):
+            raise ValueError(f"temperature must be a finite number ≥ 0 (1 draws from the fitted spread), got {temperature!r}")
+        generator = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(n, len(self.explained_variance_), generator=generator, dtype=torch.float64)
+        flat = self.mean_ + float(temperature) * (z * self.explained_variance_.sqrt()) @ self.components_
+        drawn = self._unflatten(flat)
+        return {layer: torch.minimum(torch.maximum(curves.sort(dim=-1).values, self.low_[layer][:, None]),
+                                     self.high_[layer][:, None]).float()
+                for layer, curves in drawn.items()}
+
+    def _unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, start = {}, 0
+        for layer in self.layers_:
+            channels, levels = self.shapes_[layer]
+            out[layer] = flat[:, start:start + channels * levels].reshape(len(flat), channels, levels)
+            start += channels * levels
+        return out
+
+    # -- files --------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted density (float64 tensors, the weights' fingerprint, content hashes), atomically."""
+        self._check_fitted()
+        if self.fingerprint_ is None:
+            raise ValueError("this density names no model weights: fit it with model= (or collect_curve_density) "
+                             "so that its file can be tied to them")
+        tensors = {"mean": self.mean_, "components": self.components_, "explained_variance": self.explained_variance_,
+                   **{f"{layer}/low": self.low_[layer].double() for layer in self.layers_},
+                   **{f"{layer}/high": self.high_[layer].double() for layer in self.layers_}}
+        meta = {"kind": KIND, "format_version": FORMAT_VERSION, "model": self.model_, "fingerprint": self.fingerprint_,
+                "count": self.count_, "n_components": self.n_components,
+                "layers": [[layer, list(self.shapes_[layer])] for layer in self.layers_]}
+        return write_tagged(path, tensors, meta)
+
+    @classmethod
+    def load(cls, path: str | Path, model: WrappedModel | None = None, *,
+             allow_other_model: bool = False) -> CurveDensity:
+        """Read a file of :meth:`save`; with ``model``, refuse a density of other weights unless
+        ``allow_other_model``."""
+        meta, tensors = read_tagged(path, kind=KIND, format_version=FORMAT_VERSION, what="curve density",
+                                    model=model, allow_other_model=allow_other_model)
+        density = cls(meta.get("n_components"))
+        try:
+            density.layers_ = [layer for layer, _ in meta["layers"]]
+            density.shapes_ = {layer: tuple(shape) for layer, shape in meta["layers"]}
+            density.mean_, density.components_ = tensors["mean"], tensors["components"]
+            density.explained_variance_ = tensors["explained_variance"]
+            density.low_ = {layer: tensors[f"{layer}/low"] for layer in density.layers_}
+            density.high_ = {layer: tensors[f"{layer}/high"] for layer in density.layers_}
+            density.count_, density.model_, density.fingerprint_ = meta["count"], meta["model"], meta["fingerprint"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise StatisticsFileError(f"{path} has inconsistent metadata ({type(error).__name__}: {error}); "
+                                      "delete it and collect the curves again") from error
+        if sum(c * q for c, q in density.shapes_.values()) != density.mean_.numel():
+            raise StatisticsFileError(f"{path}: its layers' shapes do not add up to its mean's {density.mean_.numel()} "
+                                      "values; delete it and collect the curves again")
+        return density
+
+
+def collect_curve_density(model: WrappedModel, images, layers: str | Sequence[str], *, quantiles: int = 32,
+                          n_components: int | None = None, batch_size: int = 16) -> CurveDensity:
+    """Each image's curves at ``layers`` (:func:`~stochvis.stats.quantiles.image_curves`), and the density
+    of them, tied to ``model``'s weights."""
+    curves = image_curves(model, images, layers, quantiles=quantiles, batch_size=batch_size)
+    return CurveDensity(n_components).fit(curves, model=model)
+
+
+__all__ = ["CurveDensity", "collect_curve_density"]
