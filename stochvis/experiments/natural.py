@@ -16,7 +16,9 @@ class Gaussian, inverted, with the shallow distributions matched), alone, with t
 the class evidence capped at the level of real training composites — the last also on a cut-out
 parameterisation (an object over a smooth backdrop, chosen among eight designs on training composites:
 ``scripts/choose_cutout.py``); and VITAL's matching at every block of the subject instead of five layers, plus the
-capped evidence, with no layout (the layers chosen on training composites: ``scripts/choose_match_layers.py``).
+capped evidence, with no layout (the layers chosen on training composites: ``scripts/choose_match_layers.py``) —
+and the same with each image's curves *drawn* from the kind's density of curves
+(:class:`~stochvis.stats.curve_density.CurveDensity`) instead of the kind's mean: a new target per image.
 Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
@@ -47,6 +49,7 @@ from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats import sampling
 from stochvis.stats.collection import collect
+from stochvis.stats.curve_density import CurveDensity, collect_curve_density
 from stochvis.stats.quantiles import collect_quantiles
 from stochvis.worlds import natural
 
@@ -59,12 +62,14 @@ MATCH_LAYERS = ("stem", "block1", "block2", "block3", "block5")  # VITAL's five 
 PRIOR_LAYERS = ("stem", "block1", "block2", "block3")  # the shallower layers a statistics prior matches
 LAYOUT = "block5/grid2"  # the deep layout drawn from the class Gaussian: 192 channels × 2×2 cells
 EVERY_BLOCK_ROW = "every block's distributions + class evidence"
+DRAWN_ROW = "drawn distributions (every block) + class evidence"
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
           "MACO (class magnitude)": "peer", VITAL: "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
           "sampled layout + quantiles + class evidence": "statistics",
-          "sampled layout + quantiles + class evidence, cut-out": "statistics", EVERY_BLOCK_ROW: "statistics"}
+          "sampled layout + quantiles + class evidence, cut-out": "statistics", EVERY_BLOCK_ROW: "statistics",
+          DRAWN_ROW: "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
 COLUMNS = ("method", "family", "class", "judge", "judge_confidence", "judge_top1", "fid", "plausibility",
@@ -128,6 +133,7 @@ class Setting:
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
+    curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
@@ -152,6 +158,15 @@ class Setting:
         :meth:`Protocol.targets`: what every matching row optimises towards."""
         return DM.class_targets([{layer: self.curves[k][layer] for layer in layers} for k in self.protocol.kinds],
                                 per_class=self.protocol.samples)
+
+    def drawn_targets(self, layers: Sequence[str], temperature: float = 1.0) -> dict[str, torch.Tensor]:
+        """Per-image targets ({layer: (N, C, Q)}, the order of :meth:`Protocol.targets`) *drawn* from each kind's
+        density of curves, one whole set of curves per image (jointly over ``layers``), instead of every image
+        of a kind sharing the kind's mean curves: a new target, so a new image, per draw. Seeded by the
+        optimisation seed and the kind's position."""
+        p = self.protocol
+        return DM.drawn_targets([self.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
+                                temperature=temperature, layers=layers)
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -204,6 +219,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
     curves = _kind_curves(subject, train, every_block(subject), p.quantiles)  # VITAL's five layers among them
+    densities = {k: collect_curve_density(subject, images, every_block(subject), quantiles=p.quantiles)
+                 for k, images in train.items()}
     layer, _, _ = LAYOUT.partition("/")
     layout = {k: collect(subject, train[k], [layer], grid={layer: 2}, pooled=False, class_name=k, progress=False)
               for k in p.kinds}
@@ -212,8 +229,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
-    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, layout, natural_spectrum(p.size),
-                   spectra, world)
+    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, densities, layout,
+                   natural_spectrum(p.size), spectra, world)
 
 
 # -- the rows: each maps a Setting to {kind: images} -----------------------------------------------------------
@@ -289,16 +306,19 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     return s.split(run.images)
 
 
-def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", **options
-                          ) -> dict[str, torch.Tensor]:
+def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", *,
+                          drawn: bool = False, **options) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
     (``scripts/try_quantiles_with_evidence.py`` measures it); at every block of the subject it is the table's
     every-block row (the layers chosen on training composites: ``scripts/choose_match_layers.py``). ``options`` go to ``match_distributions``
-    (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``)."""
+    (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``). ``drawn``: each image's targets
+    drawn from the kind's density of curves (:meth:`Setting.drawn_targets`) instead of the kind's mean curves —
+    at every block, the table's drawn row."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    run = DM.match_distributions(s.subject, s.curve_targets(layers), extra_objective=evidence, strength=p.prior_strength,
+    targets = s.drawn_targets(layers) if drawn else s.curve_targets(layers)
+    run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
                                  param=param, **s.common(), **options)
     return s.split(run.images)
 
@@ -315,6 +335,7 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     "sampled layout + quantiles + class evidence, cut-out":
         lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight, param="cutout"),
     EVERY_BLOCK_ROW: lambda s: matched_with_evidence(s, every_block(s.subject)),
+    DRAWN_ROW: lambda s: matched_with_evidence(s, every_block(s.subject), drawn=True),
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
 
@@ -392,37 +413,10 @@ def verdict(summary: Sequence[dict]) -> tuple[dict[str, bool], list[str]]:
 
 
 def goal(rows: Sequence[dict]) -> list[str]:
-    """The issue's bar, per statistics-driven row: beat Simonyan, olah2017 and both MACO rows on FID-like
-    and plausibility under every judge, judge confidence ≥ 0.8× the real composites', novelty ≥ 0.8, and
-    FID-like below the VITAL-style row's; one line each with what was missed and by how much. Rows of a study
-    that ran only some methods are compared with the rivals they have, and a first line names the absent ones."""
-    def mean(method, judge, metric):
-        values = [r[metric] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[metric])]
-        return sum(values) / len(values) if values else math.nan
-
-    judges = list(dict.fromkeys(r["judge"] for r in rows))
-    present = set(r["method"] for r in rows)
-    rivals = [m for m in RIVALS if m in present]
-    absent = [m for m in (*RIVALS, VITAL, REAL) if m not in present]
-    lines = [f"(not in these rows, so not compared: {', '.join(absent)})"] if absent else []
-    for method in (m for m in STATISTICS_METHODS if m in present):
-        misses = []
-        for judge in judges:
-            fid, plaus = mean(method, judge, "fid"), mean(method, judge, "plausibility")
-            for rival in rivals + ([VITAL] if VITAL in present else []):
-                if not fid < mean(rival, judge, "fid"):
-                    misses.append(f"{judge}: FID-like {fid:.1f} vs {rival} {mean(rival, judge, 'fid'):.1f}")
-            for rival in rivals:
-                if not plaus > mean(rival, judge, "plausibility"):
-                    misses.append(f"{judge}: plausibility {plaus:.3f} vs {rival} {mean(rival, judge, 'plausibility'):.3f}")
-            conf, real_conf = mean(method, judge, "judge_confidence"), mean(REAL, judge, "judge_confidence")
-            if not math.isnan(real_conf) and not conf >= 0.8 * real_conf:
-                misses.append(f"{judge}: confidence {conf:.2f} < 0.8 × real {real_conf:.2f}")
-            if not mean(method, judge, "novelty") >= 0.8:
-                misses.append(f"{judge}: novelty {mean(method, judge, 'novelty'):.2f} < 0.8")
-        lines.append(f"{method}: " + ("meets the goal under every judge" if not misses else
-                                      f"misses {len(misses)} condition(s): " + "; ".join(misses)))
-    return lines
+    """The issue's bar, per statistics-driven row (:func:`~stochvis.experiments.tables.goal_lines`): beat Simonyan,
+    olah2017 and both MACO rows on FID-like and plausibility under every judge, judge confidence ≥ 0.8× the real
+    composites', novelty ≥ 0.8, and FID-like below the VITAL-style row's."""
+    return tables.goal_lines(rows, STATISTICS_METHODS, rivals=RIVALS, peer=VITAL, real=REAL)
 
 
 def load_judges(device=None) -> list[Judge]:
@@ -472,25 +466,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("\n".join(goal(rows)))
 
 
-SUMMARY = (("judge_confidence", "conf", 2), ("fid", "FID", 1), ("plausibility", "plaus", 3), ("diversity", "div", 1),
-           ("novelty", "novelty", 2), ("seconds_per_image", "s/image", 1))  # (column, label, digits) printed
-
-
-def summary_lines(rows: Sequence[dict]) -> list[str]:
-    """Per judge and method: the means over kinds (and over seeds, ± their std when there are several),
-    both by :func:`metrics.summarize`."""
-    columns = [column for column, _, _ in SUMMARY]
-    seeds = list(dict.fromkeys(r["seed"] for r in rows))
-    lines = []
-    for judge in dict.fromkeys(r["judge"] for r in rows):
-        per_seed = [{"method": e["method"], **{c: e[f"{c}_mean"] for c in columns}} for seed in seeds
-                    for e in metrics.summarize([r for r in rows if r["judge"] == judge and r["seed"] == seed], columns)]
-        lines.append(f"== {judge}")
-        for e in metrics.summarize(per_seed, columns):
-            cells = [f"{label} —" if math.isnan(e[f"{c}_mean"]) else f"{label} {e[f'{c}_mean']:.{digits}f}"
-                     + (f" ± {e[f'{c}_std']:.{digits}f}" if e["classes"] > 1 else "") for c, label, digits in SUMMARY]
-            lines.append(f"  {e['method']:44s} " + "  ".join(cells))
-    return lines
+summary_lines = tables.seed_summary_lines  # per judge and method: means over kinds (and seeds, ± std)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from stochvis.evaluation.metrics import BETTER
+from stochvis.evaluation.metrics import BETTER, summarize
 
 # The hypothesis of the source documents: statistics-driven images beat the baseline on all three.
 HYPOTHESIS = {"fid": min, "plausibility": max, "judge_confidence": max}
@@ -93,3 +93,60 @@ def save_images(samples: Mapping[str, Mapping], path: str | Path, *, classes: Se
     path = Path(path)
     atomic_write_bytes(path, save(tensors, metadata={"stochvis": json.dumps({"classes": list(classes)})}))
     return path
+
+
+def goal_lines(rows: Sequence[dict], candidates: Sequence[str], *, rivals: Sequence[str], peer: str, real: str,
+               confidence_share: float = 0.8, novelty: float = 0.8) -> list[str]:
+    """A goal per candidate row (rows of a table: method × class × judge), one line each with what was missed
+    and by how much: beat every one of ``rivals`` on FID-like and plausibility under every judge, judge
+    confidence ≥ ``confidence_share`` × the ``real`` row's, novelty ≥ ``novelty``, and FID-like below ``peer``'s.
+    Rows of a study that ran only some methods are compared with the rivals they have, and a first line names
+    the absent ones."""
+    def mean(method, judge, metric):
+        values = [r[metric] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[metric])]
+        return sum(values) / len(values) if values else math.nan
+
+    judges = list(dict.fromkeys(r["judge"] for r in rows))
+    present = set(r["method"] for r in rows)
+    ran = [m for m in rivals if m in present]
+    absent = [m for m in (*rivals, peer, real) if m not in present]
+    lines = [f"(not in these rows, so not compared: {', '.join(absent)})"] if absent else []
+    for method in (m for m in candidates if m in present):
+        misses = []
+        for judge in judges:
+            fid, plaus = mean(method, judge, "fid"), mean(method, judge, "plausibility")
+            for rival in ran + ([peer] if peer in present else []):
+                if not fid < mean(rival, judge, "fid"):
+                    misses.append(f"{judge}: FID-like {fid:.1f} vs {rival} {mean(rival, judge, 'fid'):.1f}")
+            for rival in ran:
+                if not plaus > mean(rival, judge, "plausibility"):
+                    misses.append(f"{judge}: plausibility {plaus:.3f} vs {rival} {mean(rival, judge, 'plausibility'):.3f}")
+            conf, real_conf = mean(method, judge, "judge_confidence"), mean(real, judge, "judge_confidence")
+            if not math.isnan(real_conf) and not conf >= confidence_share * real_conf:
+                misses.append(f"{judge}: confidence {conf:.2f} < {confidence_share} × real {real_conf:.2f}")
+            if not mean(method, judge, "novelty") >= novelty:
+                misses.append(f"{judge}: novelty {mean(method, judge, 'novelty'):.2f} < {novelty}")
+        lines.append(f"{method}: " + ("meets the goal under every judge" if not misses else
+                                      f"misses {len(misses)} condition(s): " + "; ".join(misses)))
+    return lines
+
+
+SEED_SUMMARY = (("judge_confidence", "conf", 2), ("fid", "FID", 1), ("plausibility", "plaus", 3),
+                ("diversity", "div", 1), ("novelty", "novelty", 2), ("seconds_per_image", "s/image", 1))
+
+
+def seed_summary_lines(rows: Sequence[dict], shown: Sequence[tuple[str, str, int]] = SEED_SUMMARY) -> list[str]:
+    """Per judge and method: the means over classes (and over seeds, ± their std when there are several),
+    both by :func:`~stochvis.evaluation.metrics.summarize`; ``shown``: (column, label, digits) printed."""
+    columns = [column for column, _, _ in shown]
+    seeds = list(dict.fromkeys(r["seed"] for r in rows))
+    lines = []
+    for judge in dict.fromkeys(r["judge"] for r in rows):
+        per_seed = [{"method": e["method"], **{c: e[f"{c}_mean"] for c in columns}} for seed in seeds
+                    for e in summarize([r for r in rows if r["judge"] == judge and r["seed"] == seed], columns)]
+        lines.append(f"== {judge}")
+        for e in summarize(per_seed, columns):
+            cells = [f"{label} —" if math.isnan(e[f"{c}_mean"]) else f"{label} {e[f'{c}_mean']:.{digits}f}"
+                     + (f" ± {e[f'{c}_std']:.{digits}f}" if e["classes"] > 1 else "") for c, label, digits in shown]
+            lines.append(f"  {e['method']:44s} " + "  ".join(cells))
+    return lines

@@ -19,7 +19,9 @@ amounts fill it — the statistics-driven method of the project (a sampled deep 
 per-channel distribution matching below it).
 
 Per-image targets: curves (N, C, Q) give image i its own target, so one batch holds several classes
-(:func:`class_targets` stacks per-class curves, several images per class).
+(:func:`class_targets` stacks per-class curves, several images per class), and each image may have a target of
+its own drawn from its class's density of curves (:func:`drawn_targets`): the source documents' "a new realistic
+image per sample", where VITAL gives every image of a class the same mean target.
 
 What we chose, not the paper (which reports ImageNet networks at 224 px): the layers are the
 caller's choice (the keys of ``curves_by_layer``: e.g. three to five from early to late); jitter defaults
@@ -92,6 +94,26 @@ def class_targets(curves_per_class: Sequence[Mapping], per_class: int = 1) -> di
             raise ValueError(f"class {k} has curves for layers {list(item)}, class 0 for {layers}: give every class "
                              "the same layers")
     return {layer: stack_curves([c[layer] for c in classes for _ in range(per_class)]) for layer in layers}
+
+
+def drawn_targets(densities: Sequence, per_class: int = 1, *, seed: int = 0, temperature: float = 1.0,
+                  layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
+    """Per-image targets *drawn* from each class's density of curves
+    (:class:`~stochvis.stats.curve_density.CurveDensity`), {layer: (K·per_class, C, Q)} in :func:`class_targets`'
+    order: each image its own whole set of curves, drawn jointly over the layers, instead of its class's mean —
+    a new target, hence a new image, per draw. Class k's draws use ``seed`` and k (reproducible, distinct);
+    ``layers``: a subset of the densities' layers (default all)."""
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"per_class must be a positive integer (images per class), got {per_class!r}")
+    if not densities:
+        raise ValueError("drawn_targets needs the curve density of at least one class "
+                         "(stochvis.stats.curve_density.collect_curve_density(model, class_images, layers))")
+    drawn = [d.sample(per_class, seed=1000 * int(seed) + k, temperature=temperature) for k, d in enumerate(densities)]
+    wanted = list(drawn[0]) if layers is None else [str(layer) for layer in layers]
+    missing = sorted({layer for d in drawn for layer in wanted if layer not in d})
+    if missing:
+        raise ValueError(f"no curves for layers {missing} in the densities; they hold {list(drawn[0])}")
+    return {layer: torch.cat([d[layer] for d in drawn]) for layer in wanted}
 
 
 def _param(param, init: torch.Tensor | None):
@@ -199,4 +221,4 @@ def distances(model: WrappedModel, images: torch.Tensor, curves_by_layer: Mappin
     return distribution_distances(model, images, _targets(curves_by_layer))
 
 
-__all__ = ["PARAMS", "class_targets", "distances", "match_distributions", "vital"]
+__all__ = ["PARAMS", "class_targets", "distances", "drawn_targets", "match_distributions", "vital"]

@@ -172,3 +172,21 @@ def test_an_exploration_ranks_on_training_before_it_shows_held_out_numbers(setti
     assert set(load_file(tmp_path / "x.safetensors")) == {f"{n}/{k}" for n in candidates for k in setting.protocol.kinds}
     with pytest.raises(ValueError, match="no candidates"):
         explorations.explore(setting, {}, [judge])
+
+
+def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
+    layers = N.every_block(setting.subject)
+    drawn = setting.drawn_targets(layers)
+    mean = setting.curve_targets(layers)
+    for layer in layers:
+        assert drawn[layer].shape == mean[layer].shape  # (kinds × samples, C, Q), the order of Protocol.targets
+        assert (drawn[layer].diff(dim=-1) >= 0).all()
+    first, second = drawn["block5"][0], drawn["block5"][1]  # two images of one kind: two draws, not one target
+    assert not torch.allclose(first, second)
+    # a draw's values stay within the range of its kind's training composites at that channel
+    density = setting.curve_densities["birds"]
+    assert (drawn["block5"][:2] >= density.low_["block5"][:, None].float() - 1e-6).all()
+    # the density's mean is the kind's mean curves; another seed draws other curves
+    torch.testing.assert_close(density.mean_curves["block5"], setting.curves["birds"]["block5"], rtol=1e-4, atol=1e-5)
+    assert not torch.equal(setting.reseeded(1).drawn_targets(layers)["block5"], drawn["block5"])
+    assert torch.equal(setting.drawn_targets(layers)["block5"], drawn["block5"])

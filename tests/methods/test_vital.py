@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from stochvis.methods.distribution_matching import class_targets, distances, match_distributions, vital
+from stochvis.methods.distribution_matching import class_targets, distances, drawn_targets, match_distributions, vital
 from stochvis.methods.inversion import activations_of, reconstruction_loss
 from stochvis.optvis import params as P
+from stochvis.stats.curve_density import collect_curve_density
 from stochvis.stats.quantiles import collect_quantiles
 
 LAYERS = ["conv1", "conv2", "conv3"]
@@ -55,6 +56,26 @@ def test_one_batch_holds_several_classes(tiny_model, tiny_images):
         vital(tiny_model, targets, steps=1, batch=3)
     with pytest.raises(ValueError, match="same layers"):
         class_targets([a, {"conv1": a["conv1"]}])
+
+
+def test_drawn_targets_give_each_image_a_target_of_its_own_class(tiny_model, tiny_images):
+    dark = collect_curve_density(tiny_model, tiny_images * 0.3, LAYERS, quantiles=8)
+    bright = collect_curve_density(tiny_model, 0.7 + tiny_images * 0.3, LAYERS, quantiles=8)
+    targets = drawn_targets([dark, bright], per_class=3, seed=2)
+    assert list(targets) == LAYERS and targets["conv3"].shape == (6, 16, 8)
+    assert not torch.allclose(targets["conv1"][0], targets["conv1"][1])  # a draw each, not one shared mean
+    # each image's target is nearer its own class's mean than the other's
+    for i, (own, other) in enumerate([(dark, bright)] * 3 + [(bright, dark)] * 3):
+        near = (targets["conv1"][i] - own.mean_curves["conv1"]).pow(2).mean()
+        assert near < (targets["conv1"][i] - other.mean_curves["conv1"]).pow(2).mean(), i
+    assert torch.equal(drawn_targets([dark, bright], 3, seed=2)["conv3"], targets["conv3"])
+    assert list(drawn_targets([dark], layers=["conv3"])) == ["conv3"]
+    result = vital(tiny_model, targets, steps=2)
+    assert result.images.shape == (6, 3, 16, 16)
+    with pytest.raises(ValueError, match="no curves for layers \\['conv9'\\]"):
+        drawn_targets([dark], layers=["conv9"])
+    with pytest.raises(ValueError, match="at least one class"):
+        drawn_targets([])
 
 
 def test_the_term_adds_to_an_inversion_target_of_a_deeper_layer(tiny_model, tiny_images):
