@@ -18,7 +18,8 @@ parameterisation (an object over a smooth backdrop, chosen among eight designs o
 ``scripts/choose_cutout.py``); and VITAL's matching at every block of the subject instead of five layers, plus the
 capped evidence, with no layout (the layers chosen on training composites: ``scripts/choose_match_layers.py``) —
 and the same with each image's curves *drawn* from the kind's density of curves
-(:class:`~stochvis.stats.curve_density.CurveDensity`) instead of the kind's mean: a new target per image.
+(:class:`~stochvis.stats.curve_density.CurveDensity`, its main components chosen on training composites:
+``scripts/choose_curve_components.py``) instead of the kind's mean: a new target per image.
 Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
@@ -109,6 +110,9 @@ class Protocol:
     # the kind's training composites): 0.1 of 0.1 / 0.25 / 1, chosen on judge scores against *training* composites
     # (scripts/choose_evidence_weight.py), never the held-out ones.
     evidence_weight: float = 0.1
+    # The drawn row's density of curves keeps its 16 main ways of varying (principal components) of 4 / 16 / all
+    # N − 1, chosen on judge scores against *training* composites (scripts/choose_curve_components.py).
+    curve_components: int = 16
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
 
@@ -219,7 +223,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
     curves = _kind_curves(subject, train, every_block(subject), p.quantiles)  # VITAL's five layers among them
-    densities = {k: collect_curve_density(subject, images, every_block(subject), quantiles=p.quantiles)
+    densities = {k: collect_curve_density(subject, images, every_block(subject), quantiles=p.quantiles,
+                                          n_components=min(p.curve_components, len(images) - 1))
                  for k, images in train.items()}
     layer, _, _ = LAYOUT.partition("/")
     layout = {k: collect(subject, train[k], [layer], grid={layer: 2}, pooled=False, class_name=k, progress=False)

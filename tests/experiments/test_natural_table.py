@@ -185,6 +185,9 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
     assert not torch.allclose(first, second)
     # a draw's values stay within the range of its kind's training composites at that channel
     density = setting.curve_densities["birds"]
+    # the density keeps the protocol's main components (fewer when the kind has fewer composites)
+    count = len(setting.train["birds"])
+    assert density.components_.shape[0] == min(setting.protocol.curve_components, count - 1) and density.count_ == count
     assert (drawn["block5"][:2] >= density.low_["block5"][:, None].float() - 1e-6).all()
     # the density's mean is the kind's mean curves; another seed draws other curves
     torch.testing.assert_close(density.mean_curves["block5"], setting.curves["birds"]["block5"], rtol=1e-4, atol=1e-5)
