@@ -11,10 +11,10 @@ draws a whole set of curves per image, each the target of one optimised image
 (:func:`stochvis.methods.distribution_matching.match_distributions` takes per-image targets).
 
 The model: the curves of every layer of an image, flattened and concatenated, are one vector; a Gaussian is
-fitted to the class's vectors by principal components (scikit-learn's PCA; all N − 1 components by default,
-(or as many as the curves have values), which is exactly the images' sample covariance, so the layers' different scales need no weighting). A draw is
-mean + Σ_k z_k·√λ_k·v_k with z ~ N(0, T²): a random combination of the class images' deviations from the
-mean, never one of them. Each drawn curve is then made a curve again — sorted along its levels and kept within
+fitted to the class's vectors by principal components (scikit-learn's PCA; by default all N − 1 components, or as
+many as the curves have values: exactly the images' sample covariance, so the layers' different scales need no
+weighting; ``n_components`` keeps fewer, the main ways the images differ). A draw is mean + Σ_k z_k·√λ_k·v_k
+with z ~ N(0, T²): a random combination of the class images' deviations from the mean, never one of them. Each drawn curve is then made a curve again — sorted along its levels and kept within
 the channel's range over the class images (a ReLU6 channel cannot be asked for negative values) — the
 rectifier-aware step of :mod:`stochvis.stats.sampling`'s draws. ``temperature`` 0 gives the mean curves.
 
