@@ -19,7 +19,8 @@ parameterisation (an object over a smooth backdrop, chosen among eight designs o
 capped evidence, with no layout (the layers chosen on training composites: ``scripts/choose_match_layers.py``) —
 and the same with each image's curves *drawn* from the kind's density of curves
 (:class:`~stochvis.stats.curve_density.CurveDensity`, its main components chosen on training composites:
-``scripts/choose_curve_components.py``) instead of the kind's mean: a new target per image.
+``scripts/choose_curve_components.py``) instead of the kind's mean: a new target per image, its spread
+calibrated on training curves to be as new as a new real image's (``scripts/choose_drawn_temperature.py``).
 Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
@@ -50,8 +51,8 @@ from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats import sampling
 from stochvis.stats.collection import collect
-from stochvis.stats.curve_density import CurveDensity, collect_curve_density
-from stochvis.stats.quantiles import collect_quantiles
+from stochvis.stats.curve_density import CurveDensity, novelty_temperature
+from stochvis.stats.quantiles import collect_quantiles, image_curves
 from stochvis.worlds import natural
 
 SUBJECT = "efficientnet_lite0"
@@ -113,6 +114,10 @@ class Protocol:
     # The drawn row's density of curves keeps its 16 main ways of varying (principal components) of 4 / 16 / all
     # N − 1, chosen on judge scores against *training* composites (scripts/choose_curve_components.py).
     curve_components: int = 16
+    # ... and draws at each kind's calibrated temperature (stats.curve_density.novelty_temperature): as far from the
+    # training composites' curves as a composite of another photo and cut-out is, from training curves alone; the
+    # draws at temperature 1 were 0.76 of that distance (scripts/choose_drawn_temperature.py).
+    drawn_temperature: float | str = "calibrated"
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
 
@@ -138,6 +143,7 @@ class Setting:
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
     curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
+    curve_temperatures: dict[str, float]  # kind -> the draws' spread as new as a new photo and cut-out's curves
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
@@ -163,12 +169,15 @@ class Setting:
         return DM.class_targets([{layer: self.curves[k][layer] for layer in layers} for k in self.protocol.kinds],
                                 per_class=self.protocol.samples)
 
-    def drawn_targets(self, layers: Sequence[str], temperature: float = 1.0) -> dict[str, torch.Tensor]:
+    def drawn_targets(self, layers: Sequence[str], temperature: float | str = 1.0) -> dict[str, torch.Tensor]:
         """Per-image targets ({layer: (N, C, Q)}, the order of :meth:`Protocol.targets`) *drawn* from each kind's
         density of curves, one whole set of curves per image (jointly over ``layers``), instead of every image
         of a kind sharing the kind's mean curves: a new target, so a new image, per draw. Seeded by the
-        optimisation seed and the kind's position."""
+        optimisation seed and the kind's position. ``temperature="calibrated"``: each kind's
+        :attr:`curve_temperatures`."""
         p = self.protocol
+        if temperature == "calibrated":
+            temperature = [self.curve_temperatures[k] for k in p.kinds]
         return DM.drawn_targets([self.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
                                 temperature=temperature, layers=layers)
 
@@ -223,9 +232,16 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
     curves = _kind_curves(subject, train, every_block(subject), p.quantiles)  # VITAL's five layers among them
-    densities = {k: collect_curve_density(subject, images, every_block(subject), quantiles=p.quantiles,
-                                          n_components=min(p.curve_components, len(images) - 1))
+    per_image = {k: image_curves(subject, images, every_block(subject), quantiles=p.quantiles)
                  for k, images in train.items()}
+    densities = {k: CurveDensity(min(p.curve_components, len(train[k]) - 1)).fit(c, model=subject)
+                 for k, c in per_image.items()}
+    # Each training composite's (cut-out, photo): a new real image shares neither, so the draws' calibrated
+    # spread is measured against composites of other photos and cut-outs.
+    groups = [natural.source_parts(source) for source in train_set.sources]
+    kind_groups = {k: [g for g, label in zip(groups, train_labels.tolist()) if label == i]
+                   for i, k in enumerate(p.kinds)}
+    temperatures = {k: novelty_temperature(densities[k], per_image[k], kind_groups[k]) for k in p.kinds}
     layer, _, _ = LAYOUT.partition("/")
     layout = {k: collect(subject, train[k], [layer], grid={layer: 2}, pooled=False, class_name=k, progress=False)
               for k in p.kinds}
@@ -234,7 +250,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
-    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, densities, layout,
+    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, densities, temperatures, layout,
                    natural_spectrum(p.size), spectra, world)
 
 
@@ -322,7 +338,7 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     at every block, the table's drawn row."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    targets = s.drawn_targets(layers) if drawn else s.curve_targets(layers)
+    targets = s.drawn_targets(layers, p.drawn_temperature) if drawn else s.curve_targets(layers)
     run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
                                  param=param, **s.common(), **options)
     return s.split(run.images)

@@ -96,19 +96,26 @@ def class_targets(curves_per_class: Sequence[Mapping], per_class: int = 1) -> di
     return {layer: stack_curves([c[layer] for c in classes for _ in range(per_class)]) for layer in layers}
 
 
-def drawn_targets(densities: Sequence, per_class: int = 1, *, seed: int = 0, temperature: float = 1.0,
+def drawn_targets(densities: Sequence, per_class: int = 1, *, seed: int = 0,
+                  temperature: float | Sequence[float] = 1.0,
                   layers: Sequence[str] | None = None) -> dict[str, torch.Tensor]:
     """Per-image targets *drawn* from each class's density of curves
     (:class:`~stochvis.stats.curve_density.CurveDensity`), {layer: (K·per_class, C, Q)} in :func:`class_targets`'
     order: each image its own whole set of curves, drawn jointly over the layers, instead of its class's mean —
     a new target, hence a new image, per draw. Class k's draws use ``seed`` and k (reproducible, distinct);
-    ``layers``: a subset of the densities' layers (default all)."""
+    ``temperature``: one for every class or one per class (e.g. each class's
+    :func:`~stochvis.stats.curve_density.novelty_temperature`); ``layers``: a subset of the densities' layers
+    (default all)."""
     if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
         raise ValueError(f"per_class must be a positive integer (images per class), got {per_class!r}")
     if not densities:
         raise ValueError("drawn_targets needs the curve density of at least one class "
                          "(stochvis.stats.curve_density.collect_curve_density(model, class_images, layers))")
-    drawn = [d.sample(per_class, seed=1000 * int(seed) + k, temperature=temperature) for k, d in enumerate(densities)]
+    temperatures = [temperature] * len(densities) if isinstance(temperature, (int, float)) else list(temperature)
+    if len(temperatures) != len(densities):
+        raise ValueError(f"give one temperature, or one per class: {len(temperatures)} for {len(densities)} classes")
+    drawn = [d.sample(per_class, seed=1000 * int(seed) + k, temperature=t)
+             for k, (d, t) in enumerate(zip(densities, temperatures))]
     wanted = list(drawn[0]) if layers is None else [str(layer) for layer in layers]
     missing = sorted({layer for d in drawn for layer in wanted if layer not in d})
     if missing:

@@ -13,6 +13,9 @@ from torch import nn
 from stochvis.evaluation import metrics
 from stochvis.experiments import natural as N
 from stochvis.models import imagenet_classes, wrap_model
+from stochvis.stats.curve_density import curve_novelty
+from stochvis.stats.quantiles import image_curves
+from stochvis.worlds import natural as world
 
 
 def tiny_imagenet_net() -> nn.Module:
@@ -193,3 +196,15 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
     torch.testing.assert_close(density.mean_curves["block5"], setting.curves["birds"]["block5"], rtol=1e-4, atol=1e-5)
     assert not torch.equal(setting.reseeded(1).drawn_targets(layers)["block5"], drawn["block5"])
     assert torch.equal(setting.drawn_targets(layers)["block5"], drawn["block5"])
+    # each kind's calibrated temperature: its draws are as new as a composite of another photo and cut-out
+    p = setting.protocol
+    train_set, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed)
+    groups = [world.source_parts(source) for source in train_set.sources]
+    for i, (kind, temperature) in enumerate(setting.curve_temperatures.items()):
+        kind_groups = [g for g, label in zip(groups, train_set.labels) if label == i]
+        density = setting.curve_densities[kind]
+        curves = image_curves(setting.subject, setting.train[kind], layers, quantiles=p.quantiles)
+        assert curve_novelty(density, curves, kind_groups, temperature=temperature) >= 1.0
+        assert curve_novelty(density, curves, kind_groups, temperature=temperature - 0.02) < 1.0
+    calibrated = setting.drawn_targets(layers, "calibrated")
+    assert calibrated["block5"].shape == drawn["block5"].shape and not torch.equal(calibrated["block5"], drawn["block5"])

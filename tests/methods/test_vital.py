@@ -76,6 +76,12 @@ def test_drawn_targets_give_each_image_a_target_of_its_own_class(tiny_model, tin
         drawn_targets([dark], layers=["conv9"])
     with pytest.raises(ValueError, match="at least one class"):
         drawn_targets([])
+    # one temperature per class: 0 gives that class its mean curves, the other still draws
+    mixed = drawn_targets([dark, bright], per_class=2, seed=2, temperature=[0.0, 1.0])
+    torch.testing.assert_close(mixed["conv1"][0], dark.mean_curves["conv1"].sort(dim=-1).values)
+    assert not torch.allclose(mixed["conv1"][2], mixed["conv1"][3])
+    with pytest.raises(ValueError, match="one per class: 3 for 2 classes"):
+        drawn_targets([dark, bright], temperature=[1.0, 1.0, 1.0])
 
 
 def test_the_term_adds_to_an_inversion_target_of_a_deeper_layer(tiny_model, tiny_images):

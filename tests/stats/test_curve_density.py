@@ -9,7 +9,7 @@ import torch
 from conftest import make_tiny
 from sklearn.exceptions import NotFittedError
 
-from stochvis.stats.curve_density import CurveDensity, collect_curve_density
+from stochvis.stats.curve_density import CurveDensity, collect_curve_density, curve_novelty, novelty_temperature
 from stochvis.stats.moments import StatisticsFileError
 from stochvis.stats.quantiles import collect_quantiles, image_curves
 
@@ -112,3 +112,45 @@ def test_files_round_trip_and_are_refused_for_other_weights_or_edits(tiny_model,
         CurveDensity.load(tmp_path / "bad.safetensors")
     with pytest.raises(FileNotFoundError):
         CurveDensity.load(tmp_path / "none.safetensors")
+
+
+def _spread_scenes(n: int = 60, directions: int = 8, seed: int = 5) -> dict[str, torch.Tensor]:
+    """Curves that vary along ``directions`` independent ways (each image a random mix of them)."""
+    g = torch.Generator().manual_seed(seed)
+    ways = torch.randn(directions, 3 * 6, generator=g)
+    flat = torch.randn(n, directions, generator=g) @ ways
+    curves = (torch.linspace(0, 4, 6) + flat.reshape(n, 3, 6)).sort(dim=-1).values
+    return {"shallow": curves[:, :1], "deep": curves[:, 1:] * 3}
+
+
+def test_the_calibrated_temperature_makes_draws_as_new_as_a_new_image():
+    curves = _spread_scenes()
+    density = CurveDensity().fit(curves)
+    temperature = novelty_temperature(density, curves, tolerance=0.005)
+    assert curve_novelty(density, curves, temperature=temperature) >= 1.0
+    assert curve_novelty(density, curves, temperature=temperature - 0.02) < 1.0
+    # the novelty grows with the spread: the mean (temperature 0) is the least new
+    ratios = [curve_novelty(density, curves, temperature=t) for t in (0.0, 0.5, 1.0, 2.0)]
+    assert ratios == sorted(ratios) and ratios[0] < 1.0 < ratios[-1]
+    # fewer components span less of the images' variety: a higher temperature is needed to be as new
+    assert novelty_temperature(CurveDensity(2).fit(curves), curves) > temperature
+
+
+def test_groups_measure_novelty_against_images_of_other_photos_and_objects():
+    """Images in tight pairs (one scene, two crops): a new image is far from the others only when its own
+    pair's twin does not count — so with the pairs as groups the reference is larger, and the draws need
+    more spread to be as new as it."""
+    base = _spread_scenes(n=30)
+    twins = {layer: torch.cat([c, c + 0.01]) for layer, c in base.items()}
+    pairs = [(f"scene{i % 30}",) for i in range(60)]
+    density = CurveDensity().fit(twins)
+    assert curve_novelty(density, twins, pairs) < curve_novelty(density, twins)
+    assert novelty_temperature(density, twins, pairs) > novelty_temperature(density, twins)
+    with pytest.raises(ValueError, match="one tuple of labels per image: 3 for 60"):
+        curve_novelty(density, twins, pairs[:3])
+    with pytest.raises(ValueError, match="shares none of its group labels"):
+        curve_novelty(density, twins, [("one photo",)] * 60)
+    with pytest.raises(ValueError, match="lack the density's layers \\['deep'\\]"):
+        curve_novelty(density, {"shallow": twins["shallow"]})
+    with pytest.raises(ValueError, match="target must be a positive"):
+        novelty_temperature(density, twins, target=0)
