@@ -18,6 +18,12 @@ with z ~ N(0, T²): a random combination of the class images' deviations from th
 the channel's range over the class images (a ReLU6 channel cannot be asked for negative values) — the
 rectifier-aware step of :mod:`stochvis.stats.sampling`'s draws. ``temperature`` 0 gives the mean curves.
 
+How far should a draw be from the fitted images? :func:`novelty_temperature` answers from the fitted images alone:
+the temperature at which draws are as far from their curves as an image of another group (another photo and
+another object) is from the rest (:func:`curve_novelty` = 1). A Gaussian fitted to few images, the more so with
+few components, draws nearer them than a new image would be, and images optimised towards such draws copy the
+training scenes.
+
 Files are safetensors with the weights' fingerprint and content hashes, refused for another model, as every
 statistics file (:mod:`stochvis.stats.store`).
 """
