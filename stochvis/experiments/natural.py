@@ -178,6 +178,8 @@ class Setting:
         p = self.protocol
         if temperature == "calibrated":
             temperature = [self.curve_temperatures[k] for k in p.kinds]
+        elif isinstance(temperature, str):
+            raise ValueError(f"temperature {temperature!r}: give a number ≥ 0 or 'calibrated' (each kind's own)")
         return DM.drawn_targets([self.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
                                 temperature=temperature, layers=layers)
 

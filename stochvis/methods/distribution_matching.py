@@ -111,6 +111,9 @@ def drawn_targets(densities: Sequence, per_class: int = 1, *, seed: int = 0,
     if not densities:
         raise ValueError("drawn_targets needs the curve density of at least one class "
                          "(stochvis.stats.curve_density.collect_curve_density(model, class_images, layers))")
+    if isinstance(temperature, str):
+        raise ValueError(f"temperature must be a number ≥ 0 or one per class (e.g. each class's "
+                         f"stats.curve_density.novelty_temperature), got {temperature!r}")
     temperatures = [temperature] * len(densities) if isinstance(temperature, (int, float)) else list(temperature)
     if len(temperatures) != len(densities):
         raise ValueError(f"give one temperature, or one per class: {len(temperatures)} for {len(densities)} classes")

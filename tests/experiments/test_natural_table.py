@@ -207,4 +207,6 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
         assert curve_novelty(density, curves, kind_groups, temperature=temperature) >= 1.0
         assert curve_novelty(density, curves, kind_groups, temperature=temperature - 0.02) < 1.0
     calibrated = setting.drawn_targets(layers, "calibrated")
+    with pytest.raises(ValueError, match="'hot': give a number ≥ 0 or 'calibrated'"):
+        setting.drawn_targets(layers, "hot")
     assert calibrated["block5"].shape == drawn["block5"].shape and not torch.equal(calibrated["block5"], drawn["block5"])

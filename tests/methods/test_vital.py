@@ -82,6 +82,8 @@ def test_drawn_targets_give_each_image_a_target_of_its_own_class(tiny_model, tin
     assert not torch.allclose(mixed["conv1"][2], mixed["conv1"][3])
     with pytest.raises(ValueError, match="one per class: 3 for 2 classes"):
         drawn_targets([dark, bright], temperature=[1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="a number ≥ 0 or one per class"):
+        drawn_targets([dark, bright], temperature="hot")
 
 
 def test_the_term_adds_to_an_inversion_target_of_a_deeper_layer(tiny_model, tiny_images):
