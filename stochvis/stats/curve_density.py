@@ -204,6 +204,12 @@ def curve_novelty(density: CurveDensity, curves: Mapping[str, torch.Tensor],
     fitted images' curves ``curves`` ({layer: (N, C, Q)}), as a multiple of a new real image's (the nearest
     among images sharing none of its ``groups`` labels, e.g. (photo, object) per image). The table's novelty
     asks the same of a judge's features; this one needs no optimised image, so it can be known before any."""
+    real = _fitted_curves(density, curves)
+    return _drawn_distance(density, real, temperature, draws, seed) / _reference_distance(real, groups)
+
+
+def _fitted_curves(density: CurveDensity, curves: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """``curves`` flattened as the density's vectors, refused when they are not of its layers and sizes."""
     density._check_fitted()
     missing = [layer for layer in density.layers_ if layer not in curves]
     if missing:
@@ -212,8 +218,13 @@ def curve_novelty(density: CurveDensity, curves: Mapping[str, torch.Tensor],
     if real.shape[1] != density.mean_.numel():
         raise ValueError(f"curves of {real.shape[1]} values per image, the density's have {density.mean_.numel()}: "
                          "give the curves it was fitted on")
+    return real
+
+
+def _drawn_distance(density: CurveDensity, real: torch.Tensor, temperature: float, draws: int, seed: int) -> float:
+    """The draws' mean distance to their nearest fitted image."""
     drawn = _flat(density.sample(draws, seed=seed, temperature=temperature), density.layers_)
-    return float(torch.cdist(drawn, real).amin(1).mean()) / _reference_distance(real, groups)
+    return float(torch.cdist(drawn, real).amin(1).mean())
 
 
 def novelty_temperature(density: CurveDensity, curves: Mapping[str, torch.Tensor],
@@ -230,8 +241,11 @@ def novelty_temperature(density: CurveDensity, curves: Mapping[str, torch.Tensor
     if not (isinstance(target, (int, float)) and target > 0):
         raise ValueError(f"target must be a positive multiple of a new real image's novelty, got {target!r}")
 
+    real = _fitted_curves(density, curves)
+    reference = _reference_distance(real, groups)  # once: only the draws change with the temperature
+
     def novelty(temperature: float) -> float:
-        return curve_novelty(density, curves, groups, temperature=temperature, draws=draws, seed=seed)
+        return _drawn_distance(density, real, temperature, draws, seed) / reference
 
     low, high = 0.0, 1.0
     while novelty(high) < target:
