@@ -41,16 +41,8 @@ import torch
 
 from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
-from stochvis.optvis import objectives as O
 from stochvis.stats.curve_density import CurveDensity
 from stochvis.stats.quantiles import image_curves
-
-
-def with_targets(s: natural.Setting, targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    p = s.protocol
-    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength, **s.common())
-    return s.split(run.images)
 
 
 def candidates(base: natural.Setting) -> dict:
@@ -60,7 +52,8 @@ def candidates(base: natural.Setting) -> dict:
 
     def drawn(components: int, s: natural.Setting) -> dict[str, torch.Tensor]:
         densities = [CurveDensity(components).fit(curves[k]) for k in s.protocol.kinds]
-        return with_targets(s, DM.drawn_targets(densities, s.protocol.samples, seed=s.protocol.seed, layers=layers))
+        targets = DM.drawn_targets(densities, s.protocol.samples, seed=s.protocol.seed, layers=layers)
+        return natural.matched_with_evidence(s, targets=targets)
 
     def copied(s: natural.Setting) -> dict[str, torch.Tensor]:
         p, picked = s.protocol, []
@@ -68,7 +61,8 @@ def candidates(base: natural.Setting) -> dict:
             count = len(next(iter(curves[k].values())))
             index = torch.randperm(count, generator=torch.Generator().manual_seed(1000 * p.seed + i))[:p.samples]
             picked.append({layer: c[index] for layer, c in curves[k].items()})
-        return with_targets(s, {layer: torch.cat([c[layer] for c in picked]) for layer in layers})
+        return natural.matched_with_evidence(s, targets={layer: torch.cat([c[layer] for c in picked])
+                                                         for layer in layers})
 
     return {"drawn, all components": functools.partial(drawn, None),
             "drawn, 16 components": functools.partial(drawn, 16),

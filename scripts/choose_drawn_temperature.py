@@ -41,26 +41,13 @@ import torch
 
 from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
-from stochvis.optvis import objectives as O
 from stochvis.stats.curve_density import CurveDensity, curve_novelty, novelty_temperature
 from stochvis.stats.quantiles import image_curves
-from stochvis.worlds import natural as world
-
-
-def with_targets(s: natural.Setting, targets: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    p = s.protocol
-    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength, **s.common())
-    return s.split(run.images)
 
 
 def candidates(base: natural.Setting) -> dict:
-    p, layers = base.protocol, natural.every_block(base.subject)
-    train_set, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed)
-    _, labels = train_set.tensors((p.size, p.size))
-    groups = [world.source_parts(source) for source in train_set.sources]
+    p, layers, kind_groups = base.protocol, natural.every_block(base.subject), base.train_groups
     curves = {k: image_curves(base.subject, images, layers, quantiles=p.quantiles) for k, images in base.train.items()}
-    kind_groups = {k: [g for g, label in zip(groups, labels.tolist()) if label == i] for i, k in enumerate(p.kinds)}
     full = {k: CurveDensity().fit(curves[k]) for k in p.kinds}
     full_t = {k: novelty_temperature(full[k], curves[k], kind_groups[k]) for k in p.kinds}
     for k in p.kinds:
@@ -70,9 +57,10 @@ def candidates(base: natural.Setting) -> dict:
               f"{base.curve_temperatures[k]:.2f}, all {full_t[k]:.2f}", flush=True)
 
     def drawn(densities, temperatures, s: natural.Setting) -> dict[str, torch.Tensor]:
-        return with_targets(s, DM.drawn_targets([densities[k] for k in s.protocol.kinds], s.protocol.samples,
-                                                seed=s.protocol.seed, layers=layers,
-                                                temperature=[temperatures[k] for k in s.protocol.kinds]))
+        kinds = s.protocol.kinds
+        targets = DM.drawn_targets([densities[k] for k in kinds], s.protocol.samples, seed=s.protocol.seed,
+                                   layers=layers, temperature=[temperatures[k] for k in kinds])
+        return natural.matched_with_evidence(s, targets=targets)
 
     ones = dict.fromkeys(p.kinds, 1.0)
     return {"16 components, T 1 (not eligible)": functools.partial(drawn, base.curve_densities, ones),

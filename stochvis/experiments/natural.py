@@ -30,7 +30,7 @@ import argparse
 import functools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,17 +151,22 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
 
 
 def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", *,
-                          drawn: bool = False, **options) -> dict[str, torch.Tensor]:
+                          drawn: bool = False, targets: Mapping[str, torch.Tensor] | None = None,
+                          **options) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
     (``scripts/try_quantiles_with_evidence.py`` measures it); at every block of the subject it is the table's
     every-block row (the layers chosen on training composites: ``scripts/choose_match_layers.py``). ``options`` go to ``match_distributions``
     (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``). ``drawn``: each image's targets
     drawn from the kind's density of curves (:meth:`Setting.drawn_targets`) instead of the kind's mean curves —
-    at every block, the table's drawn row."""
+    at every block, the table's drawn row. ``targets``: per-image targets of one's own ({layer: (N, C, Q)}, the
+    order of :meth:`Protocol.targets`: a candidate's in ``scripts/choose_*.py``) instead of either."""
     p = s.protocol
+    if targets is not None and drawn:
+        raise ValueError("give drawn=True (the kinds' densities) or targets (one's own), not both")
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
-    targets = s.drawn_targets(layers, p.drawn_temperature) if drawn else s.curve_targets(layers)
+    if targets is None:
+        targets = s.drawn_targets(layers, p.drawn_temperature) if drawn else s.curve_targets(layers)
     run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
                                  param=param, **s.common(), **options)
     return s.split(run.images)

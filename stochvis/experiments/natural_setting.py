@@ -91,6 +91,7 @@ class Setting:
     protocol: Protocol
     subject: WrappedModel
     train: dict[str, torch.Tensor]  # kind -> training composites
+    train_groups: dict[str, list[tuple[str, str]]]  # kind -> each training composite's (cut-out, photo)
     held_out: dict[str, torch.Tensor]  # kind -> held-out composites of the reference cut-outs (realism yardstick)
     real_row: dict[str, torch.Tensor]  # kind -> held-out composites of other held-out cut-outs: the real row
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
@@ -206,5 +207,5 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
-    return Setting(p, subject, train, held, real_row, sets, real_mass, curves, densities, temperatures, layout,
+    return Setting(p, subject, train, kind_groups, held, real_row, sets, real_mass, curves, densities, temperatures, layout,
                    natural_spectrum(p.size), spectra, world)

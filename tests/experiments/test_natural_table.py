@@ -15,7 +15,6 @@ from stochvis.experiments import natural as N
 from stochvis.models import imagenet_classes, wrap_model
 from stochvis.stats.curve_density import curve_novelty
 from stochvis.stats.quantiles import image_curves
-from stochvis.worlds import natural as world
 
 
 def tiny_imagenet_net() -> nn.Module:
@@ -198,10 +197,10 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
     assert torch.equal(setting.drawn_targets(layers)["block5"], drawn["block5"])
     # each kind's calibrated temperature: its draws are as new as a composite of another photo and cut-out
     p = setting.protocol
-    train_set, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed)
-    groups = [world.source_parts(source) for source in train_set.sources]
-    for i, (kind, temperature) in enumerate(setting.curve_temperatures.items()):
-        kind_groups = [g for g, label in zip(groups, train_set.labels) if label == i]
+    for kind, temperature in setting.curve_temperatures.items():
+        kind_groups = setting.train_groups[kind]  # (cut-out, photo) of each training composite, in its order
+        assert len(kind_groups) == len(setting.train[kind])
+        assert len({cutout for cutout, _ in kind_groups}) > 1 and len({photo for _, photo in kind_groups}) > 1
         density = setting.curve_densities[kind]
         curves = image_curves(setting.subject, setting.train[kind], layers, quantiles=p.quantiles)
         assert curve_novelty(density, curves, kind_groups, temperature=temperature) >= 1.0
