@@ -211,6 +211,22 @@ def run(s: Setting, methods: Sequence[str] = METHODS, *, workers: int = 1
     return samples, seconds
 
 
+def pooled(per_seed: Sequence[tuple[Mapping[str, Mapping[str, torch.Tensor]], Mapping[str, float]]]
+           ) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, float]]:
+    """Each row's images of every seed in one set per kind, and its mean seconds per image: with 3 images per
+    kind one image moves a kind's FID-like distance by a few percent, so a verdict measured on seeds × 3 images
+    per kind says more than the mean of per-seed verdicts (FID-like's small-sample bias differs with the count,
+    so every row of a pooled table has the same count). The real row's images do not depend on the seed: it
+    is kept once."""
+    if not per_seed:
+        raise ValueError("no seeds to pool: give the (samples, seconds) of at least one seed")
+    first, _ = per_seed[0]
+    samples = {m: {k: torch.cat([s[m][k] for s, _ in per_seed]) for k in by_kind} if m != REAL else dict(by_kind)
+               for m, by_kind in first.items()}
+    seconds = {m: sum(sec[m] for _, sec in per_seed) / len(per_seed) for m in first}
+    return samples, seconds
+
+
 @dataclass
 class Judge:
     """A network never optimised: its name, the model, where its realism features are, whether it has a head."""
@@ -293,7 +309,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="optimisation seeds, same composites and statistics (default 0); with more than one, "
                              "or a subset of --methods, the files are 09_natural_study.* and the summary gives "
                              "mean ± std over seeds, so the table's own files are never overwritten by a study")
+    parser.add_argument("--pool", action="store_true",
+                        help="measure each row once on the images of every seed together (seeds × 3 per kind; "
+                             "the real row once): a verdict with less sampling noise, in 09_natural_pooled.*")
     args = parser.parse_args(argv)
+    if args.pool and len(args.seeds) < 2:
+        parser.error("--pool needs at least two --seeds to pool")
     from stochvis.models import load_model
 
     torch.set_num_threads(1)
@@ -301,15 +322,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     base = natural_setting(load_model(SUBJECT), protocol)
     judges = load_judges()
     study = len(args.seeds) > 1 or list(args.methods) != list(METHODS)
-    stem = "09_natural_study" if study else "09_natural"
+    stem = "09_natural_pooled" if args.pool else "09_natural_study" if study else "09_natural"
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, per_seed = [], []
     for seed in args.seeds:
         s = base.reseeded(seed)
         samples, seconds = run(s, args.methods, workers=args.workers)
         if not study:
             save_images(samples, args.out / f"{stem}_images.safetensors")
-        rows += table(s, samples, seconds, judges)
+        if args.pool:
+            per_seed.append((samples, seconds))
+        else:
+            rows += table(s, samples, seconds, judges)
+    if args.pool:
+        samples, seconds = pooled(per_seed)
+        save_images(samples, args.out / f"{stem}_images.safetensors")
+        label = "+".join(map(str, args.seeds))
+        rows = [{**r, "seed": label} for r in table(base, samples, seconds, judges)]
     metrics.write_csv([{c: r[c] for c in COLUMNS} for r in rows], args.out / f"{stem}.csv")
     print("\n".join(summary_lines(rows)))
     print("\n".join(goal(rows)))

@@ -128,6 +128,29 @@ def test_a_seed_study_keeps_the_composites_and_changes_only_the_optimisation(set
     assert {r["seed"] for r in rows} == {1}
 
 
+def test_pooled_seeds_measure_each_row_once_on_every_seeds_images(setting):
+    rows_of = [N.BASELINE, "sampled layout + quantiles"]
+    per_seed = [N.run(setting.reseeded(seed), rows_of, workers=1) for seed in (0, 1, 2)]
+    samples, seconds = N.pooled(per_seed)
+    for method in rows_of:
+        for kind in setting.protocol.kinds:  # seed 0's images first, then seed 1's and seed 2's, none lost
+            assert torch.equal(samples[method][kind], torch.cat([s[method][kind] for s, _ in per_seed]))
+        assert seconds[method] == pytest.approx(sum(sec[method] for _, sec in per_seed) / 3)
+    assert torch.equal(samples[N.REAL]["birds"], setting.real_row["birds"])  # the real row once, not thrice
+    judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
+    rows = N.table(setting, samples, seconds, [judge])
+    assert {r["n"] for r in rows if r["method"] != N.REAL} == {3 * setting.protocol.samples}
+    assert {r["n"] for r in rows if r["method"] == N.REAL} == {setting.protocol.samples}
+    with pytest.raises(ValueError, match="at least one seed"):
+        N.pooled([])
+
+
+def test_pooling_one_seed_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit):
+        N.main(["--pool", "--seeds", "3"])
+    assert "--pool needs at least two --seeds" in capsys.readouterr().err
+
+
 def test_the_summary_gives_the_spread_over_seeds_only_when_there_are_several():
     def row(seed, fid):
         return {"method": "m", "judge": "j", "seed": seed, "judge_confidence": 0.5, "fid": fid, "plausibility": 0.4,
