@@ -42,13 +42,11 @@ import torch
 from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
 from stochvis.stats.curve_density import CurveDensity
-from stochvis.stats.quantiles import image_curves
 
 
 def candidates(base: natural.Setting) -> dict:
     layers = natural.every_block(base.subject)
-    curves = {k: image_curves(base.subject, images, layers, quantiles=base.protocol.quantiles)
-              for k, images in base.train.items()}
+    curves = base.image_curves
 
     def drawn(components: int, s: natural.Setting) -> dict[str, torch.Tensor]:
         densities = [CurveDensity(components).fit(curves[k]) for k in s.protocol.kinds]

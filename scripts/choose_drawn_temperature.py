@@ -42,12 +42,11 @@ import torch
 from stochvis.experiments import explorations, natural
 from stochvis.methods import distribution_matching as DM
 from stochvis.stats.curve_density import CurveDensity, curve_novelty, novelty_temperature
-from stochvis.stats.quantiles import image_curves
 
 
 def candidates(base: natural.Setting) -> dict:
     p, layers, kind_groups = base.protocol, natural.every_block(base.subject), base.train_groups
-    curves = {k: image_curves(base.subject, images, layers, quantiles=p.quantiles) for k, images in base.train.items()}
+    curves = base.image_curves
     full = {k: CurveDensity().fit(curves[k]) for k in p.kinds}
     full_t = {k: novelty_temperature(full[k], curves[k], kind_groups[k]) for k in p.kinds}
     for k in p.kinds:

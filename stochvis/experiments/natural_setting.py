@@ -97,6 +97,7 @@ class Setting:
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
+    image_curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (N, C, Q): each training composite's own
     curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
     curve_temperatures: dict[str, float]  # kind -> the draws' spread as new as a new photo and cut-out's curves
     layout: dict  # kind -> Statistics of LAYOUT
@@ -207,5 +208,5 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
-    return Setting(p, subject, train, kind_groups, held, real_row, sets, real_mass, curves, densities, temperatures, layout,
-                   natural_spectrum(p.size), spectra, world)
+    return Setting(p, subject, train, kind_groups, held, real_row, sets, real_mass, curves, per_image, densities,
+                   temperatures, layout, natural_spectrum(p.size), spectra, world)

@@ -226,6 +226,8 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
         assert len({cutout for cutout, _ in kind_groups}) > 1 and len({photo for _, photo in kind_groups}) > 1
         density = setting.curve_densities[kind]
         curves = image_curves(setting.subject, setting.train[kind], layers, quantiles=p.quantiles)
+        # the setting keeps each training composite's curves, in the order of its composites and groups
+        assert all(torch.equal(setting.image_curves[kind][layer], curves[layer]) for layer in layers)
         assert curve_novelty(density, curves, kind_groups, temperature=temperature) >= 1.0
         assert curve_novelty(density, curves, kind_groups, temperature=temperature - 0.02) < 1.0
     calibrated = setting.drawn_targets(layers, "calibrated")
