@@ -99,7 +99,7 @@ def channel_curves(act: torch.Tensor, quantiles: int) -> torch.Tensor:
 def stack_curves(per_image: Sequence[torch.Tensor | object]) -> torch.Tensor:
     """One (N, C, Q) target from N curve sets (C, Q) (tensors or anything with ``.curves``), so one
     batch holds several classes: image i is matched to ``per_image[i]``."""
-    curves = [_as_curves(c, f"curves {i}") for i, c in enumerate(per_image)]
+    curves = [as_curves(c, f"curves {i}") for i, c in enumerate(per_image)]
     if not curves:
         raise ValueError("stack_curves needs at least one curve set (C, Q)")
     shapes = {tuple(c.shape[-2:]) for c in curves}
@@ -109,7 +109,9 @@ def stack_curves(per_image: Sequence[torch.Tensor | object]) -> torch.Tensor:
     return torch.stack(curves)
 
 
-def _as_curves(value, what: str) -> torch.Tensor:
+def as_curves(value, what: str) -> torch.Tensor:
+    """``value`` (a tensor or anything with ``.curves``) as checked float32 quantile curves (C, Q) or (N, C, Q):
+    finite and ascending, else an error naming ``what`` — the one check of every target curve."""
     value = getattr(value, "curves", value)  # a stats.quantiles.ChannelQuantiles, without importing stats
     target = torch.as_tensor(value).detach().float().cpu()
     if target.dim() not in (2, 3) or target.shape[-1] < 2 or 0 in target.shape:
@@ -138,7 +140,7 @@ class _Layer:
 
     def __init__(self, layer: str, target, weight: float) -> None:
         self.layer, self.weight = layer, weight
-        self.target = _as_curves(target, f"target curves for layer {layer!r}")
+        self.target = as_curves(target, f"target curves for layer {layer!r}")
         self.scale = _scale(self.target, f"target curves for layer {layer!r}")
 
     def distance(self, act: torch.Tensor) -> torch.Tensor:
@@ -233,5 +235,5 @@ def distribution_distances(model: WrappedModel, images: torch.Tensor,
         return {p.layer: p.distance(acts[p.layer]).cpu() for p in parts}
 
 
-__all__ = ["channel_count", "channel_curves", "channel_values", "check_quantiles", "distribution_distances",
+__all__ = ["as_curves", "channel_count", "channel_curves", "channel_values", "check_quantiles", "distribution_distances",
            "quantile_levels", "sorted_match", "stack_curves"]

@@ -190,3 +190,57 @@ def test_from_strengths_is_the_one_builder():
     assert priors[3].weight == pytest.approx(0.01 / (pixels * inversion.PIXEL_NORM_B ** 6.0), rel=1e-12)
     assert (priors[1].sigma, priors[1].every, priors[2].beta, priors[3].p) == (0.5, 3, 2.0, 6.0)
     assert not any(isinstance(r, R.NormalizeGradient) for r in priors)
+
+
+def test_opponent_colours_are_flat_for_grey_and_read_colour():
+    grey = torch.full((1, 3, 2, 2), 0.3)
+    assert torch.allclose(R.opponent_colours(grey)[0, :, 0, 0], torch.tensor([0.3, 0.0, 0.0]))
+    red = torch.zeros(1, 3, 2, 2)
+    red[:, 0] = 1.0
+    assert torch.allclose(R.opponent_colours(red)[0, :, 0, 0], torch.tensor([1 / 3, 1.0, 0.5]))
+    with pytest.raises(ValueError, match="RGB images"):
+        R.opponent_colours(torch.zeros(1, 1, 2, 2))
+
+
+def test_colour_quantiles_is_zero_at_its_target_one_at_its_mean_and_pulls_grey_towards_colour():
+    generator = torch.Generator().manual_seed(0)
+    colourful = torch.rand(4, 3, 8, 8, generator=generator)
+    target = R.colour_curves(colourful, quantiles=8)
+    assert target.shape == (3, 8)
+    own = R.colour_curves(colourful[:1], quantiles=8)
+    assert float(R.ColourQuantiles(2.0, own)(colourful[:1])) == pytest.approx(0.0, abs=1e-10)
+    # an image flat at the target's mean opponent values is at 1 in every channel: weight × 1
+    flat_opponent = target.mean(-1)
+    flat_rgb = torch.linalg.solve(R.penalties.OPPONENT, flat_opponent)[None, :, None, None].expand(1, 3, 8, 8)
+    assert float(R.ColourQuantiles(2.0, target)(flat_rgb)) == pytest.approx(2.0, rel=1e-5)
+    # from grey, the penalty alone restores the colour range of the target's images
+    image = torch.full((1, 3, 8, 8), 0.5) + 0.01 * torch.rand(1, 3, 8, 8, generator=generator)
+    colour_range = lambda x: float((x.amax(1) - x.amin(1)).mean())  # noqa: E731
+    assert colour_range(image) < 0.1 * colour_range(colourful)
+    image.requires_grad_(True)
+    penalty = R.ColourQuantiles(1.0, target)
+    before = float(penalty(image.detach()))
+    optimiser = torch.optim.Adam([image], lr=0.02)
+    for _ in range(150):
+        optimiser.zero_grad()
+        penalty(image).sum().backward()
+        optimiser.step()
+    assert float(penalty(image.detach())) < 0.1 * before
+    assert colour_range(image.detach()) > 0.7 * colour_range(colourful)
+
+
+def test_colour_quantiles_per_image_targets_and_bad_targets():
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(2, 3, 8, 8, generator=generator)
+    per_image = torch.stack([R.colour_curves(images[i:i + 1], 4) for i in range(2)])
+    assert torch.allclose(R.ColourQuantiles(1.0, per_image)(images), torch.zeros(2), atol=1e-10)
+    swapped = R.ColourQuantiles(1.0, per_image.flip(0))(images)
+    assert (swapped > 0).all()
+    with pytest.raises(ValueError, match="2 per-image targets for a batch of 3"):
+        R.ColourQuantiles(1.0, per_image)(torch.rand(3, 3, 8, 8))
+    with pytest.raises(ValueError, match="3 opponent channels"):
+        R.ColourQuantiles(1.0, torch.rand(2, 4).sort(-1).values)
+    with pytest.raises(ValueError, match="constant"):
+        R.ColourQuantiles(1.0, torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="not ascending"):
+        R.ColourQuantiles(1.0, torch.rand(3, 4).sort(-1, descending=True).values + 1)

@@ -33,7 +33,14 @@ from stochvis.optvis.regularizers.base import (
     Transform,
 )
 from stochvis.optvis.regularizers.gradients import BlurGradient, InvertWhenSaturated, NormalizeGradient
-from stochvis.optvis.regularizers.penalties import Lp, PixelQuantiles, TotalVariation
+from stochvis.optvis.regularizers.penalties import (
+    ColourQuantiles,
+    Lp,
+    PixelQuantiles,
+    TotalVariation,
+    colour_curves,
+    opponent_colours,
+)
 from stochvis.optvis.regularizers.projections import BlurImage, ClipSmallContribution, ClipSmallNorm, Decay
 from stochvis.optvis.regularizers.transforms import Jitter, Pad, RandomCrops, RandomRotate, RandomScale
 
@@ -156,10 +163,10 @@ def from_strengths(
 
 
 __all__ = [
-    "BlurGradient", "BlurImage", "ClipSmallContribution", "ClipSmallNorm", "Decay", "GradientFilter", "ImageProjection",
+    "BlurGradient", "BlurImage", "ClipSmallContribution", "ColourQuantiles", "ClipSmallNorm", "Decay", "GradientFilter", "ImageProjection",
     "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "Pad", "Penalty", "PixelQuantiles", "RandomCrops",
     "RandomRotate", "RandomScale", "Regularizer", "StepContext", "TotalVariation", "Transform", "blur_gradient",
-    "blur_image", "clip_small_contribution", "clip_small_norm", "decay", "from_strengths", "invert_when_saturated",
-    "jitter", "l2", "lp", "normalize_gradient", "pad", "random_crops", "random_rotate", "random_scale",
+    "blur_image", "clip_small_contribution", "clip_small_norm", "colour_curves", "decay", "from_strengths", "invert_when_saturated",
+    "jitter", "l2", "lp", "normalize_gradient", "opponent_colours", "pad", "random_crops", "random_rotate", "random_scale",
     "total_variation",
 ]

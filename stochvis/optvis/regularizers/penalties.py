@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from stochvis.optvis.distribution_matching import as_curves, channel_curves
 from stochvis.optvis.regularizers.base import (
     Penalty,
 )
@@ -64,3 +65,58 @@ class PixelQuantiles(Penalty):
     @property
     def name(self) -> str:
         return f"PixelQuantiles(weight={self.weight}, values={len(self._target)})"
+
+
+# Luminance, red − green, yellow − blue: the opponent axes of Hasler & Süsstrunk's colourfulness, in which a
+# grey image has flat (zero) second and third channels whatever its brightness.
+OPPONENT = torch.tensor([[1 / 3, 1 / 3, 1 / 3], [1.0, -1.0, 0.0], [0.5, 0.5, -1.0]])
+
+
+def opponent_colours(images: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] → (N, 3, H, W) luminance, red − green, yellow − blue (:data:`OPPONENT`)."""
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"opponent colours need RGB images (N, 3, H, W), got shape {tuple(images.shape)}")
+    return torch.einsum("oc,nchw->nohw", OPPONENT.to(images), images)
+
+
+class ColourQuantiles(Penalty):
+    """weight · mean over the three opponent channels (:func:`opponent_colours`) of the squared 1-D Wasserstein
+    distance between the image's values in the channel and a target quantile curve, each channel in units of
+    its target's own spread (an image flat at the target's mean is at 1 in every channel, so colour weighs as
+    much as brightness). ``target``: (3, Q) for every image, or (N, 3, Q) one per image — e.g. the mean sorted
+    opponent values of real class images (:func:`colour_curves`).
+
+    Why: the pixels are the shallowest statistics of a class and no network's. A network's channel
+    distributions pin colour only as far as its channels read it: matching every block of EfficientNet-Lite0
+    left natural-world images at 0.11 mean colour range (max − min over RGB) where the training composites have
+    0.29, and a judge's deep features of grey real composites are as weak as those images' (VGG16 conv5_3 norm
+    62 against 89 in colour). :class:`PixelQuantiles` pools the channels, so it fixes brightness, not colour."""
+
+    def __init__(self, weight: float, target: torch.Tensor) -> None:
+        self.weight = float(weight)
+        target = as_curves(target, "ColourQuantiles target")
+        if target.shape[-2] != 3:
+            raise ValueError(f"ColourQuantiles target must hold 3 opponent channels (3, Q) or (N, 3, Q), got shape "
+                             f"{tuple(target.shape)}")
+        spread = (target - target.mean(-1, keepdim=True)).pow(2).mean(-1)
+        if (spread == 0).any():
+            raise ValueError("a ColourQuantiles target channel is constant: its spread, the distance's unit, is zero")
+        self._target, self._spread = target, spread
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        target = self._target.to(images)
+        if target.dim() == 3 and target.shape[0] != images.shape[0]:
+            raise ValueError(f"ColourQuantiles: {target.shape[0]} per-image targets for a batch of {images.shape[0]} "
+                             "images: give (3, Q) for all, or exactly one (3, Q) per image")
+        curves = channel_curves(opponent_colours(images), target.shape[-1])
+        return self.weight * ((curves - target).pow(2).mean(-1) / self._spread.to(images)).mean(-1)
+
+    @property
+    def name(self) -> str:
+        return f"ColourQuantiles(weight={self.weight}, quantiles={self._target.shape[-1]})"
+
+
+def colour_curves(images: torch.Tensor, quantiles: int = 32) -> torch.Tensor:
+    """(3, Q): the mean over ``images`` of each opponent channel's sorted values at ``quantiles`` levels, the
+    target of :class:`ColourQuantiles`."""
+    return channel_curves(opponent_colours(torch.as_tensor(images).float()), quantiles).mean(0)
