@@ -152,7 +152,7 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
 
 def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", *,
                           drawn: bool = False, targets: Mapping[str, torch.Tensor] | None = None,
-                          **options) -> dict[str, torch.Tensor]:
+                          colours: bool = False, **options) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
     (``scripts/try_quantiles_with_evidence.py`` measures it); at every block of the subject it is the table's
@@ -160,13 +160,18 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     (``scale``, ``rotate``, ``jitter``...: ``scripts/try_transform_robustness.py``). ``drawn``: each image's targets
     drawn from the kind's density of curves (:meth:`Setting.drawn_targets`) instead of the kind's mean curves —
     at every block, the table's drawn row. ``targets``: per-image targets of one's own ({layer: (N, C, Q)}, the
-    order of :meth:`Protocol.targets`: a candidate's in ``scripts/choose_*.py``) instead of either."""
+    order of :meth:`Protocol.targets`: a candidate's in ``scripts/choose_*.py``) instead of either. ``colours``:
+    the kind's opponent-colour curves too (:meth:`Setting.colour_penalty`), weighed as one more matched layer
+    (``prior_strength`` / the number of layers): the pixels as the shallowest layer."""
     p = s.protocol
     if targets is not None and drawn:
         raise ValueError("give drawn=True (the kinds' densities) or targets (one's own), not both")
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
     if targets is None:
         targets = s.drawn_targets(layers, p.drawn_temperature) if drawn else s.curve_targets(layers)
+    if colours:
+        share = p.prior_strength / len(targets)
+        options["extra_regularizers"] = [*options.get("extra_regularizers", ()), s.colour_penalty(share)]
     run = DM.match_distributions(s.subject, targets, extra_objective=evidence, strength=p.prior_strength,
                                  param=param, **s.common(), **options)
     return s.split(run.images)

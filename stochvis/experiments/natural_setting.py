@@ -21,6 +21,7 @@ from stochvis.evaluation import metrics
 from stochvis.methods import distribution_matching as DM
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
+from stochvis.optvis import regularizers as R
 from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats.collection import collect
@@ -100,6 +101,7 @@ class Setting:
     image_curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (N, C, Q): each training composite's own
     curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
     curve_temperatures: dict[str, float]  # kind -> the draws' spread as new as a new photo and cut-out's curves
+    colour_curves: dict[str, torch.Tensor]  # kind -> (3, Q) mean sorted opponent colours of its training composites
     layout: dict  # kind -> Statistics of LAYOUT
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
@@ -138,6 +140,11 @@ class Setting:
             raise ValueError(f"temperature {temperature!r}: give a number ≥ 0 or 'calibrated' (each kind's own)")
         return DM.drawn_targets([self.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
                                 temperature=temperature, layers=layers)
+
+    def colour_penalty(self, weight: float) -> R.ColourQuantiles:
+        """Each image's kind's opponent-colour curves as a penalty of ``weight`` (:class:`R.ColourQuantiles`),
+        in the order of :meth:`Protocol.targets`: the pixels' own statistics beside the layers'."""
+        return R.ColourQuantiles(weight, torch.stack(self.per_image(self.colour_curves)))
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -208,5 +215,6 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     spectra = {k: measure_spectrum(train[k], p.size, source=f"natural world {k} training composites")
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
+    colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
     return Setting(p, subject, train, kind_groups, held, real_row, sets, real_mass, curves, per_image, densities,
-                   temperatures, layout, natural_spectrum(p.size), spectra, world)
+                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world)

@@ -160,6 +160,7 @@ def match_distributions(
     param="fft",
     init: torch.Tensor | None = None,
     regularizers: Sequence[R.Regularizer] | None = None,
+    extra_regularizers: Sequence[R.Regularizer] = (),
     optimizer: str = "adam",
     progress: bool = False,
     **optimize_options,
@@ -174,7 +175,9 @@ def match_distributions(
     (N, C, Q) one per image (:func:`class_targets`), or a ChannelQuantiles}. ``batch``: the per-image
     targets' N, else 1. ``size``: default the model's input size (curves compare across sizes).
     ``regularizers`` default to ``from_strengths(jitter, scale, rotate, tv)`` with ``jitter`` of
-    1/28 of the image side (at least 1); pass a list to replace them. ``param``: "fft" (Olah et al.'s
+    1/28 of the image side (at least 1); pass a list to replace them, or add to them with
+    ``extra_regularizers`` (e.g. :class:`~stochvis.optvis.regularizers.ColourQuantiles`, the pixels' own
+    distributions beside the layers'). ``param``: "fft" (Olah et al.'s
     decorrelated Fourier basis), "pixels" (``init`` images to start from, default grey plus
     noise), "cutout" (a Fourier object over a smooth backdrop, :class:`~stochvis.optvis.params.CutoutParam`),
     or any param ``optimize`` takes. Other options go to
@@ -193,7 +196,7 @@ def match_distributions(
     if regularizers is None:
         shift = max(1, round(min(height, width) / 28)) if jitter is None else int(jitter)
         regularizers = R.from_strengths(jitter=shift, scale=scale, rotate=rotate, tv=tv, normalize=False)
-    return optimize(model, objective, _param(param, init), list(regularizers), steps=steps, lr=lr,
+    return optimize(model, objective, _param(param, init), [*regularizers, *extra_regularizers], steps=steps, lr=lr,
                     optimizer=optimizer, batch=batch, size=(height, width), seed=seed, progress=progress,
                     **optimize_options)
 

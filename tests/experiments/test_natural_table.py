@@ -234,3 +234,23 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
     with pytest.raises(ValueError, match="'hot': give a number ≥ 0 or 'calibrated'"):
         setting.drawn_targets(layers, "hot")
     assert calibrated["block5"].shape == drawn["block5"].shape and not torch.equal(calibrated["block5"], drawn["block5"])
+
+
+def test_the_colour_curves_are_the_training_composites_and_the_row_matches_them(setting):
+    from stochvis.optvis import regularizers as R
+
+    p = setting.protocol
+    for kind in p.kinds:
+        assert torch.allclose(setting.colour_curves[kind], R.colour_curves(setting.train[kind], p.quantiles))
+        assert setting.colour_curves[kind].shape == (3, p.quantiles)
+    penalty = setting.colour_penalty(1.0)
+    grey = torch.full((len(p.targets()), 3, 32, 32), 0.5)
+    assert (penalty(grey) > 0.5).all()  # flat at mid-grey: far from every kind's colours
+    import dataclasses
+
+    longer = dataclasses.replace(setting, protocol=dataclasses.replace(p, steps=40))  # the protocol's 2 move nothing
+    layers = N.every_block(setting.subject)
+    plain = N.matched_with_evidence(longer, layers, drawn=True)
+    coloured = N.matched_with_evidence(longer, layers, drawn=True, colours=True)
+    images = lambda by_kind: torch.cat([by_kind[k] for k in p.kinds])  # noqa: E731
+    assert float(penalty(images(coloured)).mean()) < 0.8 * float(penalty(images(plain)).mean())

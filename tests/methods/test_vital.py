@@ -97,6 +97,21 @@ def test_the_term_adds_to_an_inversion_target_of_a_deeper_layer(tiny_model, tiny
     assert both.history[-1] > both.history[0]
 
 
+def test_extra_regularizers_add_to_the_default_jitter_and_the_colour_penalty_pulls_colours(tiny_model, tiny_images):
+    from stochvis.optvis import regularizers as R
+
+    curves = collect_quantiles(tiny_model, tiny_images[:1], ["conv1"], quantiles=8)
+    colourful = torch.zeros(1, 3, 16, 16)
+    colourful[:, 0, :, :8], colourful[:, 2, :, 8:] = 1.0, 1.0  # half red, half blue
+    penalty = R.ColourQuantiles(4.0, R.colour_curves(colourful, 8))
+    plain = match_distributions(tiny_model, curves, steps=30, seed=0)
+    coloured = match_distributions(tiny_model, curves, steps=30, seed=0, extra_regularizers=[penalty])
+    assert len(plain.settings["regularizers"]) == 1 and plain.settings["regularizers"][0].startswith("Jitter")
+    assert coloured.settings["regularizers"][:-1] == plain.settings["regularizers"]
+    assert coloured.settings["regularizers"][-1].startswith("ColourQuantiles")
+    assert float(penalty(coloured.images)) < 0.5 * float(penalty(plain.images))
+
+
 def test_bad_settings_say_what_is_valid(tiny_model, tiny_images):
     curves = collect_quantiles(tiny_model, tiny_images[:1], ["conv1"], quantiles=8)
     with pytest.raises(ValueError, match="use one of fft, pixels"):
