@@ -216,18 +216,20 @@ def run(s: Setting, methods: Sequence[str] = METHODS, *, workers: int = 1
     return samples, seconds
 
 
-def pooled(per_seed: Sequence[tuple[Mapping[str, Mapping[str, torch.Tensor]], Mapping[str, float]]]
+def pooled(s: Setting, per_seed: Sequence[tuple[Mapping[str, Mapping[str, torch.Tensor]], Mapping[str, float]]]
            ) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, float]]:
     """Each row's images of every seed in one set per kind, and its mean seconds per image: with 3 images per
     kind one image moves a kind's FID-like distance by a few percent, so a verdict measured on seeds × 3 images
-    per kind says more than the mean of per-seed verdicts (FID-like's small-sample bias differs with the count,
-    so every row of a pooled table has the same count). The real row's images do not depend on the seed: it
-    is kept once."""
+    per kind says more than the mean of per-seed verdicts. FID-like's small-sample bias differs with the count,
+    so every row has the same count: the real row's images do not depend on the seed, so it takes as many
+    composites of its cut-outs instead (:meth:`Setting.real_of_rounds`; the reference is unchanged)."""
     if not per_seed:
         raise ValueError("no seeds to pool: give the (samples, seconds) of at least one seed")
     first, _ = per_seed[0]
-    samples = {m: {k: torch.cat([s[m][k] for s, _ in per_seed]) for k in by_kind} if m != REAL else dict(by_kind)
-               for m, by_kind in first.items()}
+    samples = {m: {k: torch.cat([images[m][k] for images, _ in per_seed]) for k in by_kind}
+               for m, by_kind in first.items() if m != REAL}
+    if REAL in first:
+        samples[REAL] = s.real_of_rounds(len(per_seed))
     seconds = {m: sum(sec[m] for _, sec in per_seed) / len(per_seed) for m in first}
     return samples, seconds
 
@@ -325,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     torch.set_num_threads(1)
     protocol = quick_protocol() if args.quick else Protocol()
     base = natural_setting(load_model(SUBJECT), protocol)
+    if args.pool:
+        base.real_of_rounds(len(args.seeds))  # as many real composites as pooled images, or say why not, first
     judges = load_judges()
     study = len(args.seeds) > 1 or list(args.methods) != list(METHODS)
     stem = "09_natural_pooled" if args.pool else "09_natural_study" if study else "09_natural"
@@ -340,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             rows += table(s, samples, seconds, judges)
     if args.pool:
-        samples, seconds = pooled(per_seed)
+        samples, seconds = pooled(base, per_seed)
         save_images(samples, args.out / f"{stem}_images.safetensors")
         label = "+".join(map(str, args.seeds))
         rows = [{**r, "seed": label} for r in table(base, samples, seconds, judges)]

@@ -95,6 +95,7 @@ class Setting:
     train_groups: dict[str, list[tuple[str, str]]]  # kind -> each training composite's (cut-out, photo)
     held_out: dict[str, torch.Tensor]  # kind -> held-out composites of the reference cut-outs (realism yardstick)
     real_row: dict[str, torch.Tensor]  # kind -> held-out composites of other held-out cut-outs: the real row
+    real_rounds: dict[str, torch.Tensor]  # kind -> every composite of the real row's cut-outs, round by round
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
@@ -156,6 +157,15 @@ class Setting:
     def split(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         return metrics.by_target(images, self.protocol.targets(), self.protocol.kinds)
 
+    def real_of_rounds(self, rounds: int) -> dict[str, torch.Tensor]:
+        """The real row's cut-outs with ``rounds`` composites each ({kind: images}, round by round; 1 round is the
+        real row): the real images of a table pooled over ``rounds`` seeds, as many as each synthetic row's."""
+        have = min(len(v) for v in self.real_rounds.values()) // self.protocol.samples
+        if not 1 <= rounds <= have:
+            raise ValueError(f"{rounds} rounds of real composites: the real row's cut-outs have {have} held-out "
+                             f"composites each (per_object={self.protocol.per_object}); pool 1 to {have} seeds")
+        return {k: v[:rounds * self.protocol.samples] for k, v in self.real_rounds.items()}
+
     def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
         return dataclasses.replace(self, protocol=dataclasses.replace(self.protocol, seed=seed))
@@ -183,12 +193,16 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     # The real row: one composite of each of the first `samples` held-out cut-outs of a kind; the reference:
     # the composites of the kind's other held-out cut-outs (a real image is not measured against itself).
     cutouts = [natural.source_parts(s)[0] for s in held_set.sources]
-    held, real_row = {}, {}
+    # Round r of the real row's cut-outs: the r-th composite of each (round 0 is the real row), so a table pooled
+    # over seeds has as many real images as synthetic ones without touching the reference.
+    held, real_row, real_rounds = {}, {}, {}
     for i, k in enumerate(p.kinds):
         rows = [j for j, label in enumerate(held_labels.tolist()) if label == i]
         shown = list(dict.fromkeys(cutouts[j] for j in rows))[:p.samples]
         first = [next(j for j in rows if cutouts[j] == c) for c in shown]
         rest = [j for j in rows if cutouts[j] not in shown]
+        of_cutout = [[j for j in rows if cutouts[j] == c] for c in shown]
+        real_rounds[k] = held_images[[js[r] for r in range(min(map(len, of_cutout))) for js in of_cutout]]
         if len(first) < 2 or len(rest) < 2:
             raise ValueError(f"kind {k!r} has {len(set(cutouts[j] for j in rows))} held-out cut-outs: it needs "
                              f"{p.samples} for the real row and more for the reference; choose kinds with more "
@@ -216,5 +230,5 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
-    return Setting(p, subject, train, kind_groups, held, real_row, sets, real_mass, curves, per_image, densities,
+    return Setting(p, subject, train, kind_groups, held, real_row, real_rounds, sets, real_mass, curves, per_image, densities,
                    temperatures, colours, layout, natural_spectrum(p.size), spectra, world)

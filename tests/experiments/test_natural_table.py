@@ -40,6 +40,13 @@ def setting(tmp_path_factory):
     return N.natural_setting(subject, protocol)
 
 
+@pytest.fixture(scope="module")
+def tiny_setting_rounds(setting):
+    import dataclasses
+
+    return N.natural_setting(setting.subject, dataclasses.replace(setting.protocol, per_object=3))
+
+
 def test_the_real_row_and_the_reference_share_no_cut_out(setting):
     for kind in setting.protocol.kinds:
         assert len(setting.real_row[kind]) == 2 and len(setting.held_out[kind]) >= 2
@@ -128,21 +135,34 @@ def test_a_seed_study_keeps_the_composites_and_changes_only_the_optimisation(set
     assert {r["seed"] for r in rows} == {1}
 
 
-def test_pooled_seeds_measure_each_row_once_on_every_seeds_images(setting):
+def test_pooled_seeds_measure_each_row_once_on_every_seeds_images(tiny_setting_rounds):
+    setting = tiny_setting_rounds  # three held-out composites of each cut-out: three seeds' worth of real images
     rows_of = [N.BASELINE, "sampled layout + quantiles"]
     per_seed = [N.run(setting.reseeded(seed), rows_of, workers=1) for seed in (0, 1, 2)]
-    samples, seconds = N.pooled(per_seed)
+    samples, seconds = N.pooled(setting, per_seed)
     for method in rows_of:
         for kind in setting.protocol.kinds:  # seed 0's images first, then seed 1's and seed 2's, none lost
             assert torch.equal(samples[method][kind], torch.cat([s[method][kind] for s, _ in per_seed]))
         assert seconds[method] == pytest.approx(sum(sec[method] for _, sec in per_seed) / 3)
-    assert torch.equal(samples[N.REAL]["birds"], setting.real_row["birds"])  # the real row once, not thrice
     judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
     rows = N.table(setting, samples, seconds, [judge])
-    assert {r["n"] for r in rows if r["method"] != N.REAL} == {3 * setting.protocol.samples}
-    assert {r["n"] for r in rows if r["method"] == N.REAL} == {setting.protocol.samples}
+    assert {r["n"] for r in rows} == {3 * setting.protocol.samples}  # the real row as many as every other row
     with pytest.raises(ValueError, match="at least one seed"):
-        N.pooled([])
+        N.pooled(setting, [])
+
+
+def test_the_real_rounds_are_more_composites_of_the_real_rows_cut_outs_never_the_reference(tiny_setting_rounds):
+    setting = tiny_setting_rounds
+    samples = setting.protocol.samples
+    one = setting.real_of_rounds(1)
+    for kind in setting.protocol.kinds:
+        assert torch.equal(one[kind], setting.real_row[kind])  # round 0 is the real row itself
+        three = setting.real_of_rounds(3)[kind]
+        assert len(three) == 3 * samples and len({tuple(x.flatten()[:64].tolist()) for x in three}) == len(three)
+        assert not any(torch.equal(x, ref) for x in three for ref in setting.held_out[kind])
+        assert not any(torch.equal(x, tr) for x in three for tr in setting.train[kind])
+    with pytest.raises(ValueError, match="pool 1 to 3 seeds"):
+        setting.real_of_rounds(4)
 
 
 def test_pooling_one_seed_is_refused_before_anything_runs(capsys):
