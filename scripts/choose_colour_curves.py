@@ -15,6 +15,21 @@ colour form ranks first, it enters the table as a row of its own beside the draw
 colour adds). Otherwise it is reported here as a negative result and the table does not change.
 
     .venv/bin/python scripts/choose_colour_curves.py [--seeds 0 1 2]     # ≈ 10 minutes for 3 seeds, 2 cores
+
+Measured on 2026-12-06. On training composites (seed 0) the two tie, mean realism rank 1.50 each: the colour form
+is better under Lite2 (FID-like 1364 vs 1402), worse under Lite1 (1212 vs 1139) and VGG16 (6974 vs 6567). **By the
+rule the table does not change.** Held out, means ± std over seeds 0-2 (FID-like; novelty), Lite1 / Lite2 / VGG16:
+
+* the table's drawn row: 1363 ± 51 / 1717 ± 30 / 8641 ± 119; novelty 1.02 / 1.00 / 0.80 ± 0.01; confidence 0.56 / 0.44
+* with the colour curves: 1415 ± 54 / 1715 ± 65 / 9162 ± 118; novelty 1.05 / 1.02 / **0.87 ± 0.02**; confidence
+  0.51 / 0.52
+
+Reading: the colour term moves the images a third of the way towards the composites' colour (mean colour range
+0.107 → 0.143, target 0.29; contrast 0.160 → 0.183) and VGG16's conv5_3 responds as the diagnosis said (mean norm
+63.5 → 73.3, novelty 0.80 → 0.87, the largest VGG16 novelty of any matching row), but realism in VGG16's features
+falls 6%: colour that sits on textures rather than on objects and backdrops where a photograph puts it. A negative
+result for realism, a positive one for the diagnosis (deep-feature strength is partly colour). Its weight was not
+varied: the held-out numbers above are seen, and a stronger weight would be a choice made with them.
 """
 
 from __future__ import annotations
