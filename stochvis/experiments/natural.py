@@ -318,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "mean ± std over seeds, so the table's own files are never overwritten by a study")
     parser.add_argument("--pool", action="store_true",
                         help="measure each row once on the images of every seed together (seeds × 3 per kind; "
-                             "the real row once): a verdict with less sampling noise, in 09_natural_pooled.*")
+                             "the real row as many composites of its cut-outs): a verdict with less sampling noise, "
+                             "in 09_natural_pooled.*")
     args = parser.parse_args(argv)
     if args.pool and len(args.seeds) < 2:
         parser.error("--pool needs at least two --seeds to pool")

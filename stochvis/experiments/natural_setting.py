@@ -160,11 +160,11 @@ class Setting:
     def real_of_rounds(self, rounds: int) -> dict[str, torch.Tensor]:
         """The real row's cut-outs with ``rounds`` composites each ({kind: images}, round by round; 1 round is the
         real row): the real images of a table pooled over ``rounds`` seeds, as many as each synthetic row's."""
-        have = min(len(v) for v in self.real_rounds.values()) // self.protocol.samples
+        have = min(len(v) // len(self.real_row[k]) for k, v in self.real_rounds.items())
         if not 1 <= rounds <= have:
             raise ValueError(f"{rounds} rounds of real composites: the real row's cut-outs have {have} held-out "
                              f"composites each (per_object={self.protocol.per_object}); pool 1 to {have} seeds")
-        return {k: v[:rounds * self.protocol.samples] for k, v in self.real_rounds.items()}
+        return {k: v[:rounds * len(self.real_row[k])] for k, v in self.real_rounds.items()}
 
     def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
@@ -201,12 +201,12 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         shown = list(dict.fromkeys(cutouts[j] for j in rows))[:p.samples]
         first = [next(j for j in rows if cutouts[j] == c) for c in shown]
         rest = [j for j in rows if cutouts[j] not in shown]
-        of_cutout = [[j for j in rows if cutouts[j] == c] for c in shown]
-        real_rounds[k] = held_images[[js[r] for r in range(min(map(len, of_cutout))) for js in of_cutout]]
         if len(first) < 2 or len(rest) < 2:
             raise ValueError(f"kind {k!r} has {len(set(cutouts[j] for j in rows))} held-out cut-outs: it needs "
                              f"{p.samples} for the real row and more for the reference; choose kinds with more "
                              f"cut-outs ({natural.kind_counts()}) or fewer samples")
+        of_cutout = [[j for j in rows if cutouts[j] == c] for c in shown]
+        real_rounds[k] = held_images[[js[r] for r in range(min(map(len, of_cutout))) for js in of_cutout]]
         real_row[k], held[k] = held_images[first], held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
