@@ -81,8 +81,9 @@ class Protocol:
 
 
 def quick_protocol() -> Protocol:
-    """The smoke run: 2 kinds × 2 images at 64 px, 4 steps."""
-    return Protocol(kinds=list(natural.KINDS[:2]), size=64, samples=2, steps=4, maco_steps=4, per_object=1, quantiles=8)
+    """The smoke run: 2 kinds × 2 images at 64 px, 4 steps; two composites per cut-out, so `--pool` of two seeds runs
+    too (its real row takes a second composite of each cut-out)."""
+    return Protocol(kinds=list(natural.KINDS[:2]), size=64, samples=2, steps=4, maco_steps=4, per_object=2, quantiles=8)
 
 
 @dataclass
