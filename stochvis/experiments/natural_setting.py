@@ -26,7 +26,7 @@ from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats.collection import collect
 from stochvis.stats.curve_density import CurveDensity, novelty_temperature
-from stochvis.stats.quantiles import collect_quantiles, image_curves
+from stochvis.stats.quantiles import collect_quantiles, image_curves, mean_curves
 from stochvis.worlds import natural
 
 MATCH_LAYERS = ("stem", "block1", "block2", "block3", "block5")  # VITAL's five layers, shallow to deep
@@ -211,9 +211,11 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         real_row[k], held[k] = held_images[first], held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
-    curves = _kind_curves(subject, train, every_block(subject), p.quantiles)  # VITAL's five layers among them
+    # Each training composite's curves at the stem and every block (VITAL's five layers among them), and their
+    # mean, the kind's curves, from the same forward pass
     per_image = {k: image_curves(subject, images, every_block(subject), quantiles=p.quantiles)
                  for k, images in train.items()}
+    curves = {k: mean_curves(c) for k, c in per_image.items()}
     densities = {k: CurveDensity(min(p.curve_components, len(train[k]) - 1)).fit(c, model=subject)
                  for k, c in per_image.items()}
     # Each training composite's (cut-out, photo): a new real image shares neither, so the draws' calibrated

@@ -204,6 +204,20 @@ def image_curves(
     return {name: torch.cat(value) for name, value in parts.items()}
 
 
+def mean_curves(per_image: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """{layer: (C, Q)}: the mean of :func:`image_curves`' {layer: (N, C, Q)}, summed in float64 as
+    :class:`ChannelQuantiles` sums them — :func:`collect_quantiles`' curves of the same images without a second
+    forward pass (equal to them up to the order of a float64 sum, i.e. in practice to the bit)."""
+    if not per_image:
+        raise ValueError("mean_curves needs per-image curves, {layer: (N, C, Q)} from image_curves")
+    out = {}
+    for layer, curves in per_image.items():
+        if curves.dim() != 3 or curves.shape[0] == 0:
+            raise ValueError(f"layer {layer!r}: per-image curves must be (N ≥ 1, C, Q), got {tuple(curves.shape)}")
+        out[layer] = (curves.double().sum(0) / curves.shape[0]).float()
+    return out
+
+
 # -- files -----------------------------------------------------------------------------------
 
 def save_quantiles(path: str | Path, curves: Mapping[str, ChannelQuantiles], *,
@@ -251,4 +265,4 @@ def load_quantiles(path: str | Path, model: WrappedModel | None = None, *,
                                   f"{remedy}") from error
 
 
-__all__ = ["ChannelQuantiles", "collect_quantiles", "image_curves", "load_quantiles", "save_quantiles"]
+__all__ = ["ChannelQuantiles", "collect_quantiles", "image_curves", "load_quantiles", "mean_curves", "save_quantiles"]

@@ -10,7 +10,14 @@ from conftest import make_tiny
 
 from stochvis.layers import capture
 from stochvis.stats.moments import StatisticsFileError
-from stochvis.stats.quantiles import ChannelQuantiles, collect_quantiles, load_quantiles, save_quantiles
+from stochvis.stats.quantiles import (
+    ChannelQuantiles,
+    collect_quantiles,
+    image_curves,
+    load_quantiles,
+    mean_curves,
+    save_quantiles,
+)
 
 LAYERS = ["conv1", "conv3"]
 
@@ -64,6 +71,19 @@ def test_merging_two_halves_equals_one_pass(tiny_model, tiny_images):
     other = collect_quantiles(make_tiny(seed=3), tiny_images[:1], ["conv1"], quantiles=32)["conv1"]
     with pytest.raises(ValueError, match="different model weights"):
         whole["conv1"].merge(other)
+
+
+def test_the_mean_of_each_images_curves_is_one_pass_of_collect_quantiles(tiny_model, tiny_images):
+    per_image = image_curves(tiny_model, tiny_images, LAYERS, quantiles=16, batch_size=3)
+    collected = collect_quantiles(tiny_model, tiny_images, LAYERS, quantiles=16, batch_size=3)
+    means = mean_curves(per_image)
+    for layer in LAYERS:  # the same forward batches, the same float64 sums: the same curves to the bit
+        assert per_image[layer].shape[0] == 4 and torch.equal(means[layer], collected[layer].curves)
+    assert not torch.equal(means["conv1"], per_image["conv1"][0])
+    with pytest.raises(ValueError, match="needs per-image curves"):
+        mean_curves({})
+    with pytest.raises(ValueError, match=r"must be \(N ≥ 1, C, Q\)"):
+        mean_curves({"conv1": per_image["conv1"][0]})
 
 
 def test_save_load_round_trip_and_refusal_of_another_models_file(tiny_model, tiny_images, tmp_path):
