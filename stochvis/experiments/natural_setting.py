@@ -95,8 +95,9 @@ class Setting:
     train: dict[str, torch.Tensor]  # kind -> training composites
     train_groups: dict[str, list[tuple[str, str]]]  # kind -> each training composite's (cut-out, photo)
     held_out: dict[str, torch.Tensor]  # kind -> held-out composites of the reference cut-outs (realism yardstick)
-    real_row: dict[str, torch.Tensor]  # kind -> held-out composites of other held-out cut-outs: the real row
-    real_rounds: dict[str, torch.Tensor]  # kind -> every composite of the real row's cut-outs, round by round
+    # kind -> rounds of held-out composites of the real row's cut-outs (not the reference's): round r holds the r-th
+    # composite of each; round 0 is the real row
+    real_rounds: dict[str, list[torch.Tensor]]
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
     curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
@@ -161,11 +162,16 @@ class Setting:
     def real_of_rounds(self, rounds: int) -> dict[str, torch.Tensor]:
         """The real row's cut-outs with ``rounds`` composites each ({kind: images}, round by round; 1 round is the
         real row): the real images of a table pooled over ``rounds`` seeds, as many as each synthetic row's."""
-        have = min(len(v) // len(self.real_row[k]) for k, v in self.real_rounds.items())
+        have = min(len(r) for r in self.real_rounds.values())
         if not 1 <= rounds <= have:
             raise ValueError(f"{rounds} rounds of real composites: the real row's cut-outs have {have} held-out "
                              f"composites each (per_object={self.protocol.per_object}); pool 1 to {have} seeds")
-        return {k: v[:rounds * len(self.real_row[k])] for k, v in self.real_rounds.items()}
+        return {k: torch.cat(r[:rounds]) for k, r in self.real_rounds.items()}
+
+    @property
+    def real_row(self) -> dict[str, torch.Tensor]:
+        """kind -> one held-out composite of each of the real row's cut-outs: the table's real row (round 0)."""
+        return {k: r[0] for k, r in self.real_rounds.items()}
 
     def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
@@ -196,19 +202,18 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     cutouts = [natural.source_parts(s)[0] for s in held_set.sources]
     # Round r of the real row's cut-outs: the r-th composite of each (round 0 is the real row), so a table pooled
     # over seeds has as many real images as synthetic ones without touching the reference.
-    held, real_row, real_rounds = {}, {}, {}
+    held, real_rounds = {}, {}
     for i, k in enumerate(p.kinds):
         rows = [j for j, label in enumerate(held_labels.tolist()) if label == i]
         shown = list(dict.fromkeys(cutouts[j] for j in rows))[:p.samples]
-        first = [next(j for j in rows if cutouts[j] == c) for c in shown]
         rest = [j for j in rows if cutouts[j] not in shown]
-        if len(first) < 2 or len(rest) < 2:
+        if len(shown) < 2 or len(rest) < 2:
             raise ValueError(f"kind {k!r} has {len(set(cutouts[j] for j in rows))} held-out cut-outs: it needs "
                              f"{p.samples} for the real row and more for the reference; choose kinds with more "
                              f"cut-outs ({natural.kind_counts()}) or fewer samples")
         of_cutout = [[j for j in rows if cutouts[j] == c] for c in shown]
-        real_rounds[k] = held_images[[js[r] for r in range(min(map(len, of_cutout))) for js in of_cutout]]
-        real_row[k], held[k] = held_images[first], held_images[rest]
+        real_rounds[k] = [held_images[[js[r] for js in of_cutout]] for r in range(min(map(len, of_cutout)))]
+        held[k] = held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
     # Each training composite's curves at the stem and every block (VITAL's five layers among them), and their
@@ -233,5 +238,5 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
-    return Setting(p, subject, train, kind_groups, held, real_row, real_rounds, sets, real_mass, curves, per_image, densities,
+    return Setting(p, subject, train, kind_groups, held, real_rounds, sets, real_mass, curves, per_image, densities,
                    temperatures, colours, layout, natural_spectrum(p.size), spectra, world)
