@@ -163,7 +163,7 @@ def from_strengths(
 
 
 __all__ = [
-    "BlurGradient", "BlurImage", "ClipSmallContribution", "ColourQuantiles", "ClipSmallNorm", "Decay", "GradientFilter", "ImageProjection",
+    "BlurGradient", "BlurImage", "ClipSmallContribution", "ClipSmallNorm", "ColourQuantiles", "Decay", "GradientFilter", "ImageProjection",
     "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "Pad", "Penalty", "PixelQuantiles", "RandomCrops",
     "RandomRotate", "RandomScale", "Regularizer", "StepContext", "TotalVariation", "Transform", "blur_gradient",
     "blur_image", "clip_small_contribution", "clip_small_norm", "colour_curves", "decay", "from_strengths", "invert_when_saturated",
