@@ -109,11 +109,18 @@ class Setting:
     natural_spectrum: MagnitudeSpectrum
     class_spectra: dict[str, MagnitudeSpectrum]
     world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
+    class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
 
     def photo_cutout(self) -> Callable[..., P.CutoutParam]:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
         (a MACO phase-only image): a factory for :func:`sampled_layout`'s ``param``."""
         return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.world_spectrum))
+
+    def class_colour_fft(self) -> Callable[..., P.FFTParam]:
+        """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
+        of :meth:`Protocol.targets`) instead of ImageNet's: chroma as mobile as the kind's photographs have it.
+        A factory for a row's ``param``."""
+        return functools.partial(P.fft, colour=P.ColourStatistics.stack(self.per_image(self.class_colours)))
 
     def with_curves(self, layers: Sequence[str]) -> Setting:
         """The same setting with the kinds' quantile curves at ``layers`` too (of the training composites, as
@@ -238,5 +245,6 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                for k in p.kinds}
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
+    bases = {k: P.measure_colour(images) for k, images in train.items()}
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, real_mass, curves, per_image, densities,
-                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world)
+                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases)

@@ -12,7 +12,7 @@ a code to [0, a]) and ``resized()`` (to support octaves).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -143,21 +143,79 @@ _COLOR_CORRELATION_SVD_SQRT = torch.tensor([[0.26, 0.09, 0.02],
 _COLOR_MEAN = torch.tensor([0.48, 0.46, 0.41])
 
 
+class ColourStatistics:
+    """The colour basis of :class:`FFTParam`: ``sqrt_covariance`` (3, 3), the square root of an image set's RGB
+    covariance from its SVD (columns: the principal colour directions scaled by their standard deviations),
+    and ``mean`` (3,), its mean colour; or one of each per image, (N, 3, 3) and (N, 3).
+
+    Why measured: Olah et al. take ImageNet's, whose chroma directions have 0.28 and 0.13 of the luminance's
+    spread. Under Adam every coefficient moves at the same rate, so a chroma direction of small gain moves
+    slowly: the images stay nearer grey than a more colourful image set (the natural world's composites:
+    0.50 and 0.28). The class's own pixels are its shallowest statistics (:func:`measure_colour`)."""
+
+    def __init__(self, sqrt_covariance: torch.Tensor, mean: torch.Tensor) -> None:
+        sqrt_covariance, mean = torch.as_tensor(sqrt_covariance).float(), torch.as_tensor(mean).float()
+        if sqrt_covariance.shape[-2:] != (3, 3) or sqrt_covariance.dim() not in (2, 3):
+            raise ValueError(f"sqrt_covariance must be (3, 3) or (N, 3, 3), got shape {tuple(sqrt_covariance.shape)}")
+        if mean.shape != sqrt_covariance.shape[:-1]:
+            raise ValueError(f"mean must be {tuple(sqrt_covariance.shape[:-1])} for a sqrt_covariance of shape "
+                             f"{tuple(sqrt_covariance.shape)}, got {tuple(mean.shape)}")
+        if not ((mean > 0) & (mean < 1)).all() or not torch.isfinite(sqrt_covariance).all():
+            raise ValueError("a colour mean must lie strictly inside (0, 1) and the covariance be finite: "
+                             "measure them from images in [0, 1] (measure_colour)")
+        self.sqrt_covariance, self.mean = sqrt_covariance, mean
+
+    @classmethod
+    def imagenet(cls) -> ColourStatistics:
+        return cls(_COLOR_CORRELATION_SVD_SQRT, _COLOR_MEAN)
+
+    @classmethod
+    def stack(cls, statistics: Sequence[ColourStatistics]) -> ColourStatistics:
+        """One (3, 3) basis per image from a list (e.g. each image's class's): the per-image form."""
+        if not statistics or any(s.mean.dim() != 1 for s in statistics):
+            raise ValueError("stack takes a non-empty list of single (3, 3) colour bases, one per image")
+        return cls(torch.stack([s.sqrt_covariance for s in statistics]), torch.stack([s.mean for s in statistics]))
+
+    def normalized(self) -> torch.Tensor:
+        """The basis divided by its largest column norm (Lucid's convention: the luminance direction at gain 1)."""
+        return self.sqrt_covariance / self.sqrt_covariance.norm(dim=-2, keepdim=True).amax(-1, keepdim=True)
+
+
+def measure_colour(images: torch.Tensor) -> ColourStatistics:
+    """The RGB mean and the square root of the RGB covariance (``U·√S`` of its SVD, as Olah et al.'s ImageNet
+    matrix) of every pixel of ``images`` (N, 3, H, W) in [0, 1]."""
+    images = torch.as_tensor(images)
+    if images.dim() != 4 or images.shape[1] != 3 or images.shape[0] < 1:
+        raise ValueError(f"measure_colour needs RGB images (N, 3, H, W), got shape {tuple(images.shape)}")
+    pixels = images.detach().double().permute(1, 0, 2, 3).reshape(3, -1)
+    if pixels.shape[1] < 2 or pixels.min() < 0 or pixels.max() > 1:
+        raise ValueError("measure_colour needs at least two pixels with values in [0, 1]")
+    u, s, _ = torch.linalg.svd(torch.cov(pixels))
+    return ColourStatistics(u * s.sqrt(), pixels.mean(1).clamp(1e-3, 1 - 1e-3))
+
+
 class FFTParam(ImageParam):
     """Fourier-basis image with 1/f amplitude scaling and decorrelated colour (Olah et al. 2017).
 
     Why: in pixel space steepest ascent favours high frequencies (the checkerboard noise of plain
     AM); scaling each frequency's coefficient by 1/f whitens the spectrum of natural images, so
     every frequency moves at a comparable rate. Colours are optimised in a decorrelated basis and
-    mapped back through the ImageNet colour correlation; a sigmoid keeps pixels in [0, 1].
+    mapped back through a colour correlation (ImageNet's, or ``colour``: measured from an image set,
+    :func:`measure_colour`, one for all images or one per image); a sigmoid keeps pixels in [0, 1].
     """
 
     def __init__(self, batch: int, size: int | Size, *, decorrelate: bool = True, decay_power: float = 1.0,
-                 sd: float = 0.01, seed: int = 0, channels: int = 3) -> None:
+                 sd: float = 0.01, seed: int = 0, channels: int = 3, colour: ColourStatistics | None = None) -> None:
         super().__init__()
         if channels not in (1, 3):
             raise ValueError(f"the Fourier parameterisation makes grey (channels=1) or RGB (channels=3) images, "
                              f"got channels={channels!r}")
+        if colour is not None and (channels != 3 or not decorrelate):
+            raise ValueError("a colour basis is for decorrelated RGB images (channels=3, decorrelate=True)")
+        colour = colour or ColourStatistics.imagenet()
+        if colour.mean.dim() == 2 and len(colour.mean) != batch:
+            raise ValueError(f"{len(colour.mean)} per-image colour bases for a batch of {batch} images: give one "
+                             "(3, 3) basis for all, or exactly one per image")
         self.batch, self.size, self.channels = batch, image_size(size), channels
         height, width = self.size
         freqs = _frequencies(height, width)
@@ -167,16 +225,17 @@ class FFTParam(ImageParam):
         shape = (batch, channels, *freqs.shape, 2)
         self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)
         self.decorrelate = decorrelate and channels == 3  # colour decorrelation is for RGB only
-        correlation = _COLOR_CORRELATION_SVD_SQRT / _COLOR_CORRELATION_SVD_SQRT.norm(dim=0).max()
-        self.register_buffer("color", correlation)
+        correlation = colour.normalized()
+        self.register_buffer("color", correlation if correlation.dim() == 3 else correlation.expand(batch, 3, 3))
+        self.register_buffer("color_offset", torch.logit(colour.mean).expand(batch, 3).clone())
 
     def forward(self) -> torch.Tensor:
         height, width = self.size
         coefficients = torch.view_as_complex(self.spectrum) * self.scale
         image = torch.fft.irfft2(coefficients, s=(height, width), norm="ortho") / 4.0
         if self.decorrelate:
-            image = torch.einsum("nchw,dc->ndhw", image, self.color.to(image.dtype))
-            image = image + torch.logit(_COLOR_MEAN.to(image)).view(1, 3, 1, 1)
+            image = torch.einsum("nchw,ndc->ndhw", image, self.color.to(image.dtype))
+            image = image + self.color_offset.to(image)[:, :, None, None]
         elif self.channels == 1:
             image = image + torch.logit(_COLOR_MEAN.mean().to(image))
         return torch.sigmoid(image)
@@ -197,13 +256,15 @@ def fft(
     decay_power: float = 1.0,
     seed: int = 0,
     channels: int = 3,
+    colour: ColourStatistics | None = None,
     device: torch.device | str | None = None,
 ) -> FFTParam:
     """Fourier parameterisation with decorrelated colour (Olah et al. 2017, "Feature Visualization");
-    ``channels=1`` for grey models (no colour decorrelation)."""
+    ``channels=1`` for grey models (no colour decorrelation); ``colour``: a measured colour basis instead of
+    ImageNet's (:func:`measure_colour`)."""
     _check_batch(batch)
     return FFTParam(batch, size, decorrelate=decorrelate, decay_power=decay_power, seed=seed,
-                    channels=channels).to(device or "cpu")
+                    channels=channels, colour=colour).to(device or "cpu")
 
 
 class CutoutParam(ImageParam):
