@@ -20,7 +20,10 @@ capped evidence, with no layout (the layers chosen on training composites: ``scr
 and the same with each image's curves *drawn* from the kind's density of curves
 (:class:`~stochvis.stats.curve_density.CurveDensity`, its main components chosen on training composites:
 ``scripts/choose_curve_components.py``) instead of the kind's mean: a new target per image, its spread
-calibrated on training curves to be as new as a new real image's (``scripts/choose_drawn_temperature.py``).
+calibrated on training curves to be as new as a new real image's (``scripts/choose_drawn_temperature.py``) —
+and that row again on a Fourier image whose colour basis is the kind's training composites' instead of
+ImageNet's (:func:`~stochvis.optvis.params.measure_colour`: chroma as mobile as the kind's photographs have it;
+chosen on training composites: ``scripts/choose_colour_basis.py``).
 Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
@@ -64,13 +67,14 @@ RIVALS = (BASELINE, "olah2017", "MACO (natural magnitude)", "MACO (class magnitu
 PRIOR_LAYERS = ("stem", "block1", "block2", "block3")  # the shallower layers a statistics prior matches
 EVERY_BLOCK_ROW = "every block's distributions + class evidence"
 DRAWN_ROW = "drawn distributions (every block) + class evidence"
+DRAWN_COLOUR_ROW = "drawn distributions + class evidence, kind's colour basis"
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
           "MACO (class magnitude)": "peer", VITAL: "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
           "sampled layout + quantiles + class evidence": "statistics",
           "sampled layout + quantiles + class evidence, cut-out": "statistics", EVERY_BLOCK_ROW: "statistics",
-          DRAWN_ROW: "statistics"}
+          DRAWN_ROW: "statistics", DRAWN_COLOUR_ROW: "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
 COLUMNS = ("method", "family", "class", "judge", "judge_confidence", "judge_top1", "fid", "plausibility",
@@ -190,6 +194,8 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
         lambda s: sampled_layout(s, evidence_weight=s.protocol.evidence_weight, param="cutout"),
     EVERY_BLOCK_ROW: lambda s: matched_with_evidence(s, every_block(s.subject)),
     DRAWN_ROW: lambda s: matched_with_evidence(s, every_block(s.subject), drawn=True),
+    DRAWN_COLOUR_ROW: lambda s: matched_with_evidence(s, every_block(s.subject), drawn=True,
+                                                      param=s.class_colour_fft()),
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
 

@@ -225,17 +225,19 @@ class FFTParam(ImageParam):
         shape = (batch, channels, *freqs.shape, 2)
         self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)
         self.decorrelate = decorrelate and channels == 3  # colour decorrelation is for RGB only
-        correlation = colour.normalized()
-        self.register_buffer("color", correlation if correlation.dim() == 3 else correlation.expand(batch, 3, 3))
-        self.register_buffer("color_offset", torch.logit(colour.mean).expand(batch, 3).clone())
+        # (3, 3) and (3,) for every image, or (N, 3, 3) and (N, 3) one per image; the shared form keeps one
+        # matrix product (a batched one rounds differently, and runs would no longer reproduce to the bit)
+        self.register_buffer("color", colour.normalized())
+        self.register_buffer("color_offset", torch.logit(colour.mean))
 
     def forward(self) -> torch.Tensor:
         height, width = self.size
         coefficients = torch.view_as_complex(self.spectrum) * self.scale
         image = torch.fft.irfft2(coefficients, s=(height, width), norm="ortho") / 4.0
         if self.decorrelate:
-            image = torch.einsum("nchw,ndc->ndhw", image, self.color.to(image.dtype))
-            image = image + self.color_offset.to(image)[:, :, None, None]
+            shared = self.color.dim() == 2
+            image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, self.color.to(image.dtype))
+            image = image + self.color_offset.to(image)[..., None, None]
         elif self.channels == 1:
             image = image + torch.logit(_COLOR_MEAN.mean().to(image))
         return torch.sigmoid(image)

@@ -274,3 +274,19 @@ def test_the_colour_curves_are_the_training_composites_and_the_row_matches_them(
     coloured = N.matched_with_evidence(longer, layers, drawn=True, colours=True)
     images = lambda by_kind: torch.cat([by_kind[k] for k in p.kinds])  # noqa: E731
     assert float(penalty(images(coloured)).mean()) < 0.8 * float(penalty(images(plain)).mean())
+
+
+def test_each_image_gets_its_kinds_measured_colour_basis(setting):
+    from stochvis.optvis import params as P
+
+    p = setting.protocol
+    for kind in p.kinds:
+        measured = P.measure_colour(setting.train[kind])
+        assert torch.allclose(setting.class_colours[kind].mean, measured.mean)
+        assert torch.allclose(setting.class_colours[kind].sqrt_covariance, measured.sqrt_covariance)
+    param = setting.class_colour_fft()(batch=len(p.targets()), size=32, seed=0)
+    with torch.no_grad():
+        param.spectrum.zero_()  # a flat image: each at its kind's mean colour
+    flat = param()[:, :, 0, 0]
+    for i, kind in enumerate(p.targets()):
+        assert torch.allclose(flat[i], setting.class_colours[kind].mean, atol=1e-5)
