@@ -8,7 +8,7 @@ this machine, not by the statistics; if the images at 512 steps look as they do 
 answer. Candidates: the table's drawn row on the kind's colour basis at 128 steps, and the same at 512 (the same
 targets, seeds and step size: only the length of the run changes).
 
-    .venv/bin/python scripts/try_longer_budget.py [--seeds 0]     # ≈ 20 minutes for seed 0, 2 cores
+    .venv/bin/python scripts/try_longer_budget.py [--seeds 0]     # ≈ 12 minutes for seed 0, 2 cores
 
 Measured on 2026-12-06, seed 0 (the 128-step candidate reproduces the table's row to every digit). On training
 composites 512 steps rank first (mean rank 1.33 against 1.67: better under the Lites, worse in VGG16's features).
