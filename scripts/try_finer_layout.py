@@ -25,13 +25,7 @@ draws a blend of positions, not one object's outline.
 
 from __future__ import annotations
 
-import torch
-
 from stochvis.experiments import explorations, natural
-from stochvis.methods import distribution_matching as DM
-from stochvis.methods.inversion import reconstruction_loss
-from stochvis.optvis import objectives as O
-from stochvis.stats import sampling
 from stochvis.stats.collection import collect
 
 LAYER, GRID = "block5", 4
@@ -43,15 +37,8 @@ def candidates(base: natural.Setting) -> dict:
                          progress=False) for k in base.protocol.kinds}
 
     def with_layout(s: natural.Setting) -> dict:
-        p = s.protocol
-        feature = f"{LAYER}/grid{GRID}"
-        drawn = torch.cat([sampling.draw(layout[k], feature, p.samples, seed=p.seed + i, rectify="clip").float()
-                           for i, k in enumerate(p.kinds)])
-        objective = (reconstruction_loss({feature: drawn}, weights=[p.layout_weight])
-                     + p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass)))
-        run = DM.match_distributions(s.subject, s.drawn_targets(layers, p.drawn_temperature), extra_objective=objective,
-                                     strength=p.prior_strength, param=s.class_colour_fft(), **s.common())
-        return s.split(run.images)
+        return natural.matched_with_evidence(s, layers, drawn=True, param=s.class_colour_fft(),
+                                             extra_objective=natural.drawn_layout_loss(s, layout, f"{LAYER}/grid{GRID}"))
 
     return {natural.DRAWN_COLOUR_ROW: natural.ROWS[natural.DRAWN_COLOUR_ROW],
             f"the same + a drawn {LAYER} {GRID}×{GRID} layout": with_layout}

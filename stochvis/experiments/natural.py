@@ -129,6 +129,18 @@ def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
     return s.split(run.images)
 
 
+def drawn_layout_loss(s: Setting, statistics: Mapping[str, object] | None = None, feature: str = LAYOUT) -> O.Objective:
+    """The inversion loss of a deep layout drawn per image from each kind's Gaussian of ``feature`` (default the
+    table's :data:`LAYOUT` from :attr:`Setting.layout`; ``statistics``: {kind: Statistics} of another feature),
+    rectified, weighed by ``layout_weight``: where things are, from the draw. Seeded by the optimisation seed and
+    the kind's position."""
+    p = s.protocol
+    statistics = s.layout if statistics is None else statistics
+    drawn = torch.cat([sampling.draw(statistics[k], feature, p.samples, seed=p.seed + i, rectify="clip").float()
+                       for i, k in enumerate(p.kinds)])
+    return reconstruction_loss({feature: drawn}, weights=[p.layout_weight])
+
+
 def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float = 0.0, param: object = "fft",
                    layers: Sequence[str] = PRIOR_LAYERS) -> dict[str, torch.Tensor]:
     """A deep layout drawn from the class Gaussian of :data:`LAYOUT`, inverted, with the shallow channel
@@ -142,9 +154,7 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     spec :func:`~stochvis.methods.distribution_matching.match_distributions` takes; ``layers``: those whose channel
     distributions are matched (default the four below the layout)."""
     p = s.protocol
-    drawn = torch.cat([sampling.draw(s.layout[k], LAYOUT, p.samples, seed=p.seed + i, rectify="clip").float()
-                       for i, k in enumerate(p.kinds)])
-    layout = reconstruction_loss({LAYOUT: drawn}, weights=[p.layout_weight])
+    layout = drawn_layout_loss(s)
     if logit_weight:
         layout = layout + logit_weight * O.class_set_logit(s.per_image(s.sets))
     if evidence_weight:
@@ -156,7 +166,8 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
 
 def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, param: object = "fft", *,
                           drawn: bool = False, targets: Mapping[str, torch.Tensor] | None = None,
-                          colours: bool = False, **options) -> dict[str, torch.Tensor]:
+                          colours: bool = False, extra_objective: O.Objective | None = None,
+                          **options) -> dict[str, torch.Tensor]:
     """VITAL's matching (the class's channel distributions at ``layers``) plus the capped class evidence of
     :func:`sampled_layout`, with no layout: what the evidence alone adds to the peer row. Not a table row
     (``scripts/try_quantiles_with_evidence.py`` measures it); at every block of the subject it is the table's
@@ -166,11 +177,14 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     at every block, the table's drawn row. ``targets``: per-image targets of one's own ({layer: (N, C, Q)}, the
     order of :meth:`Protocol.targets`: a candidate's in ``scripts/choose_*.py``) instead of either. ``colours``:
     the kind's opponent-colour curves too (:meth:`Setting.colour_penalty`), weighed as one more matched layer
-    (``prior_strength`` / the number of layers): the pixels as the shallowest layer."""
+    (``prior_strength`` / the number of layers): the pixels as the shallowest layer. ``extra_objective``: a term
+    beside the evidence (e.g. :func:`drawn_layout_loss`: ``scripts/try_finer_layout.py``)."""
     p = s.protocol
     if targets is not None and drawn:
         raise ValueError("give drawn=True (the kinds' densities) or targets (one's own), not both")
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+    if extra_objective is not None:
+        evidence = extra_objective + evidence
     if targets is None:
         targets = s.drawn_targets(layers, p.drawn_temperature) if drawn else s.curve_targets(layers)
     if colours:

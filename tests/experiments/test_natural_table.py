@@ -290,3 +290,16 @@ def test_each_image_gets_its_kinds_measured_colour_basis(setting):
     flat = param()[:, :, 0, 0]
     for i, kind in enumerate(p.targets()):
         assert torch.allclose(flat[i], setting.class_colours[kind].mean, atol=1e-5)
+
+
+def test_an_extra_objective_beside_the_evidence_reaches_the_matched_row(setting):
+    import dataclasses
+
+    longer = dataclasses.replace(setting, protocol=dataclasses.replace(setting.protocol, steps=6))
+    layers = N.every_block(setting.subject)
+    plain = N.matched_with_evidence(longer, layers, drawn=True)
+    with_layout = N.matched_with_evidence(longer, layers, drawn=True, extra_objective=N.drawn_layout_loss(longer))
+    assert any(not torch.equal(plain[k], with_layout[k]) for k in plain)
+    again = N.matched_with_evidence(longer, layers, drawn=True,
+                                    extra_objective=N.drawn_layout_loss(longer, longer.layout, N.LAYOUT))
+    assert all(torch.equal(with_layout[k], again[k]) for k in with_layout)  # the default is the table's layout

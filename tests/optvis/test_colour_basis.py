@@ -44,7 +44,7 @@ def test_default_basis_is_imagenets_and_a_measured_one_moves_chroma_faster():
 
 
 def test_per_image_bases_start_each_image_at_its_own_mean_colour():
-    red, blue = (P.ColourStatistics(P._COLOR_CORRELATION_SVD_SQRT, torch.tensor(m)) for m in ([0.7, 0.3, 0.3], [0.3, 0.3, 0.7]))
+    red, blue = (P.ColourStatistics(P.ColourStatistics.imagenet().sqrt_covariance, torch.tensor(m)) for m in ([0.7, 0.3, 0.3], [0.3, 0.3, 0.7]))
     param = P.fft(2, 8, seed=0, colour=P.ColourStatistics.stack([red, blue]))
     with torch.no_grad():
         param.spectrum.zero_()
