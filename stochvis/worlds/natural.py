@@ -20,6 +20,7 @@ import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
@@ -340,6 +341,20 @@ def composites(kinds: Sequence[str] = KINDS, *, size: int = 128, per_object: int
                 labels.append(label)
                 sources.append(f"{relative}|{background}")
     return ImageSet(images, labels, kinds, name, sources)
+
+
+def masks(files: Sequence[Path | str], side: int = 256) -> list[np.ndarray]:
+    """Each cut-out's alpha channel (H, W) in [0, 1], at most ``side`` on its longer side: the objects' outlines,
+    for a shape model of the kind (:class:`stochvis.stats.silhouettes.SilhouetteModel`). ``files``: paths, or the
+    cut-out parts of composites' sources (relative to the Tux Paint stamps)."""
+    out = []
+    for path in files:
+        path = Path(path) if Path(path).is_absolute() else TUXPAINT_DIR / path
+        with Image.open(path) as opened:
+            alpha = opened.convert("RGBA").getchannel("A")
+        alpha.thumbnail((side, side), Image.LANCZOS)
+        out.append(np.asarray(alpha, dtype=np.float32) / 255)
+    return out
 
 
 def source_parts(source: str) -> tuple[str, str]:

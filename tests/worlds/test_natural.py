@@ -157,3 +157,16 @@ def test_a_judge_recognises_real_bird_composites():
     rows = natural.recognition({"lite1": judge}, ["birds"], size=128, per_object=1, seed=0)
     assert rows[0]["kind"] == "birds" and rows[0]["images"] == natural.kind_counts()["birds"]
     assert rows[0]["confidence"] > 0.5 > 5 * rows[0]["chance"] and 0 <= rows[0]["top1_in_set"] <= 1
+
+
+@needs_data
+def test_masks_are_the_cut_outs_outlines_and_fit_a_shape_model():
+    from stochvis.stats.silhouettes import SilhouetteModel
+
+    masks = natural.masks(natural.kind_files("birds")[:4], side=64)
+    assert len(masks) == 4
+    for mask in masks:
+        assert max(mask.shape) <= 64 and mask.min() == 0 and mask.max() == 1  # transparent around, opaque within
+        assert 0.1 < (mask > 0.5).mean() < 0.9
+    model = SilhouetteModel.fit(masks)
+    assert model.components.shape[0] == 3 and model.draw(2, bandwidth=0.5).shape[0] == 2
