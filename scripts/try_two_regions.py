@@ -72,23 +72,6 @@ class RegionViews(P.ImageParam):
             return (mask * self.cutout.foreground() + (1 - mask) * self.cutout.backdrop_image()).clamp(0, 1).cpu()
 
 
-def on_rows(objective: O.Objective, start: int, stop: int) -> O.Objective:
-    """``objective`` scored on rows start:stop of the batch only (0 elsewhere): a term for some views."""
-    def bind(model):
-        bound = objective.bind(model)
-
-        def fn(acts):
-            score = bound({name: act[start:stop] for name, act in acts.items()})
-            first = next(iter(acts.values()))
-            out = first.new_zeros(first.shape[0], dtype=score.dtype)
-            out[start:stop] = score
-            return out
-
-        return O.Objective(fn, bound.layers, f"{bound.name}[{start}:{stop}]")
-
-    return O.Objective(None, objective.layers, f"{objective.name}[{start}:{stop}]", bind=bind)
-
-
 def region_statistics(s: natural.Setting) -> dict:
     """The subject's quantile curves of the training composites' objects (per kind) and backdrops (all kinds
     pooled: the photos do not depend on the kind), and its mass on the objects alone (the object view's cap)."""
@@ -122,7 +105,7 @@ def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEW
         caps = {"composite": s.real_mass, "object": regions["object_mass"]}.get(view)
         if caps is not None:
             term = O.class_set_evidence(s.per_image(s.sets), s.per_image(caps))
-            evidence = evidence + on_rows(term, i * n, (i + 1) * n)
+            evidence = evidence + O.on_rows(term, i * n, (i + 1) * n)
     cutout = s.photo_cutout()(batch=n, size=p.size, seed=p.seed)
     param = RegionViews(cutout, views)
     run = DM.match_distributions(s.subject, targets, extra_objective=p.evidence_weight * evidence,

@@ -31,6 +31,12 @@ at 64 px (blocks 0–4, 4 photos as per-image targets, 120 steps) it ended at a 
 where pixels ended at 0.074, from 0.58 for a grey-noise start; on the 16 px test network pixels
 converge faster (``param="pixels"``). No TV unless ``tv`` is set; no flips (the project has no
 flip transform yet).
+
+:func:`match_in_outline` is the same term inside a given outline: matched distributions fix texture, colour and
+amounts, not layout, so the image is a foreground and a backdrop blended by a fixed mask
+(:class:`~stochvis.optvis.shaped.ShapedParam`, e.g. an outline drawn from a class's shape model,
+:mod:`stochvis.stats.silhouettes`), the whole image matched as real composites of object and background are
+measured, and a term (e.g. the capped class evidence) asked of the object alone, on grey.
 """
 
 from __future__ import annotations
@@ -45,8 +51,9 @@ from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
 from stochvis.optvis.distribution_matching import distribution_distances, sorted_match, stack_curves
-from stochvis.optvis.objectives import Objective, as_objective
+from stochvis.optvis.objectives import Objective, as_objective, on_rows
 from stochvis.optvis.optimize import OptimizationResult, optimize
+from stochvis.optvis.shaped import ParamFactory, shaped
 
 PARAMS = ("fft", "pixels", "cutout")
 _NOT_PIXELS = {"fft": ("Fourier", "fft"), "cutout": ("cut-out", P.cutout)}  # name → (its words, its spec)
@@ -228,10 +235,52 @@ def vital(
                                jitter=jitter, weights=weights, param=param, **options)
 
 
+def match_in_outline(
+    model: WrappedModel,
+    curves_by_layer: Mapping,
+    mask: torch.Tensor,
+    *,
+    foreground: ParamFactory,
+    backdrop: ParamFactory,
+    extra_objective: Objective | None = None,
+    object_objective: Objective | None = None,
+    strength: float = 1.0,
+    weights: Mapping[str, float] | Sequence[float] | None = None,
+    steps: int = 256,
+    seed: int = 0,
+    lr: float = 0.05,
+    jitter: int | None = None,
+    progress: bool = False,
+    **optimize_options,
+) -> tuple[torch.Tensor, OptimizationResult]:
+    """Images (N, C, H, W) in [0, 1] whose object has the outline ``mask`` (N, 1, H, W), and the run.
+
+    The objective: ``strength`` · the sort match of the whole images to ``curves_by_layer`` (as
+    :func:`~stochvis.methods.distribution_matching.match_distributions`: (C, Q) for all or (N, C, Q) per image) plus
+    ``extra_objective`` on them, plus ``object_objective`` on the objects alone on grey (a second view in the same
+    batch, so two forwards' worth per step). ``foreground`` and ``backdrop`` build the two images (``batch=, size=,
+    seed=``). Jitter of 1/28 of the side by default, as every matching row."""
+    n, size = mask.shape[0], tuple(mask.shape[-2:])
+    targets = _targets(curves_by_layer)
+    _batch_of(targets, n)
+    views = ("composite", "object") if object_objective is not None else ("composite",)
+    param = shaped(mask, foreground, backdrop, seed=seed, views=views)
+    start, stop = param.rows("composite")
+    objective = float(strength) * on_rows(sorted_match(targets, weights), start, stop)
+    if extra_objective is not None:
+        objective = objective + on_rows(as_objective(extra_objective), start, stop)
+    if object_objective is not None:
+        objective = objective + on_rows(as_objective(object_objective), *param.rows("object"))
+    shift = max(1, round(min(size) / 28)) if jitter is None else int(jitter)
+    run = optimize(model, objective, param, R.from_strengths(jitter=shift, normalize=False), steps=steps, lr=lr,
+                   batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
+    return run.param.composites(), run
+
+
 def distances(model: WrappedModel, images: torch.Tensor, curves_by_layer: Mapping) -> dict[str, torch.Tensor]:
     """Normalised squared W2 distance of ``images``' channel distributions to the targets, per layer
     and image ({layer: (N,)}), without transforms: how well a result matched."""
     return distribution_distances(model, images, _targets(curves_by_layer))
 
 
-__all__ = ["PARAMS", "class_targets", "distances", "drawn_targets", "match_distributions", "vital"]
+__all__ = ["PARAMS", "class_targets", "distances", "drawn_targets", "match_distributions", "match_in_outline", "vital"]

@@ -453,6 +453,30 @@ def diversity(layer: str) -> Objective:
     return Objective(fn, [layer], f"diversity({layer})")
 
 
+def on_rows(objective: Objective, start: int, stop: int) -> Objective:
+    """``objective`` scored on rows ``start:stop`` of the batch only, 0 on the others: a term for one view of
+    images shown several ways in one batch (:class:`~stochvis.optvis.shaped.ShapedParam`), whose per-image
+    targets name the images of that view."""
+    if not 0 <= start < stop:
+        raise ValueError(f"rows {start}:{stop}: need 0 ≤ start < stop")
+
+    def bind(model: WrappedModel) -> Objective:
+        bound = objective.bind(model)
+
+        def fn(acts: Activations) -> torch.Tensor:
+            first = next(iter(acts.values()))
+            if first.shape[0] < stop:
+                raise ValueError(f"{bound.name} on rows {start}:{stop} of a batch of {first.shape[0]}")
+            score = bound({name: act[start:stop] for name, act in acts.items()})
+            out = first.new_zeros(first.shape[0], dtype=score.dtype)
+            out[start:stop] = score
+            return out
+
+        return Objective(fn, bound.layers, f"{bound.name}[{start}:{stop}]")
+
+    return Objective(None, objective.layers, f"{objective.name}[{start}:{stop}]", bind=bind)
+
+
 def evaluate(model: WrappedModel, objective: Objective, images: torch.Tensor) -> torch.Tensor:
     """Per-image scores of ``objective`` on fixed ``images`` (no gradient)."""
     bound = objective.bind(model)

@@ -1,0 +1,71 @@
+"""An object of a given outline over a backdrop (``optvis.shaped``), its views, and terms on one view."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from stochvis.methods.distribution_matching import match_in_outline
+from stochvis.optvis import objectives as O
+from stochvis.optvis import params as P
+from stochvis.optvis.shaped import GREY, ShapedParam, shaped
+
+
+def half_mask(n: int = 2, size: int = 16) -> torch.Tensor:
+    mask = torch.zeros(n, 1, size, size)
+    mask[..., :, : size // 2] = 1  # the object on the left half
+    return mask
+
+
+def test_views_are_the_blend_and_the_object_on_grey():
+    param = shaped(half_mask(), P.fft, P.fft, seed=0, views=("composite", "object"))
+    images = param()
+    assert images.shape == (4, 3, 16, 16) and param.rows("object") == (2, 4)
+    front, back = param.foreground(), param.backdrop()
+    assert not torch.allclose(front, back)  # two images, two seeds
+    assert torch.allclose(images[:2, ..., :8], front[..., :8]) and torch.allclose(images[:2, ..., 8:], back[..., 8:])
+    assert torch.allclose(images[2:, ..., :8], front[..., :8])
+    assert torch.all(images[2:, ..., 8:] == GREY)
+    assert torch.allclose(param.composites(), images[:2].clamp(0, 1))
+
+
+def test_shaped_refuses_masks_and_views_that_do_not_fit():
+    with pytest.raises(ValueError, match="mask must be"):
+        ShapedParam(P.fft(2, 16), P.fft(2, 16), half_mask()[..., :8])
+    with pytest.raises(ValueError, match="must agree"):
+        ShapedParam(P.fft(2, 16), P.fft(3, 16), half_mask())
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        shaped(half_mask() * 2, P.fft, P.fft)
+    with pytest.raises(ValueError, match="composite, object"):
+        shaped(half_mask(), P.fft, P.fft, views=("backdrop",))
+    with pytest.raises(ValueError, match="not shown"):
+        shaped(half_mask(), P.fft, P.fft).rows("object")
+
+
+def test_a_term_on_some_rows_scores_those_rows_only(tiny_model):
+    model = tiny_model
+    images = torch.rand(4, 3, 16, 16)
+    whole = O.evaluate(model, O.class_logit([0, 1]), images[1:3])
+    part = O.evaluate(model, O.on_rows(O.class_logit([0, 1]), 1, 3), images)
+    assert torch.allclose(part[1:3], whole) and torch.all(part[[0, 3]] == 0)
+    with pytest.raises(ValueError, match="start < stop"):
+        O.on_rows(O.class_logit(0), 2, 2)
+
+
+def test_the_object_term_moves_the_object_and_the_backdrop_outside_stays_the_backdrop(tiny_model):
+    model = tiny_model
+    curves = {"conv1": torch.rand(2, 8, 4).sort(-1).values}  # the tiny net's first layer: 8 channels
+    common = dict(foreground=P.fft, backdrop=P.fft, steps=20, seed=0, lr=0.1, jitter=0, strength=0.1)
+    mask = half_mask()
+    images, run = match_in_outline(model, curves, mask, object_objective=10 * O.class_logit([0, 1]), **common)
+    assert images.shape == (2, 3, 16, 16) and run.param.batch == 4
+    assert torch.allclose(images[..., 8:], run.param.backdrop().detach().clamp(0, 1)[..., 8:])
+    object_logits = O.evaluate(model, O.class_logit([0, 1]),
+                               mask * run.param.foreground().detach() + (1 - mask) * GREY)
+    _, plain = match_in_outline(model, curves, mask, **common)
+    plain_logits = O.evaluate(model, O.class_logit([0, 1]),
+                              mask * plain.param.foreground().detach() + (1 - mask) * GREY)
+    assert torch.all(object_logits > plain_logits)  # the object view's term made the object more of its class
+    assert plain.param.batch == 2  # no object view without an object term
+    with pytest.raises(ValueError, match="batch"):
+        match_in_outline(model, {"conv1": curves["conv1"][:1].expand(3, -1, -1)}, mask, **common)
