@@ -23,7 +23,9 @@ and the same with each image's curves *drawn* from the kind's density of curves
 calibrated on training curves to be as new as a new real image's (``scripts/choose_drawn_temperature.py``) —
 and that row again on a Fourier image whose colour basis is the kind's training composites' instead of
 ImageNet's (:func:`~stochvis.optvis.params.measure_colour`: chroma as mobile as the kind's photographs have it;
-chosen on training composites: ``scripts/choose_colour_basis.py``).
+chosen on training composites: ``scripts/choose_colour_basis.py``) — and that row once more on an image whose object
+has an outline drawn from the kind's shape model of its training cut-outs (:mod:`stochvis.stats.silhouettes`; the
+evidence asked of the object alone too: ``scripts/try_drawn_silhouettes.py``).
 Statistics come from training composites only; nothing is tuned on the held-out ones.
 """
 
@@ -56,7 +58,7 @@ from stochvis.methods.inversion import reconstruction_loss
 from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
 from stochvis.optvis import presets
-from stochvis.stats import sampling
+from stochvis.stats import sampling, silhouettes
 from stochvis.worlds import natural
 
 SUBJECT = "efficientnet_lite0"
@@ -68,12 +70,16 @@ PRIOR_LAYERS = ("stem", "block1", "block2", "block3")  # the shallower layers a 
 EVERY_BLOCK_ROW = "every block's distributions + class evidence"
 DRAWN_ROW = "drawn distributions (every block) + class evidence"
 DRAWN_COLOUR_ROW = "drawn distributions + class evidence, kind's colour basis"
+SILHOUETTE_ROW = "the colour-basis row in a drawn silhouette"
+SILHOUETTE_EXTENT = (0.65, 1.0)  # the outline's square (with its margin) over the canvas side: the outline spans
+# 0.54-0.83 of it, about the world's cut-outs (worlds.natural.SCALE_RANGE)
 FAMILY = {REAL: "real", BASELINE: "baseline", "olah2017": "pixels+transforms", "MACO (natural magnitude)": "peer",
           "MACO (class magnitude)": "peer", VITAL: "peer",
           "AM + quantile prior": "statistics", "sampled layout + quantiles": "statistics",
           "sampled layout + quantiles + class logit": "statistics",
           "sampled layout + quantiles + class evidence": "statistics",
           "sampled layout + quantiles + class evidence, cut-out": "statistics", EVERY_BLOCK_ROW: "statistics",
+          SILHOUETTE_ROW: "statistics",
           DRAWN_ROW: "statistics", DRAWN_COLOUR_ROW: "statistics"}
 METHODS = tuple(m for m in FAMILY if m != REAL)
 STATISTICS_METHODS = [m for m, f in FAMILY.items() if f == "statistics"]
@@ -195,6 +201,34 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     return s.split(run.images)
 
 
+def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman") -> torch.Tensor:
+    """One outline per image (N, 1, size, size), drawn from its kind's shape model (:attr:`Setting.silhouettes`:
+    the kernel density of the training cut-outs' outlines at Silverman's bandwidth) and placed at a drawn size,
+    position and facing. Seeded by the optimisation seed and the kind's position."""
+    p = s.protocol
+    return torch.cat([silhouettes.place(s.silhouettes[k].draw(p.samples, seed=1000 * p.seed + i, bandwidth=bandwidth),
+                                        p.size, extent=SILHOUETTE_EXTENT, seed=1000 * p.seed + i)
+                      for i, k in enumerate(p.kinds)])
+
+
+def in_drawn_silhouette(s: Setting, object_view: bool = True) -> dict[str, torch.Tensor]:
+    """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
+    image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
+    a backdrop, each a Fourier image on the kind's basis, blended by it
+    (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
+    are measured; the evidence is asked of the whole image and, ``object_view``, of the object alone on grey, so the
+    kind is inside the outline (two views per step: twice the cost). Chosen on training composites:
+    ``scripts/try_drawn_silhouettes.py``."""
+    p = s.protocol
+    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+    colour = s.class_colour_fft()
+    images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
+                                    drawn_silhouettes(s), foreground=colour, backdrop=colour, extra_objective=evidence,
+                                    object_objective=evidence if object_view else None, strength=p.prior_strength,
+                                    steps=p.steps, seed=p.seed)
+    return s.split(images)
+
+
 ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     BASELINE: simonyan2013, "olah2017": olah2017,
     "MACO (natural magnitude)": functools.partial(maco, measured=False),
@@ -210,8 +244,10 @@ ROWS: dict[str, Callable[[Setting], dict[str, torch.Tensor]]] = {
     DRAWN_ROW: lambda s: matched_with_evidence(s, every_block(s.subject), drawn=True),
     DRAWN_COLOUR_ROW: lambda s: matched_with_evidence(s, every_block(s.subject), drawn=True,
                                                       param=s.class_colour_fft()),
+    SILHOUETTE_ROW: in_drawn_silhouette,
 }
 COST = {"MACO (natural magnitude)": 2, "MACO (class magnitude)": 2}  # crops per step: the longest rows go first
+FORWARDS = {SILHOUETTE_ROW: 2}  # views per step (the image and its object alone): it goes early too
 
 
 def _timed(s: Setting, name: str) -> tuple[dict[str, torch.Tensor], float]:
@@ -227,7 +263,7 @@ def run(s: Setting, methods: Sequence[str] = METHODS, *, workers: int = 1
     unknown = [m for m in methods if m not in ROWS]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}: choose from {', '.join(ROWS)}")
-    order = sorted(methods, key=lambda m: -COST.get(m, 1))
+    order = sorted(methods, key=lambda m: -max(COST.get(m, 1), FORWARDS.get(m, 1)))
     results = dict(zip(order, in_workers(functools.partial(_timed, s), order, workers)))
     samples = {m: results[m][0] for m in methods}
     seconds = {m: results[m][1] for m in methods}

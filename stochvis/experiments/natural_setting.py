@@ -1,6 +1,7 @@
 """The natural table's protocol and what every row shares: the composites (split by cut-out and photo), the
 subject's class statistics of the training ones — channel quantile curves at every block, the density of each
-image's curves with its calibrated temperature, the layout Gaussian, the magnitude spectra — in one
+image's curves with its calibrated temperature, the layout Gaussian, the magnitude spectra, the colour bases, the
+shape models of the training cut-outs' outlines — in one
 :class:`Setting`, built once by :func:`natural_setting` and handed to each row of :mod:`stochvis.experiments.natural`.
 
 Why apart from the rows: what a row may read (training statistics only) is decided here, once; the rows and the
@@ -27,6 +28,7 @@ from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats.collection import collect
 from stochvis.stats.curve_density import CurveDensity, novelty_temperature
 from stochvis.stats.quantiles import collect_quantiles, image_curves, mean_curves
+from stochvis.stats.silhouettes import SilhouetteModel
 from stochvis.worlds import natural
 
 MATCH_LAYERS = ("stem", "block1", "block2", "block3", "block5")  # VITAL's five layers, shallow to deep
@@ -110,6 +112,7 @@ class Setting:
     class_spectra: dict[str, MagnitudeSpectrum]
     world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
     class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
+    silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
 
     def photo_cutout(self) -> Callable[..., P.CutoutParam]:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
@@ -246,5 +249,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
     bases = {k: P.measure_colour(images) for k, images in train.items()}
+    shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
+                                     source=f"natural world {k} training cut-outs") for k in p.kinds}
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, real_mass, curves, per_image, densities,
-                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases)
+                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases, shapes)

@@ -303,3 +303,23 @@ def test_an_extra_objective_beside_the_evidence_reaches_the_matched_row(setting)
     again = N.matched_with_evidence(longer, layers, drawn=True,
                                     extra_objective=N.drawn_layout_loss(longer, longer.layout, N.LAYOUT))
     assert all(torch.equal(with_layout[k], again[k]) for k in with_layout)  # the default is the table's layout
+
+
+def test_the_shape_models_are_the_training_cut_outs_and_the_silhouette_row_runs_seeded(setting):
+    from stochvis.stats.silhouettes import SilhouetteModel
+    from stochvis.worlds import natural as world
+
+    p = setting.protocol
+    for kind in p.kinds:
+        training = list(dict.fromkeys(c for c, _ in setting.train_groups[kind]))
+        held_out = {str(f.relative_to(world.TUXPAINT_DIR)) for f in world.split_objects(world.kind_files(kind))[1]}
+        assert not held_out & set(training)  # no held-out outline in the model
+        refit = SilhouetteModel.fit(world.masks(training))
+        assert len(setting.silhouettes[kind].codes) == len(training)
+        assert torch.allclose(setting.silhouettes[kind].mean, refit.mean)
+    masks = N.drawn_silhouettes(setting)
+    assert masks.shape == (len(p.targets()), 1, p.size, p.size)
+    assert torch.equal(masks, N.drawn_silhouettes(setting))  # seeded
+    assert not torch.equal(masks, N.drawn_silhouettes(setting.reseeded(p.seed + 1)))
+    images = N.in_drawn_silhouette(setting)
+    assert list(images) == p.kinds and all(v.shape == (p.samples, 3, p.size, p.size) for v in images.values())
