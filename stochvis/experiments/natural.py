@@ -211,19 +211,22 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman") -> torch
                       for i, k in enumerate(p.kinds)])
 
 
-def in_drawn_silhouette(s: Setting, object_view: bool = True) -> dict[str, torch.Tensor]:
+def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callable | None = None
+                        ) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
     are measured; the evidence is asked of the whole image and, ``object_view``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost). Chosen on training composites:
-    ``scripts/try_drawn_silhouettes.py``."""
+    ``scripts/try_drawn_silhouettes.py``. ``foreground``: another param factory for the object (an exploration's:
+    ``scripts/try_smoother_object.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
     colour = s.class_colour_fft()
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
-                                    drawn_silhouettes(s), foreground=colour, backdrop=colour, extra_objective=evidence,
+                                    drawn_silhouettes(s), foreground=foreground or colour, backdrop=colour,
+                                    extra_objective=evidence,
                                     object_objective=evidence if object_view else None, strength=p.prior_strength,
                                     steps=p.steps, seed=p.seed)
     return s.split(images)
