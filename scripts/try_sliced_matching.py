@@ -74,7 +74,7 @@ def sliced(layers=DEEP, count: int = 64, weight: float = 1.0):
                         / scale[layer] for layer in layers) / len(layers)
 
         joint = (p.prior_strength * weight) * O.Objective(score, layers, "sliced_match")
-        evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+        evidence = p.evidence_weight * s.capped_evidence()
         run = DM.match_distributions(s.subject, s.curve_targets(natural.every_block(s.subject)),
                                      extra_objective=joint + evidence, strength=p.prior_strength, **s.common())
         return s.split(run.images)

@@ -164,7 +164,7 @@ def sampled_layout(s: Setting, logit_weight: float = 0.0, evidence_weight: float
     if logit_weight:
         layout = layout + logit_weight * O.class_set_logit(s.per_image(s.sets))
     if evidence_weight:
-        layout = layout + evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+        layout = layout + evidence_weight * s.capped_evidence()
     run = DM.match_distributions(s.subject, s.curve_targets(layers), extra_objective=layout, strength=p.prior_strength, param=param,
                                  **s.common())
     return s.split(run.images)
@@ -188,7 +188,7 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     p = s.protocol
     if targets is not None and drawn:
         raise ValueError("give drawn=True (the kinds' densities) or targets (one's own), not both")
-    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+    evidence = p.evidence_weight * s.capped_evidence()
     if extra_objective is not None:
         evidence = extra_objective + evidence
     if targets is None:
@@ -222,7 +222,7 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
     ``scripts/try_drawn_silhouettes.py``. ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``)."""
     p = s.protocol
-    evidence = p.evidence_weight * O.class_set_evidence(s.per_image(s.sets), s.per_image(s.real_mass))
+    evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s), foreground=foreground or colour, backdrop=colour,

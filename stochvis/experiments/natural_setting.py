@@ -21,6 +21,7 @@ import torch
 from stochvis.evaluation import metrics
 from stochvis.methods import distribution_matching as DM
 from stochvis.models import WrappedModel
+from stochvis.optvis import objectives as O
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
 from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
@@ -118,6 +119,11 @@ class Setting:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
         (a MACO phase-only image): a factory for :func:`sampled_layout`'s ``param``."""
         return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.world_spectrum))
+
+    def capped_evidence(self) -> O.Objective:
+        """Each image's kind's set log-probability, capped at the subject's mass on the kind's real training
+        composites (:func:`~stochvis.optvis.objectives.class_set_evidence`): the evidence the rows weigh."""
+        return O.class_set_evidence(self.per_image(self.sets), self.per_image(self.real_mass))
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order

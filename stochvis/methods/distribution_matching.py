@@ -86,6 +86,13 @@ def _batch_of(targets: Mapping[str, torch.Tensor], batch: int | None) -> int:
     return 1 if batch is None else batch
 
 
+def _transforms(size: tuple[int, int], jitter: int | None, **strengths: float) -> list[R.Regularizer]:
+    """Every matching run's regularisers: jitter of ``jitter`` pixels, default 1/28 of the shorter side (at
+    least 1), plus any other ``from_strengths`` strengths (scale, rotate, tv)."""
+    shift = max(1, round(min(size) / 28)) if jitter is None else int(jitter)
+    return R.from_strengths(jitter=shift, normalize=False, **strengths)
+
+
 def class_targets(curves_per_class: Sequence[Mapping], per_class: int = 1) -> dict[str, torch.Tensor]:
     """Per-image targets for a batch of several classes: {layer: (K·per_class, C, Q)}, images
     k·per_class … (k+1)·per_class − 1 matched to class k's curves (``curves_per_class[k]``:
@@ -201,8 +208,7 @@ def match_distributions(
         raise ValueError("strength=0 and no extra_objective: nothing to optimise")
     height, width = image_size(size) if size is not None else tuple(model.input_size)
     if regularizers is None:
-        shift = max(1, round(min(height, width) / 28)) if jitter is None else int(jitter)
-        regularizers = R.from_strengths(jitter=shift, scale=scale, rotate=rotate, tv=tv, normalize=False)
+        regularizers = _transforms((height, width), jitter, scale=scale, rotate=rotate, tv=tv)
     return optimize(model, objective, _param(param, init), [*regularizers, *extra_regularizers], steps=steps, lr=lr,
                     optimizer=optimizer, batch=batch, size=(height, width), seed=seed, progress=progress,
                     **optimize_options)
@@ -271,8 +277,7 @@ def match_in_outline(
         objective = objective + on_rows(as_objective(extra_objective), start, stop)
     if object_objective is not None:
         objective = objective + on_rows(as_objective(object_objective), *param.rows("object"))
-    shift = max(1, round(min(size) / 28)) if jitter is None else int(jitter)
-    run = optimize(model, objective, param, R.from_strengths(jitter=shift, normalize=False), steps=steps, lr=lr,
+    run = optimize(model, objective, param, _transforms(size, jitter), steps=steps, lr=lr,
                    batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
     return run.param.composites(), run
 

@@ -45,10 +45,12 @@ class ShapedParam(ImageParam):
         self.images, self.size, self.channels = n, image_size(size), foreground.channels
         self.batch = len(views) * n
 
+    def _on(self, front: torch.Tensor, behind: torch.Tensor | float) -> torch.Tensor:
+        return self.mask * front + (1 - self.mask) * behind
+
     def forward(self) -> torch.Tensor:
         front = self.foreground()
-        made = {"composite": lambda: self.mask * front + (1 - self.mask) * self.backdrop(),
-                "object": lambda: self.mask * front + (1 - self.mask) * GREY}
+        made = {"composite": lambda: self._on(front, self.backdrop()), "object": lambda: self._on(front, GREY)}
         return torch.cat([made[v]() for v in self.views])
 
     def rows(self, view: str) -> tuple[int, int]:
@@ -61,7 +63,7 @@ class ShapedParam(ImageParam):
     def composites(self) -> torch.Tensor:
         """The images themselves (N, C, H, W) in [0, 1], on the CPU."""
         with torch.no_grad():
-            return (self.mask * self.foreground() + (1 - self.mask) * self.backdrop()).clamp(0, 1).cpu()
+            return self._on(self.foreground(), self.backdrop()).clamp(0, 1).cpu()
 
 
 ParamFactory = Callable[..., ImageParam]  # (batch=, size=, seed=) -> an ImageParam
