@@ -46,10 +46,13 @@ from __future__ import annotations
 
 from stochvis.experiments import explorations, natural
 
+# The row as this exploration chose it, before its object was matched to the objects' curves too
+# (scripts/try_object_curves.py): what the numbers above were measured on
 CANDIDATES = {natural.DRAWN_COLOUR_ROW: natural.ROWS[natural.DRAWN_COLOUR_ROW],
-              "the same in a drawn silhouette (Silverman)": natural.in_drawn_silhouette,
+              "the same in a drawn silhouette (Silverman)":
+                  lambda s: natural.in_drawn_silhouette(s, object_curves=False),
               "the same in a drawn silhouette, no object view":
-                  lambda s: natural.in_drawn_silhouette(s, object_view=False)}
+                  lambda s: natural.in_drawn_silhouette(s, object_view=False, object_curves=False)}
 
 
 if __name__ == "__main__":

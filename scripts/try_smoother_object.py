@@ -36,11 +36,14 @@ from stochvis.experiments import explorations, natural
 
 def smoother(decay: float):
     def row(s: natural.Setting):
-        return natural.in_drawn_silhouette(s, foreground=functools.partial(s.class_colour_fft(), decay_power=decay))
+        return natural.in_drawn_silhouette(s, foreground=functools.partial(s.class_colour_fft(), decay_power=decay),
+                                           object_curves=False)
     return row
 
 
-CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+# The row as it was measured here, before its object was matched to the objects' curves too
+# (scripts/try_object_curves.py)
+CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_curves=False),
               "the same, object at Fourier decay 1.5": smoother(1.5),
               "the same, object at Fourier decay 2": smoother(2.0)}
 

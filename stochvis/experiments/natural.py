@@ -211,15 +211,18 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman") -> torch
                       for i, k in enumerate(p.kinds)])
 
 
-def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callable | None = None
-                        ) -> dict[str, torch.Tensor]:
+def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callable | None = None,
+                        object_curves: bool = True) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
     are measured; the evidence is asked of the whole image and, ``object_view``, of the object alone on grey, so the
-    kind is inside the outline (two views per step: twice the cost). Chosen on training composites:
-    ``scripts/try_drawn_silhouettes.py``. ``foreground``: another param factory for the object (an exploration's:
+    kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
+    matched to the kind's real objects alone on grey (:attr:`Setting.object_curves`, every block), so the inside
+    of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
+    ``scripts/try_drawn_silhouettes.py`` (the outline) and ``scripts/try_object_curves.py`` (the objects'
+    curves). ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * s.capped_evidence()
@@ -227,7 +230,10 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s), foreground=foreground or colour, backdrop=colour,
                                     extra_objective=evidence,
-                                    object_objective=evidence if object_view else None, strength=p.prior_strength,
+                                    object_objective=evidence if object_view else None,
+                                    object_curves=DM.class_targets([s.object_curves[k] for k in p.kinds],
+                                                                   per_class=p.samples) if object_curves else None,
+                                    strength=p.prior_strength,
                                     steps=p.steps, seed=p.seed)
     return s.split(images)
 

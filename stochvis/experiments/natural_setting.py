@@ -114,6 +114,7 @@ class Setting:
     world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
     class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
     silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
+    object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
 
     def photo_cutout(self) -> Callable[..., P.CutoutParam]:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
@@ -255,7 +256,13 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     world = measure_spectrum(train_images, p.size, source="natural world training composites, every kind")
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
     bases = {k: P.measure_colour(images) for k, images in train.items()}
+    # The same draws' cut-outs alone on mid-grey, where each composite has it: the curves of an object by itself
+    objects, _ = natural.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
+    object_images, object_labels = objects.tensors((p.size, p.size))
+    object_curves = _kind_curves(subject, {k: object_images[object_labels == i] for i, k in enumerate(p.kinds)},
+                                 every_block(subject), p.quantiles)
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, real_mass, curves, per_image, densities,
-                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases, shapes)
+                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases, shapes,
+                   object_curves)

@@ -323,3 +323,26 @@ def test_the_shape_models_are_the_training_cut_outs_and_the_silhouette_row_runs_
     assert not torch.equal(masks, N.drawn_silhouettes(setting.reseeded(p.seed + 1)))
     images = N.in_drawn_silhouette(setting)
     assert list(images) == p.kinds and all(v.shape == (p.samples, 3, p.size, p.size) for v in images.values())
+
+
+def test_the_object_curves_are_the_training_cut_outs_alone_on_grey(setting):
+    from stochvis.experiments.natural_setting import every_block
+    from stochvis.stats.quantiles import collect_quantiles
+    from stochvis.worlds import natural as world
+
+    p = setting.protocol
+    objects, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
+    images, labels = objects.tensors((p.size, p.size))
+    kind, layer = p.kinds[0], every_block(setting.subject)[1]
+    assert list(setting.object_curves[kind]) == every_block(setting.subject)
+    alone = images[labels == 0]
+    assert len(alone) == len(setting.train[kind])  # one per training composite, no held-out cut-out
+    grey = (alone - world.OBJECT_GREY[0] / 255).abs().amax(1) < 1e-6
+    assert grey.float().mean() > 0.2  # the canvas around the cut-outs
+    mine = collect_quantiles(setting.subject, alone, [layer], quantiles=p.quantiles)[layer].curves
+    assert torch.allclose(setting.object_curves[kind][layer], mine)
+    assert setting.object_curves[kind][layer].shape == setting.curves[kind][layer].shape
+    assert not torch.allclose(setting.object_curves[kind][layer], setting.curves[kind][layer], atol=1e-3)
+    plain = N.in_drawn_silhouette(setting, object_curves=False)
+    matched = N.in_drawn_silhouette(setting)
+    assert any(not torch.equal(plain[k], matched[k]) for k in plain)  # the row's object term is in use

@@ -69,3 +69,25 @@ def test_the_object_term_moves_the_object_and_the_backdrop_outside_stays_the_bac
     assert plain.param.batch == 2  # no object view without an object term
     with pytest.raises(ValueError, match="batch"):
         match_in_outline(model, {"conv1": curves["conv1"][:1].expand(3, -1, -1)}, mask, **common)
+
+
+def test_the_objects_curves_pull_the_object_alone_towards_them(tiny_model):
+    from stochvis.methods.distribution_matching import distances
+
+    model = tiny_model
+    torch.manual_seed(0)
+    curves = {"conv1": torch.rand(2, 8, 4).sort(-1).values}
+    objects = {"conv1": (2 * torch.rand(8, 4)).sort(-1).values}  # one (C, Q) for every image
+    common = dict(foreground=P.fft, backdrop=P.fft, steps=30, seed=0, lr=0.1, jitter=0, strength=1.0)
+    mask = half_mask()
+
+    def object_distance(run) -> torch.Tensor:
+        alone = mask * run.param.foreground().detach() + (1 - mask) * GREY
+        return distances(model, alone, objects)["conv1"]
+
+    _, matched = match_in_outline(model, curves, mask, object_curves=objects, **common)
+    _, plain = match_in_outline(model, curves, mask, **common)
+    assert matched.param.batch == 4  # the object view is shown for its curves alone
+    assert torch.all(object_distance(matched) < object_distance(plain))
+    with pytest.raises(ValueError, match="batch"):
+        match_in_outline(model, curves, mask, object_curves={"conv1": objects["conv1"].expand(3, -1, -1)}, **common)
