@@ -201,18 +201,21 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
     return s.split(run.images)
 
 
-def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman") -> torch.Tensor:
+def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: tuple[float, float] | None = None
+                      ) -> torch.Tensor:
     """One outline per image (N, 1, size, size), drawn from its kind's shape model (:attr:`Setting.silhouettes`:
     the kernel density of the training cut-outs' outlines at Silverman's bandwidth) and placed at a drawn size,
-    position and facing. Seeded by the optimisation seed and the kind's position."""
+    position and facing: its square's side drawn from :data:`SILHOUETTE_EXTENT`, or, ``scale``, the shape's own
+    geometric-mean size (:func:`~stochvis.stats.silhouettes.place`). Seeded by the optimisation seed and the kind's
+    position."""
     p = s.protocol
     return torch.cat([silhouettes.place(s.silhouettes[k].draw(p.samples, seed=1000 * p.seed + i, bandwidth=bandwidth),
-                                        p.size, extent=SILHOUETTE_EXTENT, seed=1000 * p.seed + i)
+                                        p.size, extent=SILHOUETTE_EXTENT, seed=1000 * p.seed + i, scale=scale)
                       for i, k in enumerate(p.kinds)])
 
 
 def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callable | None = None,
-                        object_curves: bool = True) -> dict[str, torch.Tensor]:
+                        object_curves: bool = True, outlines: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
@@ -223,12 +226,14 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
     of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline) and ``scripts/try_object_curves.py`` (the objects'
     curves). ``foreground``: another param factory for the object (an exploration's:
-    ``scripts/try_smoother_object.py``)."""
+    ``scripts/try_smoother_object.py``); ``outlines``: other masks (N, 1, size, size) than
+    :func:`drawn_silhouettes`' (``scripts/try_world_sized_outlines.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
-                                    drawn_silhouettes(s), foreground=foreground or colour, backdrop=colour,
+                                    drawn_silhouettes(s) if outlines is None else outlines,
+                                    foreground=foreground or colour, backdrop=colour,
                                     extra_objective=evidence,
                                     object_objective=evidence if object_view else None,
                                     object_curves=DM.class_targets([s.object_curves[k] for k in p.kinds],

@@ -133,20 +133,36 @@ class SilhouetteModel:
         return self.mean + torch.einsum("nk,khw->nhw", codes, self.components)
 
 
+def _geometric_mean_side(distance: torch.Tensor) -> float:
+    """The geometric mean of the sides of a shape's box (inside: distance < 0), over its square's side."""
+    inside = distance < 0
+    if not inside.any():
+        raise ValueError("a drawn shape is empty (its distance function is positive everywhere)")
+    rows, cols = inside.any(1).nonzero(), inside.any(0).nonzero()
+    height, width = int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1
+    return (height * width) ** 0.5 / distance.shape[-1]
+
+
 def place(distances: torch.Tensor, size: int, *, extent: tuple[float, float] = (0.6, 0.95), seed: int = 0,
-          softness: float = 1.0) -> torch.Tensor:
+          softness: float = 1.0, scale: tuple[float, float] | None = None) -> torch.Tensor:
     """Soft masks (N, 1, size, size) in [0, 1] of drawn shapes placed on a canvas: each canonical square (the
     shape and its margin) at a side drawn uniformly from ``extent`` × ``size``, at a uniform position where it
-    fits, mirrored half the time.
+    fits, mirrored half the time. ``scale`` instead sizes each *shape*: the geometric mean of its box's sides
+    drawn uniformly from ``scale`` × ``size`` (the square capped to the canvas), as a world that pastes cut-outs
+    by their geometric mean sizes them — so a long, thin shape is as large as a compact one of the same area,
+    where a square's extent would make it smaller.
     The distance function is resized, not the mask, so the edge is ``softness`` canvas pixels wide at any
     size."""
-    low, high = extent
+    low, high = extent if scale is None else scale
     if not 0 < low <= high <= 1:
-        raise ValueError(f"extent must satisfy 0 < low ≤ high ≤ 1 (of the canvas side), got {extent}")
+        name = "extent" if scale is None else "scale"
+        raise ValueError(f"{name} must satisfy 0 < low ≤ high ≤ 1 (of the canvas side), got {(low, high)}")
     generator = torch.Generator().manual_seed(seed)
     out = []
     for distance in distances:
-        side = max(2, round(size * (low + (high - low) * float(torch.rand((), generator=generator)))))
+        fraction = low + (high - low) * float(torch.rand((), generator=generator))
+        side = max(2, round(size * fraction)) if scale is None else \
+            max(2, min(size, round(size * fraction / _geometric_mean_side(distance))))
         scaled = F.interpolate(distance[None, None], size=(side, side), mode="bilinear", align_corners=False)
         scaled = scaled * side / distance.shape[-1]  # distances in canvas pixels
         if float(torch.rand((), generator=generator)) < 0.5:

@@ -78,3 +78,27 @@ def test_placed_outlines_lie_on_the_canvas_at_the_asked_extent():
     assert not torch.equal(masks[0], masks[1])  # positions drawn per image
     with pytest.raises(ValueError, match="extent"):
         S.place(model.draw(1), 64, extent=(0.8, 0.5))
+
+
+def test_placed_by_scale_a_thin_shape_is_as_large_as_a_compact_one_of_its_area():
+    def bar(height: int, width: int) -> np.ndarray:
+        mask = np.zeros((64, 64), dtype=np.float32)
+        mask[2:2 + height, 2:2 + width] = 1
+        return mask
+
+    compact = S.SilhouetteModel.fit([bar(20, 20), bar(21, 21)]).draw(1, bandwidth=0)
+    thin = S.SilhouetteModel.fit([bar(8, 48), bar(8, 50)]).draw(1, bandwidth=0)
+
+    def box(mask: torch.Tensor) -> tuple[int, int]:
+        rows, cols = torch.nonzero(mask[0] > 0.5, as_tuple=True)
+        return int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1
+
+    for shape in (compact, thin):
+        height, width = box(S.place(shape, 128, scale=(0.3, 0.3), seed=0)[0])
+        assert abs((height * width) ** 0.5 - 0.3 * 128) <= 3  # the shape's geometric mean, whatever its proportions
+    by_extent = [box(S.place(shape, 128, extent=(0.6, 0.6), seed=0)[0]) for shape in (compact, thin)]
+    assert by_extent[1][0] * by_extent[1][1] < 0.5 * by_extent[0][0] * by_extent[0][1]  # a square's extent shrinks it
+    capped = box(S.place(thin, 64, scale=(0.9, 0.9), seed=0)[0])
+    assert abs(max(capped) - 64 / (1 + 2 * S.MARGIN)) <= 3  # the square capped to the canvas, not past it
+    with pytest.raises(ValueError, match="scale"):
+        S.place(compact, 64, scale=(0.5, 1.5))

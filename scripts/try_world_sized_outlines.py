@@ -1,0 +1,38 @@
+"""Do outlines sized as the world sizes its cut-outs make the silhouette row more real? An exploration beside the
+natural table, not a row of it: it scores the candidates on training composites (the rule the table's choices are
+made by) *and* on the held-out ones, so none of it may be used to choose a row.
+
+Why: the world pastes each cut-out at a size whose *geometric mean* of its sides is drawn from
+``worlds.natural.SCALE_RANGE`` × the canvas (so a bus is as large as a bird of the same area), but the silhouette
+row (``natural.SILHOUETTE_ROW``) places each drawn outline by its *square's* side (``natural.SILHOUETTE_EXTENT``).
+For a compact shape the two agree; a long, thin one (a car from the side, a bird with spread wings, a banana)
+spans the square but covers a fraction of the area the world would give it — a 3:1 shape about 0.4 of it. Birds
+and vehicles are the row's hardest kinds, their objects often small or thin. ``stats.silhouettes.place(scale=)``
+sizes each drawn shape by its own geometric mean, as the world does (the square capped to the canvas).
+
+Candidates (5 kinds × 3 images, 128 px, 128 steps, the table's protocol): the row as it is; the row with its
+outlines sized by the world's rule (``scale=worlds.natural.SCALE_RANGE``), everything else the same.
+
+The rule, fixed here before the run: if the world-sized outlines rank first on training composites, they replace
+the row's placement, and the pooled table and the report are rerun before the change lands; otherwise a negative
+result.
+
+    .venv/bin/python scripts/try_world_sized_outlines.py [--seeds 0]     # ≈ 9 minutes for seed 0, 2 cores
+"""
+
+from __future__ import annotations
+
+from stochvis.experiments import explorations, natural
+from stochvis.worlds import natural as world
+
+
+def world_sized(s: natural.Setting):
+    return natural.in_drawn_silhouette(s, outlines=natural.drawn_silhouettes(s, scale=world.SCALE_RANGE))
+
+
+CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+              "the same, outlines sized as the world's cut-outs": world_sized}
+
+
+if __name__ == "__main__":
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES)
