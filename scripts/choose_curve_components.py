@@ -46,7 +46,7 @@ from stochvis.stats.curve_density import CurveDensity
 
 def candidates(base: natural.Setting) -> dict:
     layers = natural.every_block(base.subject)
-    curves = base.image_curves
+    curves = base.statistics.image_curves
 
     def drawn(components: int, s: natural.Setting) -> dict[str, torch.Tensor]:
         densities = [CurveDensity(components).fit(curves[k]) for k in s.protocol.kinds]

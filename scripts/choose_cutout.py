@@ -46,7 +46,7 @@ CANDIDATES = {"fourier": lambda s: "fft",
               "cut-out, backdrop 16², mask 8²": lambda s: functools.partial(P.cutout, backdrop_cells=16, mask_cells=8),
               "cut-out, backdrop 16², mask 4²": lambda s: functools.partial(P.cutout, backdrop_cells=16, mask_cells=4),
               "cut-out, photo-spectrum backdrop": natural.Setting.photo_cutout,
-              "MACO, photo spectrum (no cut-out)": lambda s: functools.partial(maco, s.world_spectrum)}
+              "MACO, photo spectrum (no cut-out)": lambda s: functools.partial(maco, s.statistics.world_spectrum)}
 
 
 def main() -> None:

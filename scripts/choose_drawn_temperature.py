@@ -46,14 +46,14 @@ from stochvis.stats.curve_density import CurveDensity, curve_novelty, novelty_te
 
 def candidates(base: natural.Setting) -> dict:
     p, layers, kind_groups = base.protocol, natural.every_block(base.subject), base.train_groups
-    curves = base.image_curves
+    curves = base.statistics.image_curves
     full = {k: CurveDensity().fit(curves[k]) for k in p.kinds}
     full_t = {k: novelty_temperature(full[k], curves[k], kind_groups[k]) for k in p.kinds}
     for k in p.kinds:
         print(f"{k:9s} curve novelty at T=1: 16 components "
-              f"{curve_novelty(base.curve_densities[k], curves[k], kind_groups[k]):.2f}, all "
+              f"{curve_novelty(base.statistics.curve_densities[k], curves[k], kind_groups[k]):.2f}, all "
               f"{curve_novelty(full[k], curves[k], kind_groups[k]):.2f}; calibrated T: 16 components "
-              f"{base.curve_temperatures[k]:.2f}, all {full_t[k]:.2f}", flush=True)
+              f"{base.statistics.curve_temperatures[k]:.2f}, all {full_t[k]:.2f}", flush=True)
 
     def drawn(densities, temperatures, s: natural.Setting) -> dict[str, torch.Tensor]:
         kinds = s.protocol.kinds
@@ -62,8 +62,9 @@ def candidates(base: natural.Setting) -> dict:
         return natural.matched_with_evidence(s, targets=targets)
 
     ones = dict.fromkeys(p.kinds, 1.0)
-    return {"16 components, T 1 (not eligible)": functools.partial(drawn, base.curve_densities, ones),
-            "16 components, calibrated T": functools.partial(drawn, base.curve_densities, base.curve_temperatures),
+    return {"16 components, T 1 (not eligible)": functools.partial(drawn, base.statistics.curve_densities, ones),
+            "16 components, calibrated T": functools.partial(drawn, base.statistics.curve_densities,
+                                                             base.statistics.curve_temperatures),
             "all components, calibrated T": functools.partial(drawn, full, full_t)}
 
 

@@ -102,7 +102,7 @@ def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEW
     targets = {layer: torch.cat([t[layer] for t in per_view]) for layer in natural.MATCH_LAYERS}
     evidence = 0
     for i, view in enumerate(views):
-        caps = {"composite": s.real_mass, "object": regions["object_mass"]}.get(view)
+        caps = {"composite": s.statistics.real_mass, "object": regions["object_mass"]}.get(view)
         if caps is not None:
             term = O.class_set_evidence(s.per_image(s.sets), s.per_image(caps))
             evidence = evidence + O.on_rows(term, i * n, (i + 1) * n)
@@ -117,7 +117,7 @@ def two_regions(s: natural.Setting, regions: dict, views: tuple[str, ...] = VIEW
 def candidates(base: natural.Setting) -> dict:
     regions = region_statistics(base)
     print("subject's mass on training objects alone vs composites:",
-          {k: f"{regions['object_mass'][k]:.2f} vs {base.real_mass[k]:.2f}" for k in base.protocol.kinds})
+          {k: f"{regions['object_mass'][k]:.2f} vs {base.statistics.real_mass[k]:.2f}" for k in base.protocol.kinds})
     return {natural.VITAL: natural.vital_style,
             "five layers + evidence, photo-spectrum cut-out":
                 lambda s: natural.matched_with_evidence(s, param=s.photo_cutout()),

@@ -49,6 +49,7 @@ from stochvis.experiments.natural_setting import (  # noqa: F401 (the table's Se
     MATCH_LAYERS,
     Protocol,
     Setting,
+    TrainingStatistics,
     every_block,
     natural_setting,
     quick_protocol,
@@ -110,7 +111,7 @@ def maco(s: Setting, *, measured: bool) -> dict[str, torch.Tensor]:
     kinds = s.protocol.kinds if measured else [None]
     for kind in kinds:
         wanted = [k for k in s.protocol.targets() if kind is None or k == kind]
-        spectrum = s.class_spectra[kind] if measured else s.natural_spectrum
+        spectrum = s.statistics.class_spectra[kind] if measured else s.natural_spectrum
         run = presets.run("fel2023", s.subject, O.class_set_logit([s.sets[k] for k in wanted]), spectrum=spectrum,
                           **{**s.common(), "batch": len(wanted), "steps": s.protocol.maco_steps,
                              **presets.short_maco(s.protocol.size, crops=s.protocol.maco_crops)})
@@ -137,11 +138,11 @@ def quantile_prior(s: Setting) -> dict[str, torch.Tensor]:
 
 def drawn_layout_loss(s: Setting, statistics: Mapping[str, object] | None = None, feature: str = LAYOUT) -> O.Objective:
     """The inversion loss of a deep layout drawn per image from each kind's Gaussian of ``feature`` (default the
-    table's :data:`LAYOUT` from :attr:`Setting.layout`; ``statistics``: {kind: Statistics} of another feature),
-    rectified, weighed by ``layout_weight``: where things are, from the draw. Seeded by the optimisation seed and
-    the kind's position."""
+    table's :data:`LAYOUT` from :attr:`TrainingStatistics.layout`; ``statistics``: {kind: Statistics} of another
+    feature), rectified, weighed by ``layout_weight``: where things are, from the draw. Seeded by the optimisation
+    seed and the kind's position."""
     p = s.protocol
-    statistics = s.layout if statistics is None else statistics
+    statistics = s.statistics.layout if statistics is None else statistics
     drawn = torch.cat([sampling.draw(statistics[k], feature, p.samples, seed=p.seed + i, rectify="clip").float()
                        for i, k in enumerate(p.kinds)])
     return reconstruction_loss({feature: drawn}, weights=[p.layout_weight])
@@ -203,13 +204,14 @@ def matched_with_evidence(s: Setting, layers: Sequence[str] = MATCH_LAYERS, para
 
 def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: tuple[float, float] | None = None
                       ) -> torch.Tensor:
-    """One outline per image (N, 1, size, size), drawn from its kind's shape model (:attr:`Setting.silhouettes`:
-    the kernel density of the training cut-outs' outlines at Silverman's bandwidth) and placed at a drawn size,
+    """One outline per image (N, 1, size, size), drawn from its kind's shape model
+    (:attr:`TrainingStatistics.silhouettes`: the kernel density of the training cut-outs' outlines at Silverman's
+    bandwidth) and placed at a drawn size,
     position and facing: its square's side drawn from :data:`SILHOUETTE_EXTENT`, or, ``scale``, the shape's own
     geometric-mean size (:func:`~stochvis.stats.silhouettes.place`). Seeded by the optimisation seed and the kind's
     position."""
-    p = s.protocol
-    return torch.cat([silhouettes.place(s.silhouettes[k].draw(p.samples, seed=1000 * p.seed + i, bandwidth=bandwidth),
+    p, shapes = s.protocol, s.statistics.silhouettes
+    return torch.cat([silhouettes.place(shapes[k].draw(p.samples, seed=1000 * p.seed + i, bandwidth=bandwidth),
                                         p.size, extent=SILHOUETTE_EXTENT, seed=1000 * p.seed + i, scale=scale)
                       for i, k in enumerate(p.kinds)])
 
@@ -222,8 +224,8 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
     are measured; the evidence is asked of the whole image and, ``object_view``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
-    matched to the kind's real objects alone on grey (:attr:`Setting.object_curves`, every block), so the inside
-    of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
+    matched to the kind's real objects alone on grey (:attr:`TrainingStatistics.object_curves`, every block), so
+    the inside of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline) and ``scripts/try_object_curves.py`` (the objects'
     curves). ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``); ``outlines``: other masks (N, 1, size, size) than
@@ -236,7 +238,7 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
                                     foreground=foreground or colour, backdrop=colour,
                                     extra_objective=evidence,
                                     object_objective=evidence if object_view else None,
-                                    object_curves=DM.class_targets([s.object_curves[k] for k in p.kinds],
+                                    object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],
                                                                    per_class=p.samples) if object_curves else None,
                                     strength=p.prior_strength,
                                     steps=p.steps, seed=p.seed)

@@ -1,8 +1,9 @@
 """The natural table's protocol and what every row shares: the composites (split by cut-out and photo), the
 subject's class statistics of the training ones — channel quantile curves at every block, the density of each
 image's curves with its calibrated temperature, the layout Gaussian, the magnitude spectra, the colour bases, the
-shape models of the training cut-outs' outlines — in one
-:class:`Setting`, built once by :func:`natural_setting` and handed to each row of :mod:`stochvis.experiments.natural`.
+shape models of the training cut-outs' outlines, the curves of those cut-outs alone — in one
+:class:`TrainingStatistics` inside the :class:`Setting`, built once by :func:`natural_setting` and handed to each row
+of :mod:`stochvis.experiments.natural`.
 
 Why apart from the rows: what a row may read (training statistics only) is decided here, once; the rows and the
 table that measures them live beside it and never build statistics of their own.
@@ -90,8 +91,27 @@ def quick_protocol() -> Protocol:
 
 
 @dataclass
+class TrainingStatistics:
+    """The subject's statistics of the training composites and their cut-outs, per kind: all that a row may know
+    of a class. Apart from :class:`Setting` so that what is measured on training images alone is one object."""
+
+    real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
+    curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
+    image_curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (N, C, Q): each training composite's own
+    curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
+    curve_temperatures: dict[str, float]  # kind -> the draws' spread as new as a new photo and cut-out's curves
+    colour_curves: dict[str, torch.Tensor]  # kind -> (3, Q) mean sorted opponent colours of its training composites
+    layout: dict  # kind -> Statistics of LAYOUT
+    class_spectra: dict[str, MagnitudeSpectrum]
+    world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
+    class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
+    silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
+    object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
+
+
+@dataclass
 class Setting:
-    """What every row and measure shares: the subject, the composites, the class statistics."""
+    """What every row and measure shares: the subject, the composites, the training statistics."""
 
     protocol: Protocol
     subject: WrappedModel
@@ -102,49 +122,41 @@ class Setting:
     # composite of each; round 0 is the real row
     real_rounds: dict[str, list[torch.Tensor]]
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
-    real_mass: dict[str, float]  # kind -> the subject's mean mass on the set over the kind's training composites
-    curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (C, Q) mean sorted activations, every block
-    image_curves: dict[str, dict[str, torch.Tensor]]  # kind -> layer -> (N, C, Q): each training composite's own
-    curve_densities: dict[str, CurveDensity]  # kind -> how one image's curves vary (every block, jointly)
-    curve_temperatures: dict[str, float]  # kind -> the draws' spread as new as a new photo and cut-out's curves
-    colour_curves: dict[str, torch.Tensor]  # kind -> (3, Q) mean sorted opponent colours of its training composites
-    layout: dict  # kind -> Statistics of LAYOUT
-    natural_spectrum: MagnitudeSpectrum
-    class_spectra: dict[str, MagnitudeSpectrum]
-    world_spectrum: MagnitudeSpectrum  # of every kind's training composites: the photographs' texture energy
-    class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
-    silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
-    object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
+    natural_spectrum: MagnitudeSpectrum  # MACO's natural magnitude: of no class
+    statistics: TrainingStatistics
 
     def photo_cutout(self) -> Callable[..., P.CutoutParam]:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
         (a MACO phase-only image): a factory for :func:`sampled_layout`'s ``param``."""
-        return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.world_spectrum))
+        return functools.partial(P.cutout, backdrop=functools.partial(maco_param, self.statistics.world_spectrum))
 
     def capped_evidence(self) -> O.Objective:
         """Each image's kind's set log-probability, capped at the subject's mass on the kind's real training
         composites (:func:`~stochvis.optvis.objectives.class_set_evidence`): the evidence the rows weigh."""
-        return O.class_set_evidence(self.per_image(self.sets), self.per_image(self.real_mass))
+        return O.class_set_evidence(self.per_image(self.sets), self.per_image(self.statistics.real_mass))
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
         of :meth:`Protocol.targets`) instead of ImageNet's: chroma as mobile as the kind's photographs have it.
         A factory for a row's ``param``."""
-        return functools.partial(P.fft, colour=P.ColourStatistics.stack(self.per_image(self.class_colours)))
+        colours = self.per_image(self.statistics.class_colours)
+        return functools.partial(P.fft, colour=P.ColourStatistics.stack(colours))
 
     def with_curves(self, layers: Sequence[str]) -> Setting:
         """The same setting with the kinds' quantile curves at ``layers`` too (of the training composites, as
         every curve): for matching at more layers than those :func:`natural_setting` collects."""
-        missing = [layer for layer in layers if layer not in self.curves[self.protocol.kinds[0]]]
+        missing = [layer for layer in layers if layer not in self.statistics.curves[self.protocol.kinds[0]]]
         if not missing:
             return self
         more = _kind_curves(self.subject, self.train, missing, self.protocol.quantiles)
-        return dataclasses.replace(self, curves={k: {**self.curves[k], **more[k]} for k in self.protocol.kinds})
+        curves = {k: {**self.statistics.curves[k], **more[k]} for k in self.protocol.kinds}
+        return dataclasses.replace(self, statistics=dataclasses.replace(self.statistics, curves=curves))
 
     def curve_targets(self, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Per-image matching targets ({layer: (N, C, Q)}) from the kinds' curves at ``layers``, in the order of
         :meth:`Protocol.targets`: what every matching row optimises towards."""
-        return DM.class_targets([{layer: self.curves[k][layer] for layer in layers} for k in self.protocol.kinds],
+        curves = self.statistics.curves
+        return DM.class_targets([{layer: curves[k][layer] for layer in layers} for k in self.protocol.kinds],
                                 per_class=self.protocol.samples)
 
     def drawn_targets(self, layers: Sequence[str], temperature: float | str = 1.0) -> dict[str, torch.Tensor]:
@@ -155,16 +167,16 @@ class Setting:
         :attr:`curve_temperatures`."""
         p = self.protocol
         if temperature == "calibrated":
-            temperature = [self.curve_temperatures[k] for k in p.kinds]
+            temperature = [self.statistics.curve_temperatures[k] for k in p.kinds]
         elif isinstance(temperature, str):
             raise ValueError(f"temperature {temperature!r}: give a number ≥ 0 or 'calibrated' (each kind's own)")
-        return DM.drawn_targets([self.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
+        return DM.drawn_targets([self.statistics.curve_densities[k] for k in p.kinds], p.samples, seed=p.seed,
                                 temperature=temperature, layers=layers)
 
     def colour_penalty(self, weight: float) -> R.ColourQuantiles:
         """Each image's kind's opponent-colour curves as a penalty of ``weight`` (:class:`R.ColourQuantiles`),
         in the order of :meth:`Protocol.targets`: the pixels' own statistics beside the layers'."""
-        return R.ColourQuantiles(weight, torch.stack(self.per_image(self.colour_curves)))
+        return R.ColourQuantiles(weight, torch.stack(self.per_image(self.statistics.colour_curves)))
 
     def per_image(self, by_kind: Mapping[str, object]) -> list:
         return [by_kind[k] for k in self.protocol.targets()]
@@ -263,6 +275,6 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                                  every_block(subject), p.quantiles)
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
-    return Setting(p, subject, train, kind_groups, held, real_rounds, sets, real_mass, curves, per_image, densities,
-                   temperatures, colours, layout, natural_spectrum(p.size), spectra, world, bases, shapes,
-                   object_curves)
+    statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
+                                    world, bases, shapes, object_curves)
+    return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics)

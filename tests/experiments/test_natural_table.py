@@ -55,12 +55,13 @@ def test_the_real_row_and_the_reference_share_no_cut_out(setting):
             assert not any(torch.equal(real, train) for train in setting.train[kind])
     # the stem and every block<i> of the subject, in its order (the every-block row's layers), VITAL's five among them
     assert N.every_block(setting.subject) == ["stem", "block1", "block2", "block3", "block4", "block5"]
-    assert set(setting.curves["birds"]) == set(N.every_block(setting.subject)) >= set(N.MATCH_LAYERS)
+    assert set(setting.statistics.curves["birds"]) == set(N.every_block(setting.subject)) >= set(N.MATCH_LAYERS)
     # the evidence cap: the subject's own mass on each kind's set over its training composites
     for kind in setting.protocol.kinds:
         expected = metrics.class_set_mass(setting.subject, setting.train[kind], setting.sets[kind]).mean()
-        assert 0 < setting.real_mass[kind] <= 1 and setting.real_mass[kind] == pytest.approx(float(expected))
-    assert setting.curves["birds"]["stem"].shape == (8, 4)
+        mass = setting.statistics.real_mass[kind]
+        assert 0 < mass <= 1 and mass == pytest.approx(float(expected))
+    assert setting.statistics.curves["birds"]["stem"].shape == (8, 4)
 
 
 def test_every_row_makes_images_and_the_table_has_its_columns(setting):
@@ -127,7 +128,7 @@ def test_a_judge_without_a_head_decides_on_realism_alone():
 def test_a_seed_study_keeps_the_composites_and_changes_only_the_optimisation(setting):
     other = setting.reseeded(1)
     assert other.protocol.seed == 1 and setting.protocol.seed == 0
-    assert other.train is setting.train and other.held_out is setting.held_out and other.curves is setting.curves
+    assert other.train is setting.train and other.held_out is setting.held_out and other.statistics is setting.statistics
     first, second = N.ROWS["sampled layout + quantiles"](setting), N.ROWS["sampled layout + quantiles"](other)
     assert not torch.equal(first["birds"], second["birds"])
     judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
@@ -186,10 +187,10 @@ def test_the_photo_cutout_backdrop_has_the_training_composites_spectrum_and_the_
 
     every = torch.cat([setting.train[k] for k in setting.protocol.kinds])
     measured = measure_spectrum(every, setting.protocol.size)
-    assert torch.allclose(setting.world_spectrum.magnitude, measured.magnitude, rtol=1e-5, atol=1e-6)
+    assert torch.allclose(setting.statistics.world_spectrum.magnitude, measured.magnitude, rtol=1e-5, atol=1e-6)
     param = setting.photo_cutout()(batch=2, size=(32, 32), seed=0)
     assert isinstance(param.backdrop_param, MacoParam)
-    assert torch.equal(param.backdrop_param.magnitude[:, 1:, 1:], setting.world_spectrum.magnitude[:, 1:, 1:])
+    assert torch.equal(param.backdrop_param.magnitude[:, 1:, 1:], setting.statistics.world_spectrum.magnitude[:, 1:, 1:])
     images = N.matched_with_evidence(setting, param=setting.photo_cutout())
     assert list(images) == ["birds", "fruit"] and images["birds"].shape == (2, 3, 32, 32)
     assert 0 <= float(images["fruit"].min()) and float(images["fruit"].max()) <= 1
@@ -229,25 +230,26 @@ def test_drawn_targets_give_each_image_its_own_curves_from_its_kind(setting):
     first, second = drawn["block5"][0], drawn["block5"][1]  # two images of one kind: two draws, not one target
     assert not torch.allclose(first, second)
     # a draw's values stay within the range of its kind's training composites at that channel
-    density = setting.curve_densities["birds"]
+    density = setting.statistics.curve_densities["birds"]
     # the density keeps the protocol's main components (fewer when the kind has fewer composites)
     count = len(setting.train["birds"])
     assert density.components_.shape[0] == min(setting.protocol.curve_components, count - 1) and density.count_ == count
     assert (drawn["block5"][:2] >= density.low_["block5"][:, None].float() - 1e-6).all()
     # the density's mean is the kind's mean curves; another seed draws other curves
-    torch.testing.assert_close(density.mean_curves["block5"], setting.curves["birds"]["block5"], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(density.mean_curves["block5"], setting.statistics.curves["birds"]["block5"],
+                               rtol=1e-4, atol=1e-5)
     assert not torch.equal(setting.reseeded(1).drawn_targets(layers)["block5"], drawn["block5"])
     assert torch.equal(setting.drawn_targets(layers)["block5"], drawn["block5"])
     # each kind's calibrated temperature: its draws are as new as a composite of another photo and cut-out
     p = setting.protocol
-    for kind, temperature in setting.curve_temperatures.items():
+    for kind, temperature in setting.statistics.curve_temperatures.items():
         kind_groups = setting.train_groups[kind]  # (cut-out, photo) of each training composite, in its order
         assert len(kind_groups) == len(setting.train[kind])
         assert len({cutout for cutout, _ in kind_groups}) > 1 and len({photo for _, photo in kind_groups}) > 1
-        density = setting.curve_densities[kind]
+        density = setting.statistics.curve_densities[kind]
         curves = image_curves(setting.subject, setting.train[kind], layers, quantiles=p.quantiles)
         # the setting keeps each training composite's curves, in the order of its composites and groups
-        assert all(torch.equal(setting.image_curves[kind][layer], curves[layer]) for layer in layers)
+        assert all(torch.equal(setting.statistics.image_curves[kind][layer], curves[layer]) for layer in layers)
         assert curve_novelty(density, curves, kind_groups, temperature=temperature) >= 1.0
         assert curve_novelty(density, curves, kind_groups, temperature=temperature - 0.02) < 1.0
     calibrated = setting.drawn_targets(layers, "calibrated")
@@ -261,8 +263,8 @@ def test_the_colour_curves_are_the_training_composites_and_the_row_matches_them(
 
     p = setting.protocol
     for kind in p.kinds:
-        assert torch.allclose(setting.colour_curves[kind], R.colour_curves(setting.train[kind], p.quantiles))
-        assert setting.colour_curves[kind].shape == (3, p.quantiles)
+        assert torch.allclose(setting.statistics.colour_curves[kind], R.colour_curves(setting.train[kind], p.quantiles))
+        assert setting.statistics.colour_curves[kind].shape == (3, p.quantiles)
     penalty = setting.colour_penalty(1.0)
     grey = torch.full((len(p.targets()), 3, 32, 32), 0.5)
     assert (penalty(grey) > 0.5).all()  # flat at mid-grey: far from every kind's colours
@@ -282,14 +284,14 @@ def test_each_image_gets_its_kinds_measured_colour_basis(setting):
     p = setting.protocol
     for kind in p.kinds:
         measured = P.measure_colour(setting.train[kind])
-        assert torch.allclose(setting.class_colours[kind].mean, measured.mean)
-        assert torch.allclose(setting.class_colours[kind].sqrt_covariance, measured.sqrt_covariance)
+        assert torch.allclose(setting.statistics.class_colours[kind].mean, measured.mean)
+        assert torch.allclose(setting.statistics.class_colours[kind].sqrt_covariance, measured.sqrt_covariance)
     param = setting.class_colour_fft()(batch=len(p.targets()), size=32, seed=0)
     with torch.no_grad():
         param.spectrum.zero_()  # a flat image: each at its kind's mean colour
     flat = param()[:, :, 0, 0]
     for i, kind in enumerate(p.targets()):
-        assert torch.allclose(flat[i], setting.class_colours[kind].mean, atol=1e-5)
+        assert torch.allclose(flat[i], setting.statistics.class_colours[kind].mean, atol=1e-5)
 
 
 def test_an_extra_objective_beside_the_evidence_reaches_the_matched_row(setting):
@@ -301,7 +303,7 @@ def test_an_extra_objective_beside_the_evidence_reaches_the_matched_row(setting)
     with_layout = N.matched_with_evidence(longer, layers, drawn=True, extra_objective=N.drawn_layout_loss(longer))
     assert any(not torch.equal(plain[k], with_layout[k]) for k in plain)
     again = N.matched_with_evidence(longer, layers, drawn=True,
-                                    extra_objective=N.drawn_layout_loss(longer, longer.layout, N.LAYOUT))
+                                    extra_objective=N.drawn_layout_loss(longer, longer.statistics.layout, N.LAYOUT))
     assert all(torch.equal(with_layout[k], again[k]) for k in with_layout)  # the default is the table's layout
 
 
@@ -315,8 +317,8 @@ def test_the_shape_models_are_the_training_cut_outs_and_the_silhouette_row_runs_
         held_out = {str(f.relative_to(world.TUXPAINT_DIR)) for f in world.split_objects(world.kind_files(kind))[1]}
         assert not held_out & set(training)  # no held-out outline in the model
         refit = SilhouetteModel.fit(world.masks(training))
-        assert len(setting.silhouettes[kind].codes) == len(training)
-        assert torch.allclose(setting.silhouettes[kind].mean, refit.mean)
+        assert len(setting.statistics.silhouettes[kind].codes) == len(training)
+        assert torch.allclose(setting.statistics.silhouettes[kind].mean, refit.mean)
     masks = N.drawn_silhouettes(setting)
     assert masks.shape == (len(p.targets()), 1, p.size, p.size)
     assert torch.equal(masks, N.drawn_silhouettes(setting))  # seeded
@@ -334,15 +336,15 @@ def test_the_object_curves_are_the_training_cut_outs_alone_on_grey(setting):
     objects, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
     images, labels = objects.tensors((p.size, p.size))
     kind, layer = p.kinds[0], every_block(setting.subject)[1]
-    assert list(setting.object_curves[kind]) == every_block(setting.subject)
+    assert list(setting.statistics.object_curves[kind]) == every_block(setting.subject)
     alone = images[labels == 0]
     assert len(alone) == len(setting.train[kind])  # one per training composite, no held-out cut-out
     grey = (alone - world.OBJECT_GREY[0] / 255).abs().amax(1) < 1e-6
     assert grey.float().mean() > 0.2  # the canvas around the cut-outs
     mine = collect_quantiles(setting.subject, alone, [layer], quantiles=p.quantiles)[layer].curves
-    assert torch.allclose(setting.object_curves[kind][layer], mine)
-    assert setting.object_curves[kind][layer].shape == setting.curves[kind][layer].shape
-    assert not torch.allclose(setting.object_curves[kind][layer], setting.curves[kind][layer], atol=1e-3)
+    assert torch.allclose(setting.statistics.object_curves[kind][layer], mine)
+    of_objects, whole = setting.statistics.object_curves[kind][layer], setting.statistics.curves[kind][layer]
+    assert of_objects.shape == whole.shape and not torch.allclose(of_objects, whole, atol=1e-3)
     plain = N.in_drawn_silhouette(setting, object_curves=False)
     matched = N.in_drawn_silhouette(setting)
     assert any(not torch.equal(plain[k], matched[k]) for k in plain)  # the row's object term is in use
