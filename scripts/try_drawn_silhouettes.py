@@ -52,7 +52,7 @@ CANDIDATES = {natural.DRAWN_COLOUR_ROW: natural.ROWS[natural.DRAWN_COLOUR_ROW],
               "the same in a drawn silhouette (Silverman)":
                   lambda s: natural.in_drawn_silhouette(s, object_curves=False),
               "the same in a drawn silhouette, no object view":
-                  lambda s: natural.in_drawn_silhouette(s, object_view=False, object_curves=False)}
+                  lambda s: natural.in_drawn_silhouette(s, object_evidence=False, object_curves=False)}
 
 
 if __name__ == "__main__":

@@ -216,13 +216,13 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: t
                       for i, k in enumerate(p.kinds)])
 
 
-def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callable | None = None,
+def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Callable | None = None,
                         object_curves: bool = True, outlines: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
-    are measured; the evidence is asked of the whole image and, ``object_view``, of the object alone on grey, so the
+    are measured; the evidence is asked of the whole image and, ``object_evidence``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
     matched to the kind's real objects alone on grey (:attr:`TrainingStatistics.object_curves`, every block), so
     the inside of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
@@ -237,7 +237,7 @@ def in_drawn_silhouette(s: Setting, object_view: bool = True, foreground: Callab
                                     drawn_silhouettes(s) if outlines is None else outlines,
                                     foreground=foreground or colour, backdrop=colour,
                                     extra_objective=evidence,
-                                    object_objective=evidence if object_view else None,
+                                    object_objective=evidence if object_evidence else None,
                                     object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],
                                                                    per_class=p.samples) if object_curves else None,
                                     strength=p.prior_strength,
