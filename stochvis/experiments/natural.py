@@ -217,7 +217,8 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: t
 
 
 def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Callable | None = None,
-                        object_curves: bool = True, outlines: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+                        object_curves: bool = True, outlines: torch.Tensor | None = None,
+                        backdrop: Callable | None = None) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
@@ -228,14 +229,15 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     the inside of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline) and ``scripts/try_object_curves.py`` (the objects'
     curves). ``foreground``: another param factory for the object (an exploration's:
-    ``scripts/try_smoother_object.py``); ``outlines``: other masks (N, 1, size, size) than
-    :func:`drawn_silhouettes`' (``scripts/try_world_sized_outlines.py``)."""
+    ``scripts/try_smoother_object.py``), ``backdrop`` for the backdrop (``scripts/try_smoother_backdrop.py``);
+    ``outlines``: other masks (N, 1, size, size) than :func:`drawn_silhouettes`'
+    (``scripts/try_world_sized_outlines.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,
-                                    foreground=foreground or colour, backdrop=colour,
+                                    foreground=foreground or colour, backdrop=backdrop or colour,
                                     extra_objective=evidence,
                                     object_objective=evidence if object_evidence else None,
                                     object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],
