@@ -2,7 +2,8 @@
 (``figures/09_natural_images.safetensors``), not a row: it reads held-out composites, so nothing it prints may be
 used to choose a row — it says where to look.
 
-Printed: each row's share of luminance spectral energy above a quarter of Nyquist (the real row's beside it), and,
+Printed: each row's share of spectral power above 0.25 cycles per pixel, half of Nyquist
+(``evaluation.metrics.high_frequency_ratio``; the real row's beside it), and,
 for the silhouette row, fine-detail energy per pixel (luminance minus its 5×5 mean, squared, ×1e3) inside its drawn
 outlines and on its backdrop, against real held-out composites inside their cut-outs and on the photographs behind
 them (the world's cut-outs alone on grey, from the same draws, say which pixels are which; a pixel's edge is left
@@ -10,9 +11,10 @@ to neither side).
 
     .venv/bin/python scripts/measure_fine_detail.py      # ≈ 3 minutes, 2 cores
 
-Measured on 2026-12-06: high-frequency share — real 0.042, VITAL-style 0.018, colour-basis row 0.053, silhouette row
-0.077. Fine detail inside the objects — silhouette row 6.37, real cut-outs 5.11 (1.25×); on the backdrop — silhouette
-row 2.29, real photographs 0.75 (3×). The row's excess fine detail is mostly in its backdrop, not its objects.
+Measured on 2026-12-06: high-frequency share — real 0.035, VITAL-style 0.019, colour-basis row 0.063, silhouette
+row 0.088. Fine detail inside the objects — silhouette row 6.37, real cut-outs 5.11 (1.25×); on the backdrop —
+silhouette row 2.29, real photographs 0.75 (3×). The row's excess fine detail is mostly in its backdrop, not its
+objects.
 """
 
 from __future__ import annotations
@@ -21,22 +23,12 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
+from stochvis.evaluation import metrics
 from stochvis.experiments import natural as N
 from stochvis.models import load_model
 from stochvis.worlds import natural as world
 
 IMAGES = "figures/09_natural_images.safetensors"
-
-
-def high_frequency_share(images: torch.Tensor) -> float:
-    """Mean share of (mean-free) luminance spectral energy above a quarter of Nyquist."""
-    grey = images.mean(1)
-    grey = grey - grey.mean((-2, -1), keepdim=True)
-    power = torch.fft.fftshift(torch.fft.fft2(grey), dim=(-2, -1)).abs() ** 2
-    n = grey.shape[-1]
-    yy, xx = torch.meshgrid(torch.arange(n) - n // 2, torch.arange(n) - n // 2, indexing="ij")
-    high = (yy ** 2 + xx ** 2).float().sqrt() > n / 4
-    return float(((power * high).sum((-2, -1)) / power.sum((-2, -1))).mean())
 
 
 def fine_detail(images: torch.Tensor) -> torch.Tensor:
@@ -61,7 +53,8 @@ def main() -> None:
         method, _ = key.rsplit("/", 1)
         rows.setdefault(method, []).append(value.float() / 255)
     for method, images in rows.items():
-        print(f"{method:60s} high-frequency share {high_frequency_share(torch.cat(images)):.3f}")
+        share = float(metrics.high_frequency_ratio(torch.cat(images)).mean())
+        print(f"{method:60s} high-frequency share {share:.3f}")
     s = N.natural_setting(load_model(N.SUBJECT), N.Protocol())
     p = s.protocol
     outlines = (N.drawn_silhouettes(s) > 0.5).float()  # the row's seed-0 outlines, as the table drew them
@@ -75,7 +68,8 @@ def main() -> None:
     real_detail = fine_detail(real)
     print(f"fine detail ×1e3 — silhouette row: object {1e3 * mean_in(detail, outlines):.2f}, backdrop "
           f"{1e3 * mean_in(detail, 1 - outlines):.2f}; real composites: cut-out "
-          f"{1e3 * mean_in(real_detail, erode(1 - grey)):.2f}, photograph {1e3 * mean_in(real_detail, erode(grey)):.2f}")
+          f"{1e3 * mean_in(real_detail, erode(1 - grey)):.2f}, "
+          f"photograph {1e3 * mean_in(real_detail, erode(grey)):.2f}")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ enters; otherwise a negative result.
 
 Measured on 2026-12-06, seed 0. On training composites the rule picks the objects' curves (mean realism rank 1.50;
 the row without them 2.17, with them at decay 1.5 2.33), so they entered the row
-(``TrainingStatistics.object_curves``; the first candidate is now ``natural.ROWS[natural.SILHOUETTE_ROW]``, its images equal to the bit). Held out (seen, never
-used to choose), without → with the objects' curves → the same at decay 1.5, Lite1 / Lite2 / VGG16: FID-like 1272 /
+(``TrainingStatistics.object_curves``; the second candidate is now ``natural.ROWS[natural.SILHOUETTE_ROW]``, its
+images equal to the bit). Held out (seen, never used to choose), without → with the objects' curves → the same at decay 1.5, Lite1 / Lite2 / VGG16: FID-like 1272 /
 1635 / 9223 → 1259 / 1617 / 9475 → 1366 / 1762 / 10795; plausibility 0.499 / 0.521 / 0.395 → 0.498 / 0.535 / 0.387
 → 0.506 / 0.526 / 0.350; novelty 0.98 / 0.97 / 0.93 → 0.98 / 0.99 / 0.94 → 1.05 / 1.06 / 1.04; confidence 0.53 /
 0.52 → 0.66 / 0.54 → 0.51 / 0.50.

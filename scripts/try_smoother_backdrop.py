@@ -2,8 +2,9 @@
 a row of it: it scores the candidates on training composites (the rule the table's choices are made by) *and* on the
 held-out ones, so none of it may be used to choose a row.
 
-Why: measured on the committed seed-0 images, the silhouette row (``natural.SILHOUETTE_ROW``) carries 1.8× the real
-composites' share of spectral energy above a quarter of Nyquist (0.077 against 0.042; VITAL's 0.018). Where it sits
+Why: measured on the committed seed-0 images (``scripts/measure_fine_detail.py``), the silhouette row
+(``natural.SILHOUETTE_ROW``) carries 2.5× the real composites' share of spectral power above half of Nyquist (0.088
+against 0.035; VITAL's 0.019). Where it sits
 was measured with the row's drawn outlines and, for real composites, the world's cut-outs alone on grey (the same
 draws): fine-detail energy per pixel (luminance minus its 5×5 mean, squared, ×1e3) is 6.37 inside the row's objects
 against 5.11 inside real cut-outs (1.25×), but 2.29 on the row's backdrop against 0.75 on the photographs behind real

@@ -206,10 +206,9 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: t
                       ) -> torch.Tensor:
     """One outline per image (N, 1, size, size), drawn from its kind's shape model
     (:attr:`TrainingStatistics.silhouettes`: the kernel density of the training cut-outs' outlines at Silverman's
-    bandwidth) and placed at a drawn size,
-    position and facing: its square's side drawn from :data:`SILHOUETTE_EXTENT`, or, ``scale``, the shape's own
-    geometric-mean size (:func:`~stochvis.stats.silhouettes.place`). Seeded by the optimisation seed and the kind's
-    position."""
+    bandwidth) and placed at a drawn size, position and facing: its square's side drawn from
+    :data:`SILHOUETTE_EXTENT`, or, ``scale``, the shape's own geometric-mean size
+    (:func:`~stochvis.stats.silhouettes.place`). Seeded by the optimisation seed and the kind's position."""
     p, shapes = s.protocol, s.statistics.silhouettes
     return torch.cat([silhouettes.place(shapes[k].draw(p.samples, seed=1000 * p.seed + i, bandwidth=bandwidth),
                                         p.size, extent=SILHOUETTE_EXTENT, seed=1000 * p.seed + i, scale=scale)
