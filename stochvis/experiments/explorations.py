@@ -25,40 +25,79 @@ Row = Callable[[natural.Setting], dict[str, torch.Tensor]]  # a Setting -> {kind
 Candidates = Mapping[str, Row]
 
 
-def select_on_training(s: natural.Setting, candidates: Mapping[str, Mapping[str, torch.Tensor]], judges: Sequence[natural.Judge]
-                       ) -> tuple[str, list[str]]:
+def select_on_training(s: natural.Setting, candidates: Mapping[str, Mapping[str, torch.Tensor]], judges: Sequence[natural.Judge],
+                       *, incumbent_tolerance: float | None = None) -> tuple[str, list[str]]:
     """The rule a design choice of a row is made by, never looking at held-out composites: each candidate's
     images ({name: {kind: images}}) are scored by every judge against the kind's *training* composites beyond
     its first ``samples`` (those are shown as a "training composites" row, the floor), and the candidate with
-    the best mean rank over FID-like and plausibility under every judge wins. Returns it and the printed lines."""
+    the best mean rank over FID-like and plausibility under every judge wins (:func:`choose`). Returns it and the
+    printed lines."""
     shown = s.protocol.samples
     samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
     selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
     rows = natural.table(selection, samples, {}, judges)  # no seconds: every row's is NaN
-    names, ranks, lines = list(candidates), {name: [] for name in candidates}, []
+    summaries, lines = {}, []
     for judge in dict.fromkeys(r["judge"] for r in rows):
         summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
                                                              ("judge_confidence", "fid", "plausibility"))}
+        summaries[judge] = {name: summary[name] for name in candidates}
         lines.append(f"== {judge} (against training composites)")
         lines += [f"  {name:36s} conf {e['judge_confidence_mean']:.2f}  FID-like {e['fid_mean']:7.1f}  "
                   f"plausibility {e['plausibility_mean']:.3f}" for name, e in summary.items()]
+    chosen, choice_lines = choose(summaries, incumbent_tolerance=incumbent_tolerance)
+    return chosen, lines + choice_lines
+
+
+def choose(summaries: Mapping[str, Mapping[str, Mapping[str, float]]], *, incumbent_tolerance: float | None = None
+           ) -> tuple[str, list[str]]:
+    """The rule's decision from each judge's means ({judge: {candidate: {"fid_mean", "plausibility_mean"}}}, every
+    judge the same candidates in the same order): the best mean rank over FID-like (lower is better) and
+    plausibility (higher) under every judge. Returns the chosen name and the lines that say why.
+
+    ``incumbent_tolerance`` (a fraction, e.g. 0.05): the first candidate is the incumbent, and no other may
+    replace it whose FID-like under any judge is more than that fraction above the incumbent's, or whose
+    plausibility is more than that fraction below it — a rank counts a 1% win and a 23% loss alike
+    (``scripts/try_smoother_backdrop.py``), and a loss that large in one family's features is a loss of realism,
+    whatever the other judges say. None (the rule of every script before ``scripts/try_calm_backdrop.py``): ranks
+    alone."""
+    if incumbent_tolerance is not None and not 0 <= incumbent_tolerance < 1:
+        raise ValueError(f"incumbent_tolerance {incumbent_tolerance!r}: a fraction in [0, 1), or None for ranks alone")
+    if not summaries:
+        raise ValueError("no judge's summary to choose by")
+    names = list(next(iter(summaries.values())))
+    if not names or any(list(summary) != names for summary in summaries.values()):
+        raise ValueError("every judge must score the same candidates, in the same order")
+    ranks: dict[str, list[int]] = {name: [] for name in names}
+    refused: dict[str, list[str]] = {}
+    for judge, summary in summaries.items():
         for metric, sign in (("fid_mean", 1), ("plausibility_mean", -1)):
-            order = sorted(names, key=lambda n: sign * summary[n][metric])
-            for rank, name in enumerate(order, 1):
+            for rank, name in enumerate(sorted(names, key=lambda n: sign * summary[n][metric]), 1):
                 ranks[name].append(rank)
+        if incumbent_tolerance is None:
+            continue
+        incumbent = summary[names[0]]
+        for name in names[1:]:
+            fid, plausible = summary[name]["fid_mean"], summary[name]["plausibility_mean"]
+            if fid > (1 + incumbent_tolerance) * incumbent["fid_mean"]:
+                refused.setdefault(name, []).append(f"{judge} FID-like {fid / incumbent['fid_mean'] - 1:+.1%}")
+            if plausible < (1 - incumbent_tolerance) * incumbent["plausibility_mean"]:
+                refused.setdefault(name, []).append(
+                    f"{judge} plausibility {plausible / incumbent['plausibility_mean'] - 1:+.1%}")
     mean_rank = {name: sum(r) / len(r) for name, r in ranks.items()}
-    chosen = min(mean_rank, key=mean_rank.get)
+    lines = [f"refused (more than {incumbent_tolerance:.0%} worse than the incumbent {names[0]!r}): {name}: "
+             + ", ".join(why) for name, why in refused.items()]
+    chosen = min((n for n in names if n not in refused), key=mean_rank.get)
     lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}")
     return chosen, lines
 
 
 def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natural.Judge],
             seeds: Sequence[int] = (0,), *, workers: int = 2, save: str | Path | None = None,
-            longest_first: Sequence[str] = ()) -> list[str]:
+            longest_first: Sequence[str] = (), incumbent_tolerance: float | None = None) -> list[str]:
     """The lines an exploration prints: the training-composite ranking of the first seed (what the table's rule
     would choose), then the held-out summary over ``seeds`` (mean ± std over seeds when there are several).
     ``save``: the first seed's images (uint8 safetensors, ``candidate/kind``); ``longest_first``: candidates
-    started first so that two workers finish together."""
+    started first so that two workers finish together; ``incumbent_tolerance``: as :func:`select_on_training`'s."""
     if not candidates:
         raise ValueError("no candidates to explore: give {name: row}, a row mapping a Setting to {kind: images}")
     seeds = list(seeds)
@@ -69,7 +108,7 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
         made = dict(zip(order, in_workers(lambda name, s=s: candidates[name](s), order, workers)))
         runs = {name: made[name] for name in candidates}
         if seed == seeds[0]:
-            lines += select_on_training(s, runs, judges)[1]
+            lines += select_on_training(s, runs, judges, incumbent_tolerance=incumbent_tolerance)[1]
             if save:
                 natural.save_images(runs, save)
         rows += natural.table(s, runs, {}, judges)
@@ -78,7 +117,7 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
 
 def main(description: str, candidates: Candidates | Callable[[natural.Setting], Candidates], *,
          prepare: Callable[[natural.Setting], natural.Setting] | None = None, longest_first: Sequence[str] = (),
-         argv: Sequence[str] | None = None) -> None:
+         incumbent_tolerance: float | None = None, argv: Sequence[str] | None = None) -> None:
     """A script's command line: ``[--seeds ...] [--quick] [--save FILE]``. ``prepare`` extends the table's
     Setting (e.g. ``Setting.with_curves`` for more layers); ``candidates`` may be a function of the prepared
     Setting (for candidates that need statistics of their own)."""
@@ -96,4 +135,4 @@ def main(description: str, candidates: Candidates | Callable[[natural.Setting], 
         base = prepare(base)
     made = candidates(base) if callable(candidates) else candidates
     print("\n".join(explore(base, made, natural.load_judges(), args.seeds, save=args.save,
-                            longest_first=longest_first)))
+                            longest_first=longest_first, incumbent_tolerance=incumbent_tolerance)))

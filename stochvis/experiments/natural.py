@@ -217,7 +217,9 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: t
 
 def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Callable | None = None,
                         object_curves: bool = True, outlines: torch.Tensor | None = None,
-                        backdrop: Callable | None = None) -> dict[str, torch.Tensor]:
+                        backdrop: Callable | None = None,
+                        backdrop_curves: Mapping[str, Mapping[str, torch.Tensor]] | None = None
+                        ) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
@@ -230,7 +232,8 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     curves). ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``), ``backdrop`` for the backdrop (``scripts/try_smoother_backdrop.py``);
     ``outlines``: other masks (N, 1, size, size) than :func:`drawn_silhouettes`'
-    (``scripts/try_world_sized_outlines.py``)."""
+    (``scripts/try_world_sized_outlines.py``); ``backdrop_curves`` (kind → layer → (C, Q)): the backdrop alone
+    matched to them too, a third view (``scripts/try_calm_backdrop.py``)."""
     p = s.protocol
     evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
@@ -241,6 +244,8 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
                                     object_objective=evidence if object_evidence else None,
                                     object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],
                                                                    per_class=p.samples) if object_curves else None,
+                                    backdrop_curves=None if backdrop_curves is None else
+                                    DM.class_targets([backdrop_curves[k] for k in p.kinds], per_class=p.samples),
                                     strength=p.prior_strength,
                                     steps=p.steps, seed=p.seed)
     return s.split(images)

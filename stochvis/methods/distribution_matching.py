@@ -251,6 +251,7 @@ def match_in_outline(
     extra_objective: Objective | None = None,
     object_objective: Objective | None = None,
     object_curves: Mapping | None = None,
+    backdrop_curves: Mapping | None = None,
     strength: float = 1.0,
     weights: Mapping[str, float] | Sequence[float] | None = None,
     steps: int = 256,
@@ -267,7 +268,9 @@ def match_in_outline(
     ``extra_objective`` on them, plus ``object_objective`` on the objects alone on grey (a second view in the same
     batch, so two forwards' worth per step). ``object_curves`` (same forms): the objects alone on grey matched to
     them too, at the same ``strength`` — the curves of real objects on grey, so the inside of the outline holds
-    an object's distributions, not the whole composite's. ``foreground`` and ``backdrop`` build the two images
+    an object's distributions, not the whole composite's. ``backdrop_curves`` (same forms): the backdrop alone,
+    whole, matched to them (a third view) — e.g. the curves of real backgrounds, so the backdrop is calm where
+    photographs are. ``foreground`` and ``backdrop`` build the two images
     (``batch=, size=, seed=``). Jitter of 1/28 of the side by default, as every matching row."""
     n, size = mask.shape[0], tuple(mask.shape[-2:])
     targets = _targets(curves_by_layer)
@@ -275,7 +278,11 @@ def match_in_outline(
     object_targets = None if object_curves is None else _targets(object_curves)
     if object_targets is not None:
         _batch_of(object_targets, n)
-    views = ("composite", "object") if object_objective is not None or object_targets is not None else ("composite",)
+    backdrop_targets = None if backdrop_curves is None else _targets(backdrop_curves)
+    if backdrop_targets is not None:
+        _batch_of(backdrop_targets, n)
+    views = ("composite",) + (("object",) if object_objective is not None or object_targets is not None else ()) \
+        + (("backdrop",) if backdrop_targets is not None else ())
     param = shaped(mask, foreground, backdrop, seed=seed, views=views)
     start, stop = param.rows("composite")
     objective = float(strength) * on_rows(sorted_match(targets, weights), start, stop)
@@ -285,6 +292,9 @@ def match_in_outline(
         objective = objective + on_rows(as_objective(object_objective), *param.rows("object"))
     if object_targets is not None:
         objective = objective + float(strength) * on_rows(sorted_match(object_targets, weights), *param.rows("object"))
+    if backdrop_targets is not None:
+        objective = objective + float(strength) * on_rows(sorted_match(backdrop_targets, weights),
+                                                          *param.rows("backdrop"))
     run = optimize(model, objective, param, _transforms(size, jitter), steps=steps, lr=lr,
                    batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
     return run.param.composites(), run

@@ -4,8 +4,9 @@ Why: an optimised image fills every position with what the objective asks for; a
 of one outline on a background. Here the outline is given (e.g. drawn from a class's shape model,
 :mod:`stochvis.stats.silhouettes`), not learned: a learned mask (:class:`~stochvis.optvis.params.CutoutParam`) shrinks
 to whatever few pixels the objective needs. The object alone can also be shown to the network, on a plain grey
-canvas, as a second view in the same batch, so that an objective can ask the *object* to carry the class and not
-the backdrop (:func:`~stochvis.optvis.objectives.on_rows` scores a term on one view only).
+canvas, and the backdrop alone, whole, as more views in the same batch, so that an objective can ask the *object*
+to carry the class and the *backdrop* to look like a background (:func:`~stochvis.optvis.objectives.on_rows` scores
+a term on one view only).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import torch
 from stochvis.inputs import image_size
 from stochvis.optvis.params import ImageParam
 
-VIEWS = ("composite", "object")  # what a ShapedParam can show: the blend, the object alone on grey
+VIEWS = ("composite", "object", "backdrop")  # what a ShapedParam can show: the blend, the object alone on grey,
+# the backdrop alone (all of it, also where the object hides it)
 GREY = 0.5  # the object view's canvas
 
 
 class ShapedParam(ImageParam):
     """``views`` of N images, view-major in one batch (rows ``v·N`` to ``(v+1)·N`` are view ``v``): the
-    composite ``mask·foreground + (1 − mask)·backdrop`` and/or the object alone on grey. :meth:`composites`
-    gives the images themselves."""
+    composite ``mask·foreground + (1 − mask)·backdrop``, the object alone on grey and/or the backdrop alone.
+    :meth:`composites` gives the images themselves."""
 
     def __init__(self, foreground: ImageParam, backdrop: ImageParam, mask: torch.Tensor,
                  views: Sequence[str] = ("composite",)) -> None:
@@ -50,7 +52,9 @@ class ShapedParam(ImageParam):
 
     def forward(self) -> torch.Tensor:
         front = self.foreground()
-        made = {"composite": lambda: self._on(front, self.backdrop()), "object": lambda: self._on(front, GREY)}
+        behind = self.backdrop() if {"composite", "backdrop"} & set(self.views) else None
+        made = {"composite": lambda: self._on(front, behind), "object": lambda: self._on(front, GREY),
+                "backdrop": lambda: behind}
         return torch.cat([made[v]() for v in self.views])
 
     def rows(self, view: str) -> tuple[int, int]:

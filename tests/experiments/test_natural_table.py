@@ -348,3 +348,28 @@ def test_the_object_curves_are_the_training_cut_outs_alone_on_grey(setting):
     plain = N.in_drawn_silhouette(setting, object_curves=False)
     matched = N.in_drawn_silhouette(setting)
     assert any(not torch.equal(plain[k], matched[k]) for k in plain)  # the row's object term is in use
+
+
+def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_under_one_judge():
+    from stochvis.experiments import explorations
+
+    def scores(fid, plausibility):
+        return {"fid_mean": fid, "plausibility_mean": plausibility}
+
+    # the challenger is better on three measures of four by 1%, and 23% worse in one judge's FID-like
+    summaries = {"lite": {"row": scores(100, 0.50), "challenger": scores(99, 0.51)},
+                 "vgg": {"row": scores(100, 0.50), "challenger": scores(123, 0.51)}}
+    assert explorations.choose(summaries)[0] == "challenger"  # ranks alone: 1.25 against 1.75
+    chosen, lines = explorations.choose(summaries, incumbent_tolerance=0.05)
+    assert chosen == "row"
+    assert any(line.startswith("refused") and "vgg FID-like +23.0%" in line for line in lines)
+    # within the tolerance it wins as before, and a plausibility loss beyond it refuses too
+    assert explorations.choose(summaries, incumbent_tolerance=0.25)[0] == "challenger"
+    summaries["vgg"]["challenger"] = scores(99, 0.40)
+    summaries["lite"]["challenger"] = scores(98, 0.52)
+    assert explorations.choose(summaries)[0] == "challenger"
+    assert explorations.choose(summaries, incumbent_tolerance=0.05)[0] == "row"
+    with pytest.raises(ValueError, match="fraction"):
+        explorations.choose(summaries, incumbent_tolerance=1.5)
+    with pytest.raises(ValueError, match="same candidates"):
+        explorations.choose({"lite": {"row": scores(1, 1)}, "vgg": {"other": scores(1, 1)}})
