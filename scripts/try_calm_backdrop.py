@@ -31,7 +31,27 @@ than the row in FID-like or plausibility under any judge on training composites 
 is chosen, it replaces the row's backdrop and the pooled table and the report are rerun before it lands;
 otherwise a negative result.
 
-    .venv/bin/python scripts/try_calm_backdrop.py [--seeds 0]     # ≈ 20 minutes for seed 0, 2 cores
+    .venv/bin/python scripts/try_calm_backdrop.py [--seeds 0]     # ≈ 17 minutes for seed 0, 2 cores
+
+Measured on 2026-12-07, seed 0. On training composites the rule keeps the row (mean realism rank 2.00; both 2.17,
+the photographs' curves 2.67, the photograph's magnitude 3.17). The guard refuses the magnitude (VGG16 plausibility
+−5.9%) and both (VGG16 FID-like +5.6%, plausibility −6.7%); the curves alone pass it but rank below the row: better
+in VGG16's FID-like (6800 vs 7091) and Lite2's (1347 vs 1361), worse in Lite1's (1146 vs 1124) and in plausibility
+under every judge (0.590 / 0.618 / 0.519 vs 0.597 / 0.635 / 0.529). **A negative result: the row does not change.**
+Held out (seen, never used to choose), the row → the magnitude → the curves → both, Lite1 / Lite2 / VGG16: FID-like
+1259 / 1617 / 9475 → 1344 / 1627 / 9919 → 1313 / 1646 / 8948 → 1267 / 1650 / 9723; plausibility 0.498 / 0.535 /
+0.387 → 0.468 / 0.526 / 0.346 → 0.477 / 0.515 / 0.364 → 0.509 / 0.544 / 0.341; novelty 0.98 / 0.99 / 0.94 → 0.99 /
+0.95 / 0.90 → 1.00 / 0.95 / 0.83 → 1.00 / 0.96 / 0.85; confidence 0.66 / 0.54 → 0.50 / 0.49 → 0.60 / 0.71 → 0.50 /
+0.55.
+
+Reading: by eye the photograph's magnitude does calm the backdrop without clipping — broad fields of one colour
+with a photograph's grain, no saturated flats — and with the curves too the backdrops are the calmest and least
+saturated of the four; the objects do not change. But calm is not what the judges reward: the calmest backdrops
+lose VGG16's realism on training composites, the opposite of the hope that the backdrop's excess fine detail is
+what VGG16 holds against the row (``scripts/measure_blur_sensitivity.py`` says why not: a blur lowers VGG16's
+FID-like of real composites themselves by 13%, so that measure reads spread as much as texture). Matched to the
+photographs' curves, the backdrop keeps a grass-like texture and VGG16's FID-like falls, but plausibility falls
+under every judge.
 """
 
 from __future__ import annotations

@@ -29,6 +29,17 @@ def test_views_are_the_blend_and_the_object_on_grey():
     assert torch.allclose(param.composites(), images[:2].clamp(0, 1))
 
 
+def test_the_backdrop_view_is_the_whole_backdrop_also_behind_the_object():
+    param = shaped(half_mask(), P.fft, P.fft, seed=0, views=("composite", "object", "backdrop"))
+    images = param()
+    assert images.shape == (6, 3, 16, 16) and param.rows("backdrop") == (4, 6)
+    back = param.backdrop()
+    assert torch.allclose(images[4:], back)  # behind the object too, where the composite shows the foreground
+    assert not torch.allclose(images[4:, ..., :8], images[:2, ..., :8])
+    alone = shaped(half_mask(), P.fft, P.fft, seed=0, views=("backdrop",))
+    assert torch.allclose(alone(), back)  # the backdrop is the same image whichever views are shown
+
+
 def test_shaped_refuses_masks_and_views_that_do_not_fit():
     with pytest.raises(ValueError, match="mask must be"):
         ShapedParam(P.fft(2, 16), P.fft(2, 16), half_mask()[..., :8])
@@ -36,8 +47,10 @@ def test_shaped_refuses_masks_and_views_that_do_not_fit():
         ShapedParam(P.fft(2, 16), P.fft(3, 16), half_mask())
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         shaped(half_mask() * 2, P.fft, P.fft)
-    with pytest.raises(ValueError, match="composite, object"):
-        shaped(half_mask(), P.fft, P.fft, views=("backdrop",))
+    with pytest.raises(ValueError, match="composite, object, backdrop"):
+        shaped(half_mask(), P.fft, P.fft, views=("composite", "composite"))
+    with pytest.raises(ValueError, match="composite, object, backdrop"):
+        shaped(half_mask(), P.fft, P.fft, views=("background",))
     with pytest.raises(ValueError, match="not shown"):
         shaped(half_mask(), P.fft, P.fft).rows("object")
 
@@ -91,3 +104,27 @@ def test_the_objects_curves_pull_the_object_alone_towards_them(tiny_model):
     assert torch.all(object_distance(matched) < object_distance(plain))
     with pytest.raises(ValueError, match="batch"):
         match_in_outline(model, curves, mask, object_curves={"conv1": objects["conv1"].expand(3, -1, -1)}, **common)
+
+
+def test_the_backdrops_curves_pull_the_backdrop_alone_towards_them(tiny_model):
+    from stochvis.methods.distribution_matching import distances
+
+    model = tiny_model
+    torch.manual_seed(0)
+    curves = {"conv1": torch.rand(2, 8, 4).sort(-1).values}
+    backdrops = {"conv1": (2 * torch.rand(8, 4)).sort(-1).values}
+    common = dict(foreground=P.fft, backdrop=P.fft, steps=30, seed=0, lr=0.1, jitter=0, strength=1.0)
+    mask = half_mask()
+
+    def backdrop_distance(run) -> torch.Tensor:
+        return distances(model, run.param.backdrop().detach(), backdrops)["conv1"]
+
+    _, matched = match_in_outline(model, curves, mask, backdrop_curves=backdrops, **common)
+    _, plain = match_in_outline(model, curves, mask, **common)
+    assert matched.param.views == ("composite", "backdrop") and matched.param.batch == 4
+    assert torch.all(backdrop_distance(matched) < backdrop_distance(plain))
+    _, both = match_in_outline(model, curves, mask, object_curves=backdrops, backdrop_curves=backdrops, **common)
+    assert both.param.views == ("composite", "object", "backdrop") and both.param.batch == 6
+    with pytest.raises(ValueError, match="batch"):
+        match_in_outline(model, curves, mask, backdrop_curves={"conv1": backdrops["conv1"].expand(3, -1, -1)},
+                         **common)
