@@ -44,9 +44,9 @@ Held out (seen, never used to choose), the row → the magnitude → the curves 
 0.95 / 0.90 → 1.00 / 0.95 / 0.83 → 1.00 / 0.96 / 0.85; confidence 0.66 / 0.54 → 0.50 / 0.49 → 0.60 / 0.71 → 0.50 /
 0.55.
 
-Reading: by eye the photograph's magnitude does calm the backdrop without clipping — broad fields of one colour
-with a photograph's grain, no saturated flats — and with the curves too the backdrops are the calmest and least
-saturated of the four; the objects do not change. But calm is not what the judges reward: the calmest backdrops
+Reading: by eye the photograph's magnitude does calm the backdrop — broad fields of one colour with a
+photograph's grain, less clipped than at decay 1.5 though some are deep saturated blue — and with the curves too the
+backdrops are the calmest and most like hazy photographs of the four; the objects do not change. But calm is not what the judges reward: the calmest backdrops
 lose VGG16's realism on training composites, the opposite of the hope that the backdrop's excess fine detail is
 what VGG16 holds against the row (``scripts/measure_blur_sensitivity.py`` says why not: a blur lowers VGG16's
 FID-like of real composites themselves by 13%, so that measure reads spread as much as texture). Matched to the
