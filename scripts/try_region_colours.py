@@ -19,6 +19,24 @@ The rule, fixed here before the run: the table's rule on training composites (me
 pooled table and the report are rerun before it lands; otherwise a negative result.
 
     .venv/bin/python scripts/try_region_colours.py [--seeds 0]     # ≈ 12 minutes for seed 0, 2 cores
+
+Measured on 2026-12-07, seed 0. On training composites the rule keeps the row (mean realism rank 1.50; the object
+on the cut-outs' colours too 2.17, the backdrop alone on the photographs' 2.33), the guard refusing both (VGG16
+plausibility −8.3% and −9.0%). The cut-outs' colours raise plausibility under the Lites (0.607 / 0.657 against 0.597
+/ 0.635) and lose FID-like under every judge (1178 / 1395 / 7235 against 1124 / 1361 / 7091). **A negative result:
+the row does not change.** Held out (seen, never used to choose), the row → the backdrop on the photographs' colours
+→ both regions on their own, Lite1 / Lite2 / VGG16: FID-like 1259 / 1617 / 9475 → 1332 / 1684 / 9593 → 1394 / 1764
+/ 9716; plausibility 0.498 / 0.535 / 0.387 → 0.482 / 0.512 / 0.345 → 0.488 / 0.540 / 0.325; novelty 0.98 / 0.99 /
+0.94 → 1.02 / 0.98 / 0.91 → 1.02 / 1.01 / 0.90; confidence 0.66 / 0.54 → 0.41 / 0.49 → 0.81 / 0.64.
+
+Reading: the eye and the judges disagree here. With the cut-outs' own colours the objects are, by eye, the most
+nameable of any candidate so far — a green-and-red parrot, a cat, a fox-like animal, three solid brown bison-like
+bovines, red apple-like fruit; about 10 of 15 against the row's 6 or 7 — and the subject's confidence is the
+highest of any matching row (0.81 / 0.64). But every judge's FID-like and VGG16's plausibility call the images less
+like the training composites, and the rule, fixed before the run, is theirs. Reported, not landed: a row chosen by
+eye after its held-out numbers were seen would be a hand-picked one. Whether the goal's clause "objects a person
+recognises" should have a pre-registered criterion of its own (a blind count by a person, fixed before the images
+are made) is a question for the issue's owners.
 """
 
 from __future__ import annotations
