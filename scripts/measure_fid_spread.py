@@ -42,7 +42,7 @@ def main() -> None:
     s = N.natural_setting(load_model(N.SUBJECT), N.Protocol())
     for judge in N.load_judges():
         distances = {a: [] for a in FACTORS}
-        for kind, images in s.train.items():
+        for images in s.train.values():
             feats = judge.features(images)
             sample, rest = feats[:SHOWN].double(), feats[SHOWN:]
             reference = metrics.fit_gaussian(rest)

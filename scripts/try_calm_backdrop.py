@@ -116,13 +116,13 @@ def candidates(base: natural.Setting) -> dict:
             raise ValueError(f"the photo spectrum is for {spectrum.size} images, not {size}")
         return PhotoBackdrop(spectrum, colour, batch, seed=seed).to(device or "cpu")
 
-    return {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+    return {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
             "the same, backdrop a photograph's magnitude": functools.partial(natural.in_drawn_silhouette,
-                                                                             backdrop=backdrop),
+                                                                             backdrop=backdrop, object_colours="kind"),
             "the same, backdrop matched to photographs' curves": functools.partial(natural.in_drawn_silhouette,
-                                                                                   backdrop_curves=by_kind),
+                                                                                   backdrop_curves=by_kind, object_colours="kind"),
             "the same, both": functools.partial(natural.in_drawn_silhouette, backdrop=backdrop,
-                                                backdrop_curves=by_kind)}
+                                                backdrop_curves=by_kind, object_colours="kind")}
 
 
 if __name__ == "__main__":

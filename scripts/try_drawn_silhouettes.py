@@ -50,9 +50,10 @@ from stochvis.experiments import explorations, natural
 # (scripts/try_object_curves.py): what the numbers above were measured on
 CANDIDATES = {natural.DRAWN_COLOUR_ROW: natural.ROWS[natural.DRAWN_COLOUR_ROW],
               "the same in a drawn silhouette (Silverman)":
-                  lambda s: natural.in_drawn_silhouette(s, object_curves=False),
+                  lambda s: natural.in_drawn_silhouette(s, object_curves=False, object_colours="kind"),
               "the same in a drawn silhouette, no object view":
-                  lambda s: natural.in_drawn_silhouette(s, object_evidence=False, object_curves=False)}
+                  lambda s: natural.in_drawn_silhouette(s, object_evidence=False, object_curves=False,
+                                                            object_colours="kind")}
 
 
 if __name__ == "__main__":

@@ -48,8 +48,8 @@ def smoother(s: natural.Setting):
 
 
 CANDIDATES = {"the colour-basis row in a drawn silhouette": functools.partial(natural.in_drawn_silhouette,
-                                                                                object_curves=False),
-              "the same, object matched to the objects' curves": natural.in_drawn_silhouette,
+                                                                                object_curves=False, object_colours="kind"),
+              "the same, object matched to the objects' curves": functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
               "the same, objects' curves, object at decay 1.5": smoother}
 
 

@@ -33,11 +33,13 @@ texture included) or at the parameterisation, not at the evidence.
 
 from __future__ import annotations
 
+import functools
+
 from stochvis.experiments import explorations, natural
 
-CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
               "the same, object matched to the objects' curves only":
-                  lambda s: natural.in_drawn_silhouette(s, object_evidence=False)}
+                  lambda s: natural.in_drawn_silhouette(s, object_evidence=False, object_colours="kind")}
 
 
 if __name__ == "__main__":

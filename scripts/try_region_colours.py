@@ -72,9 +72,9 @@ def candidates(base: natural.Setting) -> dict:
     def objects(s: natural.Setting):
         return functools.partial(P.fft, colour=P.ColourStatistics.stack(s.per_image(cutout_bases)))
 
-    return {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+    return {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
             "the same, backdrop on the photographs' colours": functools.partial(natural.in_drawn_silhouette,
-                                                                                 backdrop=backdrop),
+                                                                                 backdrop=backdrop, object_colours="kind"),
             "the same, object on the cut-outs' colours too":
                 lambda s: natural.in_drawn_silhouette(s, foreground=objects(s), backdrop=backdrop)}
 

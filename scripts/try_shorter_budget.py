@@ -36,6 +36,7 @@ where its VGG16 gap is.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from stochvis.experiments import explorations, natural
 
@@ -43,11 +44,12 @@ from stochvis.experiments import explorations, natural
 def at_steps(steps: int):
     def row(s: natural.Setting) -> dict:
         return natural.in_drawn_silhouette(dataclasses.replace(s, protocol=dataclasses.replace(s.protocol,
-                                                                                                 steps=steps)))
+                                                                                                 steps=steps)),
+                                           object_colours="kind")
     return row
 
 
-CANDIDATES = {f"{natural.SILHOUETTE_ROW}, 128 steps": natural.ROWS[natural.SILHOUETTE_ROW],
+CANDIDATES = {f"{natural.SILHOUETTE_ROW}, 128 steps": functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
               "the same, 96 steps": at_steps(96), "the same, 64 steps": at_steps(64)}
 
 

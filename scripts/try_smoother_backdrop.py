@@ -48,11 +48,12 @@ from stochvis.experiments import explorations, natural
 
 def smoother_backdrop(decay: float):
     def row(s: natural.Setting):
-        return natural.in_drawn_silhouette(s, backdrop=functools.partial(s.class_colour_fft(), decay_power=decay))
+        return natural.in_drawn_silhouette(s, backdrop=functools.partial(s.class_colour_fft(), decay_power=decay),
+                                           object_colours="kind")
     return row
 
 
-CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
               "the same, backdrop at Fourier decay 1.5": smoother_backdrop(1.5),
               "the same, backdrop at Fourier decay 2": smoother_backdrop(2.0)}
 

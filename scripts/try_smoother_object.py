@@ -43,7 +43,8 @@ def smoother(decay: float):
 
 # The row as it was measured here, before its object was matched to the objects' curves too
 # (scripts/try_object_curves.py)
-CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_curves=False),
+CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_curves=False,
+                                                      object_colours="kind"),
               "the same, object at Fourier decay 1.5": smoother(1.5),
               "the same, object at Fourier decay 2": smoother(2.0)}
 

@@ -34,15 +34,18 @@ region of the row's images. The object's size is not what keeps birds and vehicl
 
 from __future__ import annotations
 
+import functools
+
 from stochvis.experiments import explorations, natural
 from stochvis.worlds import natural as world
 
 
 def world_sized(s: natural.Setting):
-    return natural.in_drawn_silhouette(s, outlines=natural.drawn_silhouettes(s, scale=world.SCALE_RANGE))
+    return natural.in_drawn_silhouette(s, outlines=natural.drawn_silhouettes(s, scale=world.SCALE_RANGE),
+                                       object_colours="kind")
 
 
-CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
+CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhouette, object_colours="kind"),
               "the same, outlines sized as the world's cut-outs": world_sized}
 
 

@@ -218,8 +218,8 @@ def drawn_silhouettes(s: Setting, bandwidth: float | str = "silverman", scale: t
 def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Callable | None = None,
                         object_curves: bool = True, outlines: torch.Tensor | None = None,
                         backdrop: Callable | None = None,
-                        backdrop_curves: Mapping[str, Mapping[str, torch.Tensor]] | None = None
-                        ) -> dict[str, torch.Tensor]:
+                        backdrop_curves: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
+                        object_colours: str = "cut-outs") -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
@@ -227,19 +227,27 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     are measured; the evidence is asked of the whole image and, ``object_evidence``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
     matched to the kind's real objects alone on grey (:attr:`TrainingStatistics.object_curves`, every block), so
-    the inside of the outline holds an object's distributions, not only its evidence. Chosen on training composites:
-    ``scripts/try_drawn_silhouettes.py`` (the outline) and ``scripts/try_object_curves.py`` (the objects'
-    curves). ``foreground``: another param factory for the object (an exploration's:
+    the inside of the outline holds an object's distributions, not only its evidence. The object's Fourier image is
+    on the colour basis of the kind's cut-outs' own pixels (``object_colours="cut-outs"``,
+    :meth:`Setting.cutout_colour_fft`), the backdrop's on the kind's composites' (``"kind"`` puts the object there
+    too, as before ``scripts/try_object_colours.py``). Chosen on training composites:
+    ``scripts/try_drawn_silhouettes.py`` (the outline), ``scripts/try_object_curves.py`` (the objects'
+    curves) and ``scripts/try_object_colours.py`` (the cut-outs' colours). ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``), ``backdrop`` for the backdrop (``scripts/try_smoother_backdrop.py``);
     ``outlines``: other masks (N, 1, size, size) than :func:`drawn_silhouettes`'
     (``scripts/try_world_sized_outlines.py``); ``backdrop_curves`` (kind → layer → (C, Q)): the backdrop alone
     matched to them too, a third view (``scripts/try_calm_backdrop.py``)."""
     p = s.protocol
+    if object_colours not in ("cut-outs", "kind"):
+        raise ValueError(f"object_colours={object_colours!r}: 'cut-outs' (the kind's cut-outs' own pixels) or 'kind' "
+                         "(its composites', as the backdrop)")
     evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
+    if foreground is None:
+        foreground = s.cutout_colour_fft() if object_colours == "cut-outs" else colour
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,
-                                    foreground=foreground or colour, backdrop=backdrop or colour,
+                                    foreground=foreground, backdrop=backdrop or colour,
                                     extra_objective=evidence,
                                     object_objective=evidence if object_evidence else None,
                                     object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],

@@ -107,6 +107,7 @@ class TrainingStatistics:
     class_colours: dict[str, P.ColourStatistics]  # kind -> its training composites' RGB mean and covariance root
     silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
     object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
+    cutout_colours: dict[str, P.ColourStatistics]  # kind -> its training cut-outs' own pixels' mean and covariance root
 
 
 @dataclass
@@ -140,6 +141,13 @@ class Setting:
         of :meth:`Protocol.targets`) instead of ImageNet's: chroma as mobile as the kind's photographs have it.
         A factory for a row's ``param``."""
         colours = self.per_image(self.statistics.class_colours)
+        return functools.partial(P.fft, colour=P.ColourStatistics.stack(colours))
+
+    def cutout_colour_fft(self) -> Callable[..., P.FFTParam]:
+        """The Fourier parameterisation with each image's kind's *cut-outs'* colour basis
+        (:attr:`TrainingStatistics.cutout_colours`: the objects' own pixels, not the photographs' around them),
+        in the order of :meth:`Protocol.targets`: a factory for an object's ``param``."""
+        colours = self.per_image(self.statistics.cutout_colours)
         return functools.partial(P.fft, colour=P.ColourStatistics.stack(colours))
 
     def with_curves(self, layers: Sequence[str]) -> Setting:
@@ -273,8 +281,12 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     object_images, object_labels = objects.tensors((p.size, p.size))
     object_curves = _kind_curves(subject, {k: object_images[object_labels == i] for i, k in enumerate(p.kinds)},
                                  every_block(subject), p.quantiles)
+    # the cut-outs' own pixels: where the cut-out alone is not the world's grey canvas
+    on_object = ((object_images - natural.OBJECT_GREY[0] / 255).abs().amax(1, keepdim=True) > 1e-3)
+    cutout_colours = {k: P.measure_colour(object_images[object_labels == i], on_object[object_labels == i])
+                      for i, k in enumerate(p.kinds)}
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
     statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
-                                    world, bases, shapes, object_curves)
+                                    world, bases, shapes, object_curves, cutout_colours)
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics)

@@ -181,13 +181,19 @@ class ColourStatistics:
         return self.sqrt_covariance / self.sqrt_covariance.norm(dim=-2, keepdim=True).amax(-1, keepdim=True)
 
 
-def measure_colour(images: torch.Tensor) -> ColourStatistics:
+def measure_colour(images: torch.Tensor, mask: torch.Tensor | None = None) -> ColourStatistics:
     """The RGB mean and the square root of the RGB covariance (``U·√S`` of its SVD, as Olah et al.'s ImageNet
-    matrix) of every pixel of ``images`` (N, 3, H, W) in [0, 1]."""
+    matrix) of every pixel of ``images`` (N, 3, H, W) in [0, 1], or of those where ``mask`` (N, 1, H, W) is true:
+    the colours of one region (e.g. the objects of cut-outs, not their canvas)."""
     images = torch.as_tensor(images)
     if images.dim() != 4 or images.shape[1] != 3 or images.shape[0] < 1:
         raise ValueError(f"measure_colour needs RGB images (N, 3, H, W), got shape {tuple(images.shape)}")
     pixels = images.detach().double().permute(1, 0, 2, 3).reshape(3, -1)
+    if mask is not None:
+        if tuple(mask.shape) != (images.shape[0], 1, *images.shape[2:]):
+            raise ValueError(f"the mask must be (N, 1, H, W) = {(images.shape[0], 1, *images.shape[2:])}, "
+                             f"got {tuple(mask.shape)}")
+        pixels = pixels[:, mask.bool().permute(1, 0, 2, 3).reshape(-1)]
     if pixels.shape[1] < 2 or pixels.min() < 0 or pixels.max() > 1:
         raise ValueError("measure_colour needs at least two pixels with values in [0, 1]")
     u, s, _ = torch.linalg.svd(torch.cov(pixels))

@@ -350,6 +350,27 @@ def test_the_object_curves_are_the_training_cut_outs_alone_on_grey(setting):
     assert any(not torch.equal(plain[k], matched[k]) for k in plain)  # the row's object term is in use
 
 
+def test_the_silhouette_rows_object_is_on_its_kinds_cut_outs_colours(setting):
+    from stochvis.optvis import params as P
+    from stochvis.worlds import natural as world
+
+    p = setting.protocol
+    objects, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
+    images, labels = objects.tensors((p.size, p.size))
+    alone = images[labels == 0]  # the first kind's training cut-outs alone on grey
+    inside = (alone - world.OBJECT_GREY[0] / 255).abs().amax(1) > 1e-3
+    pixels = alone.permute(1, 0, 2, 3)[:, inside]  # (3, pixels of the cut-outs)
+    measured = setting.statistics.cutout_colours[p.kinds[0]]
+    assert torch.allclose(measured.mean, pixels.double().mean(1).float(), atol=1e-6)
+    assert not torch.allclose(measured.mean, setting.statistics.class_colours[p.kinds[0]].mean, atol=1e-3)
+    assert 0 < inside.float().mean() < 0.8  # the canvas is not measured
+    assert isinstance(setting.cutout_colour_fft()(batch=len(p.targets()), size=p.size), P.FFTParam)
+    row, before = N.in_drawn_silhouette(setting), N.in_drawn_silhouette(setting, object_colours="kind")
+    assert any(not torch.equal(row[k], before[k]) for k in row)  # the row's object is on them
+    with pytest.raises(ValueError, match="cut-outs"):
+        N.in_drawn_silhouette(setting, object_colours="photos")
+
+
 def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_under_one_judge():
     from stochvis.experiments import explorations
 

@@ -65,3 +65,17 @@ def test_bad_colour_bases_are_refused_with_what_is_valid():
         P.measure_colour(torch.rand(2, 1, 4, 4))
     with pytest.raises(ValueError, match=r"values in \[0, 1\]"):
         P.measure_colour(torch.rand(2, 3, 4, 4) * 255)
+
+
+def test_a_mask_measures_the_colours_of_one_region_only():
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 6, 6) * 0.2
+    images[..., :3] += 0.7  # a bright left half; the right half dark
+    mask = torch.zeros(2, 1, 6, 6, dtype=torch.bool)
+    mask[..., :3] = True
+    left = P.measure_colour(images, mask)
+    alone = P.measure_colour(images[..., :3])  # the same pixels, cropped
+    assert torch.allclose(left.mean, alone.mean) and torch.allclose(left.sqrt_covariance.abs(), alone.sqrt_covariance.abs())
+    assert (left.mean > P.measure_colour(images).mean).all()  # the dark half no longer pulls the mean down
+    with pytest.raises(ValueError, match="mask must be"):
+        P.measure_colour(images, mask[:, :, :3])
