@@ -64,7 +64,7 @@ def main() -> None:
     _, alone = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
     real, _ = held.tensors((p.size, p.size))
     objects, _ = alone.tensors((p.size, p.size))
-    grey = ((objects - world.OBJECT_GREY[0] / 255).abs().amax(1, keepdim=True) < 1e-3).float()
+    grey = (~world.on_object(objects)).float()
     real_detail = fine_detail(real)
     print(f"fine detail ×1e3 — silhouette row: object {1e3 * mean_in(detail, outlines):.2f}, backdrop "
           f"{1e3 * mean_in(detail, 1 - outlines):.2f}; real composites: cut-out "

@@ -43,20 +43,9 @@ from __future__ import annotations
 
 import functools
 
-import torch
-
 from stochvis.experiments import explorations, natural
 from stochvis.optvis import params as P
 from stochvis.worlds import natural as world
-
-GREY = world.OBJECT_GREY[0] / 255
-
-
-def object_colour(alone: torch.Tensor) -> P.ColourStatistics:
-    """The colour basis of the cut-outs' own pixels in ``alone`` (cut-outs alone on the world's grey)."""
-    pixels = alone.permute(1, 0, 2, 3).reshape(3, -1)
-    inside = (pixels - GREY).abs().amax(0) > 1e-3
-    return P.measure_colour(pixels[:, inside].reshape(1, 3, 1, -1))
 
 
 def candidates(base: natural.Setting) -> dict:
@@ -66,7 +55,8 @@ def candidates(base: natural.Setting) -> dict:
     alone_set, _ = world.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
     alone, labels = alone_set.tensors((p.size, p.size))
     photo_basis = P.measure_colour(photos)
-    cutout_bases = {k: object_colour(alone[labels == i]) for i, k in enumerate(p.kinds)}
+    cutout_bases = {k: P.measure_colour(alone[labels == i], world.on_object(alone[labels == i]))
+                    for i, k in enumerate(p.kinds)}
     backdrop = functools.partial(P.fft, colour=photo_basis)
 
     def objects(s: natural.Setting):

@@ -281,8 +281,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     object_images, object_labels = objects.tensors((p.size, p.size))
     object_curves = _kind_curves(subject, {k: object_images[object_labels == i] for i, k in enumerate(p.kinds)},
                                  every_block(subject), p.quantiles)
-    # the cut-outs' own pixels: where the cut-out alone is not the world's grey canvas
-    on_object = ((object_images - natural.OBJECT_GREY[0] / 255).abs().amax(1, keepdim=True) > 1e-3)
+    on_object = natural.on_object(object_images)  # the cut-outs' own pixels, not the grey canvas
     cutout_colours = {k: P.measure_colour(object_images[object_labels == i], on_object[object_labels == i])
                       for i, k in enumerate(p.kinds)}
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),

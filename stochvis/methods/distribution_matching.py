@@ -273,28 +273,24 @@ def match_in_outline(
     photographs are. ``foreground`` and ``backdrop`` build the two images
     (``batch=, size=, seed=``). Jitter of 1/28 of the side by default, as every matching row."""
     n, size = mask.shape[0], tuple(mask.shape[-2:])
-    targets = _targets(curves_by_layer)
-    _batch_of(targets, n)
-    object_targets = None if object_curves is None else _targets(object_curves)
-    if object_targets is not None:
-        _batch_of(object_targets, n)
-    backdrop_targets = None if backdrop_curves is None else _targets(backdrop_curves)
-    if backdrop_targets is not None:
-        _batch_of(backdrop_targets, n)
-    views = ("composite",) + (("object",) if object_objective is not None or object_targets is not None else ()) \
-        + (("backdrop",) if backdrop_targets is not None else ())
+    # each view's curves, checked against the batch: the whole image's always, the regions' where given
+    matched = {view: _targets(curves) for view, curves in
+               (("composite", curves_by_layer), ("object", object_curves), ("backdrop", backdrop_curves))
+               if curves is not None}
+    for view_targets in matched.values():
+        _batch_of(view_targets, n)
+    views = ("composite",) + (("object",) if object_objective is not None or "object" in matched else ()) \
+        + (("backdrop",) if "backdrop" in matched else ())
     param = shaped(mask, foreground, backdrop, seed=seed, views=views)
     start, stop = param.rows("composite")
-    objective = float(strength) * on_rows(sorted_match(targets, weights), start, stop)
+    objective = float(strength) * on_rows(sorted_match(matched["composite"], weights), start, stop)
     if extra_objective is not None:
         objective = objective + on_rows(as_objective(extra_objective), start, stop)
     if object_objective is not None:
         objective = objective + on_rows(as_objective(object_objective), *param.rows("object"))
-    if object_targets is not None:
-        objective = objective + float(strength) * on_rows(sorted_match(object_targets, weights), *param.rows("object"))
-    if backdrop_targets is not None:
-        objective = objective + float(strength) * on_rows(sorted_match(backdrop_targets, weights),
-                                                          *param.rows("backdrop"))
+    for view in ("object", "backdrop"):  # the regions' curves, at the whole image's strength
+        if view in matched:
+            objective = objective + float(strength) * on_rows(sorted_match(matched[view], weights), *param.rows(view))
     run = optimize(model, objective, param, _transforms(size, jitter), steps=steps, lr=lr,
                    batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
     return run.param.composites(), run

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
@@ -278,6 +279,12 @@ def split_objects(files: Sequence[Path], held_out_every: int = 4) -> tuple[list[
 
 PARTS = ("composite", "object", "backdrop")  # what composites(part=) draws of each composite
 OBJECT_GREY = (128, 128, 128)  # the canvas of part="object": the cut-out alone, on mid-grey
+
+
+def on_object(alone: torch.Tensor, tolerance: float = 1e-3) -> torch.Tensor:
+    """(N, 1, H, W) bool: where images of ``part="object"`` (N, 3, H, W) in [0, 1] show the cut-out, not the grey
+    canvas — the one place that says which pixels of a cut-out alone are the object's."""
+    return (alone - OBJECT_GREY[0] / 255).abs().amax(1, keepdim=True) > tolerance
 
 
 def _composite(stamp: Image.Image, photo: Image.Image, size: int, rng: random.Random,
