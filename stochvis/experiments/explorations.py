@@ -1,6 +1,7 @@
 """Explorations beside the natural table: candidate designs scored by the table's rule on *training* composites
-(:func:`select_on_training`, here too: the rule every ``scripts/choose_*.py`` applies) and, seen but never used to choose, on the held-out
-ones, over optimisation seeds.
+(:func:`select_on_training`, here too: the rule every ``scripts/choose_*.py`` applies) — or, with the rule's own
+split, on *validation* composites that are not the statistics' source — and, seen but never used to choose, on the
+held-out ones, over optimisation seeds.
 
 Why one home: every ``scripts/try_*.py`` asks one question of the table's protocol (a term, a transform, a layer
 set, a parameterisation) and must answer it the same way — the same composites and statistics, the same judges,
@@ -31,17 +32,23 @@ def select_on_training(s: natural.Setting, candidates: Mapping[str, Mapping[str,
     images ({name: {kind: images}}) are scored by every judge against the kind's *training* composites beyond
     its first ``samples`` (those are shown as a "training composites" row, the floor), and the candidate with
     the best mean rank over FID-like and plausibility under every judge wins (:func:`choose`). Returns it and the
-    printed lines."""
+    printed lines.
+
+    A setting with validation composites (``Protocol(validation=True)``) is scored against those instead: the
+    training composites are then the statistics' source, and a candidate that copies more of them (their curves,
+    their colours) would be scored against the very images it was fitted to (``scripts/try_object_colours.py``)."""
     shown = s.protocol.samples
     samples = {**candidates, "training composites": {k: v[:shown] for k, v in s.train.items()}}
-    selection = dataclasses.replace(s, held_out={k: v[shown:] for k, v in s.train.items()})
+    reference = {k: v[shown:] for k, v in s.train.items()} if s.validation is None else s.validation
+    against = "training composites" if s.validation is None else "validation composites"
+    selection = dataclasses.replace(s, held_out=reference)
     rows = natural.table(selection, samples, {}, judges)  # no seconds: every row's is NaN
     summaries, lines = {}, []
     for judge in dict.fromkeys(r["judge"] for r in rows):
         summary = {e["method"]: e for e in metrics.summarize([r for r in rows if r["judge"] == judge],
                                                              ("judge_confidence", "fid", "plausibility"))}
         summaries[judge] = {name: summary[name] for name in candidates}
-        lines.append(f"== {judge} (against training composites)")
+        lines.append(f"== {judge} (against {against})")
         lines += [f"  {name:36s} conf {e['judge_confidence_mean']:.2f}  FID-like {e['fid_mean']:7.1f}  "
                   f"plausibility {e['plausibility_mean']:.3f}" for name, e in summary.items()]
     chosen, choice_lines = choose(summaries, incumbent_tolerance=incumbent_tolerance)
@@ -112,15 +119,21 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
             if save:
                 natural.save_images(runs, save)
         rows += natural.table(s, runs, {}, judges)
-    return [*lines, "== held out (seen, never used to choose)", *natural.summary_lines(rows)]
+    held = "== held out (seen, never used to choose)"
+    if base.validation is not None:
+        held += ": images made with the fit part's statistics, not all the training composites' as in the table"
+    return [*lines, held, *natural.summary_lines(rows)]
 
 
 def main(description: str, candidates: Candidates | Callable[[natural.Setting], Candidates], *,
          prepare: Callable[[natural.Setting], natural.Setting] | None = None, longest_first: Sequence[str] = (),
-         incumbent_tolerance: float | None = None, argv: Sequence[str] | None = None) -> None:
+         incumbent_tolerance: float | None = None, validation: bool = False,
+         argv: Sequence[str] | None = None) -> None:
     """A script's command line: ``[--seeds ...] [--quick] [--save FILE]``. ``prepare`` extends the table's
     Setting (e.g. ``Setting.with_curves`` for more layers); ``candidates`` may be a function of the prepared
-    Setting (for candidates that need statistics of their own)."""
+    Setting (for candidates that need statistics of their own); ``validation``: the rule's own split
+    (``Protocol(validation=True)``: statistics of the fit part, scored against the validation part), fixed by the
+    script before its run."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
     parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
@@ -129,8 +142,8 @@ def main(description: str, candidates: Candidates | Callable[[natural.Setting], 
     from stochvis.models import load_model
 
     torch.set_num_threads(1)
-    base = natural.natural_setting(load_model(natural.SUBJECT),
-                                   natural.quick_protocol() if args.quick else natural.Protocol())
+    protocol = natural.quick_protocol() if args.quick else natural.Protocol()
+    base = natural.natural_setting(load_model(natural.SUBJECT), dataclasses.replace(protocol, validation=validation))
     if prepare is not None:
         base = prepare(base)
     made = candidates(base) if callable(candidates) else candidates

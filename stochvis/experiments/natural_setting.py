@@ -79,6 +79,10 @@ class Protocol:
     drawn_temperature: float | str = "calibrated"
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
+    # The rule's own split (natural.split(validation=True)): every statistic from the "fit" part of the training
+    # cut-outs and photos, and the rest kept as the reference a design choice is scored against — real images that
+    # are neither held out nor the statistics' source. False: the table's setting, statistics of every training one.
+    validation: bool = False
 
     def targets(self) -> list[str]:
         return [k for k in self.kinds for _ in range(self.samples)]
@@ -125,6 +129,8 @@ class Setting:
     sets: dict[str, list[int]]  # kind -> the subject's ImageNet class indices of the kind
     natural_spectrum: MagnitudeSpectrum  # MACO's natural magnitude: of no class
     statistics: TrainingStatistics
+    # kind -> validation composites (Protocol.validation): the rule's reference, else None
+    validation: dict[str, torch.Tensor] | None = None
 
     def photo_cutout(self) -> Callable[..., P.CutoutParam]:
         """The cut-out parameterisation with a backdrop whose magnitude spectrum is the training composites'
@@ -226,13 +232,20 @@ def _kind_curves(subject: WrappedModel, train: Mapping[str, torch.Tensor], layer
 def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     """The composites (split by cut-out and photo), and the subject's class statistics of the training
     ones: channel quantile curves at :data:`MATCH_LAYERS` and every block (:func:`every_block`), the layout
-    Gaussian, a class magnitude spectrum."""
+    Gaussian, a class magnitude spectrum. With ``protocol.validation`` the statistics are of the training side's fit
+    part only and :attr:`Setting.validation` holds the rest; the held-out composites are the same."""
     p = protocol
     if p.size < 32:
         raise ValueError(f"size {p.size}: EfficientNet-Lite0 needs at least 32 px (its strides reduce by 32)")
     train_set, held_set = natural.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed)
-    train_images, train_labels = train_set.tensors((p.size, p.size))
     held_images, held_labels = held_set.tensors((p.size, p.size))
+    validation = None
+    if p.validation:  # the same split again inside the training side: statistics of its fit part only
+        train_set, validation_set = natural.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed,
+                                                  validation=True)
+        validation_images, validation_labels = validation_set.tensors((p.size, p.size))
+        validation = {k: validation_images[validation_labels == i] for i, k in enumerate(p.kinds)}
+    train_images, train_labels = train_set.tensors((p.size, p.size))
     train = {k: train_images[train_labels == i] for i, k in enumerate(p.kinds)}
     # The real row: one composite of each of the first `samples` held-out cut-outs of a kind; the reference:
     # the composites of the kind's other held-out cut-outs (a real image is not measured against itself).
@@ -277,7 +290,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     colours = {k: R.colour_curves(images, p.quantiles) for k, images in train.items()}
     bases = {k: P.measure_colour(images) for k, images in train.items()}
     # The same draws' cut-outs alone on mid-grey, where each composite has it: the curves of an object by itself
-    objects, _ = natural.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object")
+    objects, _ = natural.split(p.kinds, size=p.size, per_object=p.per_object, seed=p.split_seed, part="object",
+                               validation=p.validation)
     object_images, object_labels = objects.tensors((p.size, p.size))
     object_curves = _kind_curves(subject, {k: object_images[object_labels == i] for i, k in enumerate(p.kinds)},
                                  every_block(subject), p.quantiles)
@@ -288,4 +302,5 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
     statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
                                     world, bases, shapes, object_curves, cutout_colours)
-    return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics)
+    return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics,
+                   validation)

@@ -372,19 +372,29 @@ def source_parts(source: str) -> tuple[str, str]:
 
 def split(kinds: Sequence[str] = KINDS, *, size: int = 128, per_object: int = 3, seed: int = 0,
           backgrounds: Sequence[str] = BACKGROUNDS, held_out_every: int = 4,
-          held_out_backgrounds: float = HELD_OUT_BACKGROUNDS, part: str = "composite") -> tuple[ImageSet, ImageSet]:
+          held_out_backgrounds: float = HELD_OUT_BACKGROUNDS, part: str = "composite",
+          validation: bool = False) -> tuple[ImageSet, ImageSet]:
     """(train, held-out) composites, disjoint in cut-outs *and* photos: held-out composites paste the
     held-out cut-outs (every ``held_out_every``-th per kind) on the held-out photos only
     (:func:`split_backgrounds`), train composites the others on the others. ``part``: as in
-    :func:`composites` (the same draws, so ``part="object"`` gives each composite's own cut-out)."""
+    :func:`composites` (the same draws, so ``part="object"`` gives each composite's own cut-out).
+
+    ``validation=True``: (fit, validation) instead, the same split applied again *inside* the training cut-outs and
+    photos, so that a design choice can be scored against real images that are neither the held-out ones nor the
+    source of the statistics it is made with."""
     kinds = check_kinds(kinds)
     train_photos, held_photos = split_backgrounds(backgrounds, held_out_backgrounds)
     parts = {kind: split_objects(kind_files(kind), held_out_every) for kind in kinds}
+    names = ("natural/train", "natural/held-out")
+    if validation:
+        train_photos, held_photos = split_backgrounds(train_photos, held_out_backgrounds)
+        parts = {kind: split_objects(train, held_out_every) for kind, (train, _) in parts.items()}
+        names = ("natural/fit", "natural/validation")
     common = dict(size=size, per_object=per_object, seed=seed, part=part)
     return (composites(kinds, backgrounds=train_photos, objects={k: p[0] for k, p in parts.items()},
-                       name="natural/train", **common),
+                       name=names[0], **common),
             composites(kinds, backgrounds=held_photos, objects={k: p[1] for k, p in parts.items()},
-                       name="natural/held-out", **common))
+                       name=names[1], **common))
 
 
 # -- what the judges recognise -------------------------------------------------------------------------------

@@ -394,3 +394,32 @@ def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_unde
         explorations.choose(summaries, incumbent_tolerance=1.5)
     with pytest.raises(ValueError, match="same candidates"):
         explorations.choose({"lite": {"row": scores(1, 1)}, "vgg": {"other": scores(1, 1)}})
+
+
+def test_the_rules_own_split_takes_its_statistics_from_the_fit_part_and_scores_against_the_rest(setting):
+    import dataclasses
+
+    from stochvis.experiments import explorations
+    from stochvis.stats.quantiles import mean_curves
+
+    protocol = dataclasses.replace(setting.protocol, per_object=2)
+    table = N.natural_setting(setting.subject, protocol)
+    rule = N.natural_setting(setting.subject, dataclasses.replace(protocol, validation=True))
+    assert table.validation is None and set(rule.validation) == set(protocol.kinds)
+    for k in protocol.kinds:
+        assert torch.equal(rule.held_out[k], table.held_out[k])  # the held-out side is the table's own
+        fit_cutouts = {c for c, _ in rule.train_groups[k]}
+        assert fit_cutouts < {c for c, _ in table.train_groups[k]}  # fewer cut-outs: a part of the training ones
+        assert len(rule.train[k]) + len(rule.validation[k]) == len(table.train[k])
+        # every statistic is of the fit part: the kind's curves are the mean of the fit composites' own
+        fit_curves = image_curves(rule.subject, rule.train[k], ["block3"], quantiles=protocol.quantiles)
+        assert torch.allclose(rule.statistics.curves[k]["block3"], mean_curves(fit_curves)["block3"], atol=1e-5)
+    # The rule chooses the candidate that *is* its reference: the validation composites under the rule's split,
+    # training composites (beyond the shown ones) without it
+    judge = N.Judge("tiny", setting.subject, "block5", pooled=True)
+    shown = protocol.samples
+    candidates = {"training": {k: v[shown:] for k, v in rule.train.items()}, "validation": rule.validation}
+    chosen, lines = explorations.select_on_training(rule, candidates, [judge])
+    assert chosen == "validation" and "(against validation composites)" in lines[0]
+    chosen, lines = explorations.select_on_training(dataclasses.replace(rule, validation=None), candidates, [judge])
+    assert chosen == "training" and "(against training composites)" in lines[0]

@@ -134,6 +134,27 @@ def test_split_is_disjoint_in_objects_and_backgrounds():
     assert set(held.labels) == {0, 1}
 
 
+@needs_data
+def test_the_validation_split_is_the_same_split_inside_the_training_side():
+    kinds = ["fruit", "bovines"]
+    train, held = natural.split(kinds, size=32, per_object=1, seed=0)
+    fit, validation = natural.split(kinds, size=32, per_object=1, seed=0, validation=True)
+
+    def parts(images, i):
+        return {natural.source_parts(s)[i] for s in images.sources}
+
+    # fit and validation share no cut-out and no photo, and together are exactly the training cut-outs ...
+    assert parts(fit, 0) and parts(validation, 0) and not parts(fit, 0) & parts(validation, 0)
+    assert not parts(fit, 1) & parts(validation, 1)
+    assert parts(fit, 0) | parts(validation, 0) == parts(train, 0)
+    # ... on the training photos only: nothing of the held-out side is in either
+    train_photos, held_photos = natural.split_backgrounds()
+    assert parts(fit, 1) | parts(validation, 1) <= set(train_photos) and not parts(validation, 1) & set(held_photos)
+    assert not (parts(fit, 0) | parts(validation, 0)) & parts(held, 0)
+    assert len(parts(validation, 0)) == sum(len(natural.split_objects(natural.kind_files(k))[0]) // 4 for k in kinds)
+    assert (fit.name, validation.name) == ("natural/fit", "natural/validation")
+
+
 def test_class_set_mass_sums_the_softmax_over_the_set(tiny_model, tiny_images):
     from stochvis.evaluation.metrics import probabilities
 
