@@ -131,6 +131,32 @@ def goal_lines(rows: Sequence[dict], candidates: Sequence[str], *, rivals: Seque
     return lines
 
 
+def against_peer(rows: Sequence[dict], candidates: Sequence[str], *, peer: str, measure: str) -> list[str]:
+    """Per candidate row, its ``measure`` (mean over classes) against ``peer``'s under each judge, as a relative
+    difference and whether it is better (:data:`~stochvis.evaluation.metrics.BETTER`): a second opinion beside the
+    goal, e.g. KID where the goal reads FID-like, so that a verdict that rests on one measure's bias shows."""
+    if measure not in BETTER:
+        raise ValueError(f"measure {measure!r}: one of {', '.join(BETTER)}")
+
+    def mean(method, judge):
+        values = [r[measure] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[measure])]
+        return sum(values) / len(values) if values else math.nan
+
+    judges = list(dict.fromkeys(r["judge"] for r in rows))
+    present = set(r["method"] for r in rows)
+    if peer not in present:
+        return [f"(no {peer} row here: {measure} not compared)"]
+    lines = []
+    for method in (m for m in candidates if m in present):
+        cells = []
+        for judge in judges:
+            mine, theirs = mean(method, judge), mean(peer, judge)
+            better = BETTER[measure]((mine, theirs)) == mine and mine != theirs
+            cells.append(f"{judge} {mine:.4g} vs {theirs:.4g} ({'better' if better else 'not better'})")
+        lines.append(f"{method}: {measure} against {peer}: " + "; ".join(cells))
+    return lines
+
+
 SEED_SUMMARY = (("judge_confidence", "conf", 2), ("fid", "FID", 1), ("plausibility", "plaus", 3),
                 ("diversity", "div", 1), ("novelty", "novelty", 2), ("seconds_per_image", "s/image", 1))
 

@@ -215,3 +215,38 @@ def test_novelty_column_against_the_training_bank(tiny_model):
     assert rows[1]["novelty"] == pytest.approx(float(expected), rel=1e-5)
     with pytest.raises(KeyError, match="train=\\(images, labels\\)"):
         metrics.class_reference(tiny_model, real, labels).novelty(1, bank)
+
+
+def test_kernel_distance_is_the_unbiased_mmd_of_the_cubic_kernel_by_hand():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(4, 3)), rng.normal(1.0, 1.0, size=(5, 3))
+
+    def k(a, b):
+        return (a @ b / 3 + 1) ** 3
+
+    within_x = sum(k(x[i], x[j]) for i in range(4) for j in range(4) if i != j) / 12
+    within_y = sum(k(y[i], y[j]) for i in range(5) for j in range(5) if i != j) / 20
+    across = sum(k(a, b) for a in x for b in y) / 20
+    assert metrics.kernel_distance(torch.tensor(x), torch.tensor(y)) == pytest.approx(within_x + within_y - 2 * across)
+    assert metrics.kernel_distance(x, y) == pytest.approx(metrics.kernel_distance(y, x))
+    with pytest.raises(ValueError, match="same D"):
+        metrics.kernel_distance(x, y[:, :2])
+    with pytest.raises(ValueError, match="N >= 2"):
+        metrics.kernel_distance(x[:1], y)
+
+
+def test_kernel_distance_has_no_small_sample_bias_where_frechet_has():
+    # Many pairs of 4-image sets from one Gaussian in 16 dimensions: KID averages to ~0 (its spread shrinks as
+    # 1/sqrt(pairs)), FID-like stays far above 0 — the bias that makes few-image FIDs depend on the count
+    rng = np.random.default_rng(1)
+    kids, fids = [], []
+    for _ in range(300):
+        a, b = torch.tensor(rng.normal(size=(4, 16))), torch.tensor(rng.normal(size=(4, 16)))
+        kids.append(metrics.kernel_distance(a, b))
+        fids.append(metrics.frechet_distance(a, b))
+    kids, scale = np.array(kids), np.std(kids)
+    assert abs(kids.mean()) < 3 * scale / np.sqrt(len(kids))
+    assert np.mean(fids) > 10 * np.std(fids) / np.sqrt(len(fids))
+    # ... and it grows with a real difference
+    shifted = metrics.kernel_distance(torch.tensor(rng.normal(size=(4, 16))), torch.tensor(rng.normal(2.0, 1.0, (4, 16))))
+    assert shifted > kids.mean() + 3 * scale

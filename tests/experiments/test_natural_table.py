@@ -82,6 +82,10 @@ def test_every_row_makes_images_and_the_table_has_its_columns(setting):
     assert (maco["steps"], maco["crops"]) == (2, setting.protocol.maco_crops)
     assert {r["family"] for r in rows if r["method"] in N.STATISTICS_METHODS} == {"statistics"}
     assert all(r["novelty"] > 0 for r in rows)
+    # KID is the row's features against every held-out composite of the kind, as FID-like's reference is
+    vital = next(r for r in rows if r["method"] == N.VITAL and r["class"] == "fruit")
+    held = judge.features(setting.held_out["fruit"])
+    assert vital["kid"] == pytest.approx(metrics.kernel_distance(judge.features(samples[N.VITAL]["fruit"]), held))
 
 
 def test_bad_protocols_are_refused_with_what_is_valid(setting):
@@ -113,6 +117,23 @@ def test_the_goal_names_every_missed_condition():
     note, line = N.goal([r for r in rows if r["method"] in (N.BASELINE, N.REAL, "sampled layout + quantiles")])
     assert note.startswith("(not in these rows, so not compared: olah2017, MACO (natural magnitude)")
     assert "vs olah2017" not in line and "novelty 0.50 < 0.8" in line and "vs Simonyan" not in line
+
+
+def test_the_second_opinion_reads_kid_against_the_vital_row_under_each_judge():
+    rows = [{"method": N.VITAL, "judge": j, "kid": 0.5} for j in ("a", "b")]
+    rows += [{"method": N.SILHOUETTE_ROW, "judge": "a", "kid": 0.2}, {"method": N.SILHOUETTE_ROW, "judge": "b", "kid": 0.7},
+             {"method": N.DRAWN_ROW, "judge": "a", "kid": math.nan}, {"method": N.DRAWN_ROW, "judge": "a", "kid": 0.4},
+             {"method": N.DRAWN_ROW, "judge": "b", "kid": -0.1}]
+    lines = N.second_opinion(rows)
+    assert [line.split(":")[0] for line in lines] == [m for m in N.STATISTICS_METHODS if m in (N.SILHOUETTE_ROW, N.DRAWN_ROW)]
+    silhouette = next(line for line in lines if line.startswith(N.SILHOUETTE_ROW))
+    assert "a 0.2 vs 0.5 (better)" in silhouette and "b 0.7 vs 0.5 (not better)" in silhouette
+    drawn = next(line for line in lines if line.startswith(N.DRAWN_ROW))
+    assert "a 0.4 vs 0.5 (better)" in drawn and "b -0.1 vs 0.5 (better)" in drawn  # NaN kinds are left out
+    assert N.second_opinion([r for r in rows if r["method"] != N.VITAL])[0].startswith("(no VITAL")
+    from stochvis.experiments import tables
+    with pytest.raises(ValueError, match="one of"):
+        tables.against_peer(rows, [N.DRAWN_ROW], peer=N.VITAL, measure="realness")
 
 
 def test_a_judge_without_a_head_decides_on_realism_alone():
