@@ -125,6 +125,10 @@ def candidates(base: natural.Setting) -> dict:
                                                 backdrop_curves=by_kind, object_colours="kind")}
 
 
+# The row's objects were matched at every block when this ran (before scripts/try_coarser_object_curves.py)
+EARLIER_PROTOCOL = {"object_curves_from": "stem"}
+
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], candidates, incumbent_tolerance=0.05,
-                      longest_first=("the same, backdrop matched to photographs' curves", "the same, both"))
+                      longest_first=("the same, backdrop matched to photographs' curves", "the same, both"),
+                      protocol=EARLIER_PROTOCOL)

@@ -63,6 +63,10 @@ CANDIDATES = {
 }
 
 
+# The row's objects were matched at every block when this ran (before scripts/try_coarser_object_curves.py)
+EARLIER_PROTOCOL = {"object_curves_from": "stem"}
+
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, incumbent_tolerance=0.05, validation=True,
-                      longest_first=list(CANDIDATES)[:2])
+                      longest_first=list(CANDIDATES)[:2],
+                      protocol=EARLIER_PROTOCOL)

@@ -56,6 +56,10 @@ CANDIDATES = {natural.DRAWN_COLOUR_ROW: natural.ROWS[natural.DRAWN_COLOUR_ROW],
                                                             object_colours="kind")}
 
 
+# The row's objects were matched at every block when this ran (before scripts/try_coarser_object_curves.py)
+EARLIER_PROTOCOL = {"object_curves_from": "stem"}
+
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES,
-                      longest_first=("the same in a drawn silhouette (Silverman)",))
+                      longest_first=("the same in a drawn silhouette (Silverman)",),
+                      protocol=EARLIER_PROTOCOL)

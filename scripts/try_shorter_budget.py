@@ -53,6 +53,10 @@ CANDIDATES = {f"{natural.SILHOUETTE_ROW}, 128 steps": functools.partial(natural.
               "the same, 96 steps": at_steps(96), "the same, 64 steps": at_steps(64)}
 
 
+# The row's objects were matched at every block when this ran (before scripts/try_coarser_object_curves.py)
+EARLIER_PROTOCOL = {"object_curves_from": "stem"}
+
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, incumbent_tolerance=0.05,
-                      longest_first=(f"{natural.SILHOUETTE_ROW}, 128 steps",))
+                      longest_first=(f"{natural.SILHOUETTE_ROW}, 128 steps",),
+                      protocol=EARLIER_PROTOCOL)

@@ -128,12 +128,14 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
 def main(description: str, candidates: Candidates | Callable[[natural.Setting], Candidates], *,
          prepare: Callable[[natural.Setting], natural.Setting] | None = None, longest_first: Sequence[str] = (),
          incumbent_tolerance: float | None = None, validation: bool = False,
-         argv: Sequence[str] | None = None) -> None:
+         protocol: Mapping[str, object] | None = None, argv: Sequence[str] | None = None) -> None:
     """A script's command line: ``[--seeds ...] [--quick] [--save FILE]``. ``prepare`` extends the table's
     Setting (e.g. ``Setting.with_curves`` for more layers); ``candidates`` may be a function of the prepared
     Setting (for candidates that need statistics of their own); ``validation``: the rule's own split
     (``Protocol(validation=True)``: statistics of the fit part, scored against the validation part), fixed by the
-    script before its run."""
+    script before its run; ``protocol``: fields of the table's :class:`~stochvis.experiments.natural.Protocol` the
+    script ran under where they have changed since (e.g. ``{"object_curves_from": "stem"}``), so that it
+    reproduces its recorded numbers."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
     parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
@@ -142,8 +144,9 @@ def main(description: str, candidates: Candidates | Callable[[natural.Setting], 
     from stochvis.models import load_model
 
     torch.set_num_threads(1)
-    protocol = natural.quick_protocol() if args.quick else natural.Protocol()
-    base = natural.natural_setting(load_model(natural.SUBJECT), dataclasses.replace(protocol, validation=validation))
+    table_protocol = natural.quick_protocol() if args.quick else natural.Protocol()
+    base = natural.natural_setting(load_model(natural.SUBJECT),
+                                   dataclasses.replace(table_protocol, validation=validation, **(protocol or {})))
     if prepare is not None:
         base = prepare(base)
     made = candidates(base) if callable(candidates) else candidates

@@ -226,13 +226,15 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
     are measured; the evidence is asked of the whole image and, ``object_evidence``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
-    matched to the kind's real objects alone on grey (:attr:`TrainingStatistics.object_curves`, every block), so
-    the inside of the outline holds an object's distributions, not only its evidence. The object's Fourier image is
+    matched to the kind's real objects alone on grey (:meth:`Setting.object_curve_targets`: every block from
+    ``Protocol.object_curves_from`` on), so the inside of the outline holds an object's distributions, not only its
+    evidence. The object's Fourier image is
     on the colour basis of the kind's cut-outs' own pixels (``object_colours="cut-outs"``,
     :meth:`Setting.cutout_colour_fft`), the backdrop's on the kind's composites' (``"kind"`` puts the object there
     too, as before ``scripts/try_object_colours.py``). Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline), ``scripts/try_object_curves.py`` (the objects'
-    curves) and ``scripts/try_object_colours.py`` (the cut-outs' colours). ``foreground``: another param factory for the object (an exploration's:
+    curves) and ``scripts/try_object_colours.py`` (the cut-outs' colours); on validation composites
+    ``scripts/try_coarser_object_curves.py`` (the objects' curves from block3 on). ``foreground``: another param factory for the object (an exploration's:
     ``scripts/try_smoother_object.py``), ``backdrop`` for the backdrop (``scripts/try_smoother_backdrop.py``);
     ``outlines``: other masks (N, 1, size, size) than :func:`drawn_silhouettes`'
     (``scripts/try_world_sized_outlines.py``); ``backdrop_curves`` (kind → layer → (C, Q)): the backdrop alone
@@ -250,8 +252,7 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
                                     foreground=foreground, backdrop=backdrop or colour,
                                     extra_objective=evidence,
                                     object_objective=evidence if object_evidence else None,
-                                    object_curves=DM.class_targets([s.statistics.object_curves[k] for k in p.kinds],
-                                                                   per_class=p.samples) if object_curves else None,
+                                    object_curves=s.object_curve_targets() if object_curves else None,
                                     backdrop_curves=None if backdrop_curves is None else
                                     DM.class_targets([backdrop_curves[k] for k in p.kinds], per_class=p.samples),
                                     strength=p.prior_strength,
