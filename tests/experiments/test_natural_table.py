@@ -371,6 +371,27 @@ def test_the_object_curves_are_the_training_cut_outs_alone_on_grey(setting):
     assert any(not torch.equal(plain[k], matched[k]) for k in plain)  # the row's object term is in use
 
 
+def test_the_objects_are_matched_from_the_protocols_block_on(setting):
+    import dataclasses
+
+    from stochvis.experiments.natural_setting import every_block
+
+    p = setting.protocol
+    blocks = every_block(setting.subject)  # the tiny net: stem, block1..block5
+    targets = setting.object_curve_targets()
+    assert list(targets) == blocks[blocks.index(p.object_curves_from):]  # block3, block4, block5 by default
+    for layer, t in targets.items():  # each image its kind's cut-outs' curves, in the order of the targets
+        assert t.shape[0] == len(p.targets())
+        assert torch.equal(t[0], setting.statistics.object_curves[p.kinds[0]][layer])
+        assert torch.equal(t[-1], setting.statistics.object_curves[p.kinds[-1]][layer])
+    every = dataclasses.replace(setting, protocol=dataclasses.replace(p, object_curves_from="stem"))
+    assert list(every.object_curve_targets()) == blocks
+    finer, coarser = N.in_drawn_silhouette(every), N.in_drawn_silhouette(setting)
+    assert any(not torch.equal(finer[k], coarser[k]) for k in finer)  # the row reads where its matching starts
+    with pytest.raises(ValueError, match="one of the subject's blocks, stem, block1"):
+        dataclasses.replace(setting, protocol=dataclasses.replace(p, object_curves_from="block0")).object_curve_targets()
+
+
 def test_the_silhouette_rows_object_is_on_its_kinds_cut_outs_colours(setting):
     from stochvis.optvis import params as P
     from stochvis.worlds import natural as world
@@ -444,3 +465,21 @@ def test_the_rules_own_split_takes_its_statistics_from_the_fit_part_and_scores_a
     assert chosen == "validation" and "(against validation composites)" in lines[0]
     chosen, lines = explorations.select_on_training(dataclasses.replace(rule, validation=None), candidates, [judge])
     assert chosen == "training" and "(against training composites)" in lines[0]
+
+
+def test_a_script_states_the_protocol_it_ran_under_and_the_rules_split(monkeypatch, capsys):
+    from stochvis import models
+    from stochvis.experiments import explorations
+
+    seen = {}
+    monkeypatch.setattr(models, "load_model", lambda name: name)
+    monkeypatch.setattr(N, "natural_setting", lambda subject, protocol: seen.setdefault("protocol", protocol))
+    monkeypatch.setattr(N, "load_judges", lambda: [])
+    monkeypatch.setattr(explorations, "explore", lambda base, made, judges, seeds, **options: ["ran"])
+    explorations.main("a question", {"row": N.vital_style}, validation=True,
+                      protocol={"object_curves_from": "stem"}, argv=["--quick"])
+    p = seen["protocol"]
+    assert (p.object_curves_from, p.validation, p.size) == ("stem", True, N.quick_protocol().size)
+    assert capsys.readouterr().out.strip() == "ran"
+    with pytest.raises(TypeError):  # a field the protocol does not have is refused, not ignored
+        explorations.main("a question", {"row": N.vital_style}, protocol={"object_curve_from": "stem"}, argv=[])
