@@ -19,7 +19,20 @@ the guard at 5%. If the candidate is chosen, the row takes drawn cut-out colours
 pooled table and the report follow in the next wave (this one has no time left for them), and the row is unchanged
 until then. Otherwise a negative result.
 
-    .venv/bin/python scripts/try_drawn_object_colours.py [--seeds 0]     # ≈ 10 minutes for seed 0, 2 cores
+    .venv/bin/python scripts/try_drawn_object_colours.py [--seeds 0]     # ≈ 9 minutes for seed 0, 2 cores
+
+Measured on 2026-12-07, seed 0 (the row with its object's curves from block3 on). Against the validation composites
+the rule keeps the row (mean realism rank 1.00 against 2.00), and the guard refuses the candidate anyway (VGG16
+FID-like +7.7%): FID-like 1435 / 1699 / 7388 against 1385 / 1634 / 6860, plausibility 0.539 / 0.590 / 0.461 against
+0.543 / 0.595 / 0.485. **A negative result: the row does not change.** Held out (seen, never used to choose; images
+of the fit part's statistics), the row → drawn cut-out colours, Lite1 / Lite2 / VGG16: FID-like 1470 / 1885 / 8711 →
+1488 / 1939 / 9991; KID 3.13 / 6.06 / 2716 → 2.78 / 6.15 / 3095; plausibility 0.480 / 0.535 / 0.413 → 0.493 / 0.527 /
+0.371; confidence 0.72 / 0.77 → 0.54 / 0.50; novelty 1.02 / 1.03 / 0.92 → 1.04 / 1.06 / 0.95.
+
+Reading: one cut-out's colours are narrower than the kind's, and many cut-outs are dark or grey (a black apple, grey
+birds, dark vehicles), so the drawn objects lose both their kind's look (confidence −0.18 / −0.27 under the Lites) and
+VGG16's realism (held out +14.7%). The fruit's one red is not what its pooled basis wrongly gives them; it is the
+colour most of the kind's cut-outs share.
 """
 
 from __future__ import annotations
