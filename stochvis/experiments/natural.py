@@ -451,8 +451,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 SUMMARY = (*tables.SEED_SUMMARY[:2], ("kid", "KID", 2), *tables.SEED_SUMMARY[2:])  # the table's columns, and KID
-summary_lines = functools.partial(tables.seed_summary_lines, shown=SUMMARY)  # per judge and method: means over kinds
-# (and seeds, ± std)
+# per judge and method: means over kinds (and seeds, ± std)
+summary_lines = functools.partial(tables.seed_summary_lines, shown=SUMMARY)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,12 @@ def save_images(samples: Mapping[str, Mapping], path: str | Path, *, classes: Se
     return path
 
 
+def _class_mean(rows: Sequence[dict], method: str, judge: str, metric: str) -> float:
+    """A method's ``metric`` under one judge, the mean over its classes (NaN classes left out; NaN if none)."""
+    values = [r[metric] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[metric])]
+    return sum(values) / len(values) if values else math.nan
+
+
 def goal_lines(rows: Sequence[dict], candidates: Sequence[str], *, rivals: Sequence[str], peer: str, real: str,
                confidence_share: float = 0.8, novelty: float = 0.8) -> list[str]:
     """A goal per candidate row (rows of a table: method × class × judge), one line each with what was missed
@@ -103,8 +109,7 @@ def goal_lines(rows: Sequence[dict], candidates: Sequence[str], *, rivals: Seque
     Rows of a study that ran only some methods are compared with the rivals they have, and a first line names
     the absent ones."""
     def mean(method, judge, metric):
-        values = [r[metric] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[metric])]
-        return sum(values) / len(values) if values else math.nan
+        return _class_mean(rows, method, judge, metric)
 
     judges = list(dict.fromkeys(r["judge"] for r in rows))
     present = set(r["method"] for r in rows)
@@ -132,15 +137,14 @@ def goal_lines(rows: Sequence[dict], candidates: Sequence[str], *, rivals: Seque
 
 
 def against_peer(rows: Sequence[dict], candidates: Sequence[str], *, peer: str, measure: str) -> list[str]:
-    """Per candidate row, its ``measure`` (mean over classes) against ``peer``'s under each judge, as a relative
-    difference and whether it is better (:data:`~stochvis.evaluation.metrics.BETTER`): a second opinion beside the
-    goal, e.g. KID where the goal reads FID-like, so that a verdict that rests on one measure's bias shows."""
+    """Per candidate row, its ``measure`` (mean over classes) against ``peer``'s under each judge, both values and
+    whether it is better (:data:`~stochvis.evaluation.metrics.BETTER`): a second opinion beside the goal, e.g. KID
+    where the goal reads FID-like, so that a verdict that rests on one measure's bias shows."""
     if measure not in BETTER:
         raise ValueError(f"measure {measure!r}: one of {', '.join(BETTER)}")
 
     def mean(method, judge):
-        values = [r[measure] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[measure])]
-        return sum(values) / len(values) if values else math.nan
+        return _class_mean(rows, method, judge, measure)
 
     judges = list(dict.fromkeys(r["judge"] for r in rows))
     present = set(r["method"] for r in rows)
