@@ -100,24 +100,38 @@ def choose(summaries: Mapping[str, Mapping[str, Mapping[str, float]]], *, incumb
 
 def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natural.Judge],
             seeds: Sequence[int] = (0,), *, workers: int = 2, save: str | Path | None = None,
-            longest_first: Sequence[str] = (), incumbent_tolerance: float | None = None) -> list[str]:
-    """The lines an exploration prints: the training-composite ranking of the first seed (what the table's rule
-    would choose), then the held-out summary over ``seeds`` (mean ± std over seeds when there are several).
-    ``save``: the first seed's images (uint8 safetensors, ``candidate/kind``); ``longest_first``: candidates
-    started first so that two workers finish together; ``incumbent_tolerance``: as :func:`select_on_training`'s."""
+            longest_first: Sequence[str] = (), incumbent_tolerance: float | None = None,
+            rule_seeds: int = 1) -> list[str]:
+    """The lines an exploration prints: the rule's ranking (what the table's rule would choose) of the images of
+    the first ``rule_seeds`` seeds, pooled per kind, then the held-out summary over ``seeds`` (mean ± std over seeds
+    when there are several). ``save``: the first seed's images (uint8 safetensors, ``candidate/kind``);
+    ``longest_first``: candidates started first so that two workers finish together; ``incumbent_tolerance``: as
+    :func:`select_on_training`'s. ``rule_seeds`` > 1: the rule sees that many images per kind for each of its
+    one, so a choice rests less on one optimisation seed's draws (``scripts/try_coarser_object_curves.py`` chose
+    on one seed and its pooled numbers disagreed)."""
     if not candidates:
         raise ValueError("no candidates to explore: give {name: row}, a row mapping a Setting to {kind: images}")
     seeds = list(seeds)
+    if not 1 <= rule_seeds <= len(seeds):
+        raise ValueError(f"rule_seeds={rule_seeds}: the rule pools the first 1 to {len(seeds)} of the seeds {seeds}; "
+                         f"give more --seeds or fewer rule seeds")
     order = sorted(candidates, key=lambda name: name not in longest_first)
-    lines, rows = [], []
-    for seed in seeds:
+    lines, rows, ruled = [], [], {name: {} for name in candidates}
+    for index, seed in enumerate(seeds):
         s = base.reseeded(seed)
         made = dict(zip(order, in_workers(lambda name, s=s: candidates[name](s), order, workers)))
         runs = {name: made[name] for name in candidates}
-        if seed == seeds[0]:
-            lines += select_on_training(s, runs, judges, incumbent_tolerance=incumbent_tolerance)[1]
-            if save:
-                natural.save_images(runs, save)
+        if index < rule_seeds:
+            for name, images in runs.items():
+                for kind, kind_images in images.items():
+                    ruled[name][kind] = torch.cat([ruled[name][kind], kind_images]) if kind in ruled[name] \
+                        else kind_images
+            if index == rule_seeds - 1:
+                if rule_seeds > 1:
+                    lines.append(f"== the rule on seeds {', '.join(map(str, seeds[:rule_seeds]))}, pooled per kind")
+                lines += select_on_training(s, ruled, judges, incumbent_tolerance=incumbent_tolerance)[1]
+        if index == 0 and save:
+            natural.save_images(runs, save)
         rows += natural.table(s, runs, {}, judges)
     held = "== held out (seen, never used to choose)"
     if base.validation is not None:
@@ -127,17 +141,18 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
 
 def main(description: str, candidates: Candidates | Callable[[natural.Setting], Candidates], *,
          prepare: Callable[[natural.Setting], natural.Setting] | None = None, longest_first: Sequence[str] = (),
-         incumbent_tolerance: float | None = None, validation: bool = False,
+         incumbent_tolerance: float | None = None, validation: bool = False, rule_seeds: int = 1,
          protocol: Mapping[str, object] | None = None, argv: Sequence[str] | None = None) -> None:
     """A script's command line: ``[--seeds ...] [--quick] [--save FILE]``. ``prepare`` extends the table's
     Setting (e.g. ``Setting.with_curves`` for more layers); ``candidates`` may be a function of the prepared
     Setting (for candidates that need statistics of their own); ``validation``: the rule's own split
     (``Protocol(validation=True)``: statistics of the fit part, scored against the validation part), fixed by the
-    script before its run; ``protocol``: fields of the table's :class:`~stochvis.experiments.natural.Protocol` the
+    script before its run; ``rule_seeds``: the rule pools the images of that many of the first seeds (as
+    :func:`explore`), fixed by the script too, which then needs at least as many ``--seeds``; ``protocol``: fields of the table's :class:`~stochvis.experiments.natural.Protocol` the
     script ran under where they have changed since (e.g. ``{"object_curves_from": "stem"}``), so that it
     reproduces its recorded numbers."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0], metavar="SEED")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(rule_seeds)), metavar="SEED")
     parser.add_argument("--quick", action="store_true", help="the table's smoke protocol (a check that it runs)")
     parser.add_argument("--save", default=None, help="write the first seed's images (uint8 safetensors) here")
     args = parser.parse_args(argv)
@@ -151,4 +166,5 @@ def main(description: str, candidates: Candidates | Callable[[natural.Setting], 
         base = prepare(base)
     made = candidates(base) if callable(candidates) else candidates
     print("\n".join(explore(base, made, natural.load_judges(), args.seeds, save=args.save,
-                            longest_first=longest_first, incumbent_tolerance=incumbent_tolerance)))
+                            longest_first=longest_first, incumbent_tolerance=incumbent_tolerance,
+                            rule_seeds=rule_seeds)))

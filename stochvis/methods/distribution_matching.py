@@ -252,6 +252,7 @@ def match_in_outline(
     object_objective: Objective | None = None,
     object_curves: Mapping | None = None,
     backdrop_curves: Mapping | None = None,
+    penalties: Sequence[R.Penalty] = (),
     strength: float = 1.0,
     weights: Mapping[str, float] | Sequence[float] | None = None,
     steps: int = 256,
@@ -270,7 +271,9 @@ def match_in_outline(
     them too, at the same ``strength`` — the curves of real objects on grey, so the inside of the outline holds
     an object's distributions, not the whole composite's. ``backdrop_curves`` (same forms): the backdrop alone,
     whole, matched to them (a third view) — e.g. the curves of real backgrounds, so the backdrop is calm where
-    photographs are. ``foreground`` and ``backdrop`` build the two images
+    photographs are. ``penalties``: image priors on the whole images only (not on the other views), e.g. a
+    class's ring spectrum (:class:`~stochvis.optvis.regularizers.SpectrumMatch`), per-image targets in the order of
+    ``mask``. ``foreground`` and ``backdrop`` build the two images
     (``batch=, size=, seed=``). Jitter of 1/28 of the side by default, as every matching row."""
     n, size = mask.shape[0], tuple(mask.shape[-2:])
     # each view's curves, checked against the batch: the whole image's always, the regions' where given
@@ -291,7 +294,8 @@ def match_in_outline(
     for view in ("object", "backdrop"):  # the regions' curves, at the whole image's strength
         if view in matched:
             objective = objective + float(strength) * on_rows(sorted_match(matched[view], weights), *param.rows(view))
-    run = optimize(model, objective, param, _transforms(size, jitter), steps=steps, lr=lr,
+    priors = [R.OnRows(penalty, start, stop) for penalty in penalties]
+    run = optimize(model, objective, param, [*_transforms(size, jitter), *priors], steps=steps, lr=lr,
                    batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
     return run.param.composites(), run
 

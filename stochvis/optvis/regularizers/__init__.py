@@ -14,7 +14,8 @@ so a regulariser acts at one of four places, and each class here is one of them:
   inversion while the softmax is saturated).
 * :class:`ImageProjection` — r1, acts on the pixels after the step (L2 decay, blur every k steps,
   small-norm and small-contribution clipping).
-* :class:`Penalty` — a term subtracted from the objective (total variation, Lp), i.e. a prior.
+* :class:`Penalty` — a term subtracted from the objective (total variation, Lp, a class's pixel quantiles,
+  opponent-colour curves or ring spectrum), i.e. a prior.
 
 Octaves (an image pyramid) are a schedule of the whole loop: see ``optimize(octaves=...)``.
 Randomness is drawn from ``ctx.generator`` so a seed reproduces a run bit for bit.
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from stochvis.optvis.regularizers.base import (
     GradientFilter,
     ImageProjection,
+    OnRows,
     Penalty,
     Regularizer,
     StepContext,
@@ -42,6 +44,7 @@ from stochvis.optvis.regularizers.penalties import (
     opponent_colours,
 )
 from stochvis.optvis.regularizers.projections import BlurImage, ClipSmallContribution, ClipSmallNorm, Decay
+from stochvis.optvis.regularizers.spectrum import SpectrumMatch, ring_amplitudes, spectrum_profile
 from stochvis.optvis.regularizers.transforms import Jitter, Pad, RandomCrops, RandomRotate, RandomScale
 
 # short constructors (the names notebooks use)
@@ -164,9 +167,9 @@ def from_strengths(
 
 __all__ = [
     "BlurGradient", "BlurImage", "ClipSmallContribution", "ClipSmallNorm", "ColourQuantiles", "Decay", "GradientFilter", "ImageProjection",
-    "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "Pad", "Penalty", "PixelQuantiles", "RandomCrops",
-    "RandomRotate", "RandomScale", "Regularizer", "StepContext", "TotalVariation", "Transform", "blur_gradient",
+    "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "OnRows", "Pad", "Penalty", "PixelQuantiles", "RandomCrops",
+    "RandomRotate", "RandomScale", "Regularizer", "SpectrumMatch", "StepContext", "TotalVariation", "Transform", "blur_gradient",
     "blur_image", "clip_small_contribution", "clip_small_norm", "colour_curves", "decay", "from_strengths", "invert_when_saturated",
     "jitter", "l2", "lp", "normalize_gradient", "opponent_colours", "pad", "random_crops", "random_rotate", "random_scale",
-    "total_variation",
+    "ring_amplitudes", "spectrum_profile", "total_variation",
 ]

@@ -75,6 +75,31 @@ class Penalty(Regularizer):
         raise NotImplementedError
 
 
+class OnRows(Penalty):
+    """``penalty`` on rows ``start:stop`` of the batch only, 0 on the others: a prior for one view of images shown
+    several ways in one batch (:class:`~stochvis.optvis.shaped.ShapedParam`; as
+    :func:`~stochvis.optvis.objectives.on_rows` for an objective), whose per-image targets name that view's images."""
+
+    def __init__(self, penalty: Penalty, start: int, stop: int) -> None:
+        if not isinstance(penalty, Penalty):
+            raise TypeError(f"OnRows restricts a Penalty, got {type(penalty).__name__}")
+        if not 0 <= start < stop:
+            raise ValueError(f"rows {start}:{stop}: need 0 ≤ start < stop")
+        self.penalty, self.start, self.stop = penalty, int(start), int(stop)
+        self.weight = penalty.weight
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[0] < self.stop:
+            raise ValueError(f"{self.penalty.name} on rows {self.start}:{self.stop} of a batch of {images.shape[0]}")
+        out = images.new_zeros(images.shape[0], dtype=torch.float32)
+        out[self.start:self.stop] = self.penalty(images[self.start:self.stop]).float()
+        return out
+
+    @property
+    def name(self) -> str:
+        return f"{self.penalty.name}[{self.start}:{self.stop}]"
+
+
 def gaussian_blur(images: torch.Tensor, kernel: int, sigma: float) -> torch.Tensor:
     """A separable Gaussian blur of (N, C, H, W) images: the blur of gradients (r2) and of pixels (r1) alike."""
     from torchvision.transforms.v2 import functional as TF
