@@ -483,3 +483,42 @@ def test_a_script_states_the_protocol_it_ran_under_and_the_rules_split(monkeypat
     assert capsys.readouterr().out.strip() == "ran"
     with pytest.raises(TypeError):  # a field the protocol does not have is refused, not ignored
         explorations.main("a question", {"row": N.vital_style}, protocol={"object_curve_from": "stem"}, argv=[])
+
+
+def test_the_rule_can_pool_the_images_of_several_seeds(setting, monkeypatch):
+    from stochvis.experiments import explorations
+
+    seen = []
+
+    def row(s):  # the seed in every pixel, so the rule's images say which seeds they came from
+        return {k: torch.full((s.protocol.samples, 3, 4, 4), float(s.protocol.seed)) for k in s.protocol.kinds}
+
+    monkeypatch.setattr(explorations, "select_on_training",
+                        lambda s, runs, judges, **options: seen.append(runs) or ("row", ["ruled"]))
+    monkeypatch.setattr(N, "table", lambda s, runs, seconds, judges: [])
+    monkeypatch.setattr(N, "summary_lines", lambda rows: [])
+    lines = explorations.explore(setting, {"row": row}, [], seeds=[3, 5, 7], workers=1, rule_seeds=2)
+    assert len(seen) == 1 and "the rule on seeds 3, 5, pooled per kind" in lines[0] and "ruled" in lines
+    for k in setting.protocol.kinds:
+        assert sorted(seen[0]["row"][k][:, 0, 0, 0].tolist()) == [3.0] * 2 + [5.0] * 2  # not seed 7's
+    seen.clear()
+    explorations.explore(setting, {"row": row}, [], seeds=[3, 5], workers=1)
+    assert seen[0]["row"][setting.protocol.kinds[0]][:, 0, 0, 0].tolist() == [3.0, 3.0]  # one seed by default
+    with pytest.raises(ValueError, match="rule pools the first 1 to 2 of the seeds"):
+        explorations.explore(setting, {"row": row}, [], seeds=[3, 5], workers=1, rule_seeds=3)
+
+
+def test_a_script_whose_rule_pools_two_seeds_runs_two_by_default(monkeypatch, capsys):
+    from stochvis import models
+    from stochvis.experiments import explorations
+
+    seen = {}
+    monkeypatch.setattr(models, "load_model", lambda name: name)
+    monkeypatch.setattr(N, "natural_setting", lambda subject, protocol: protocol)
+    monkeypatch.setattr(N, "load_judges", lambda: [])
+    monkeypatch.setattr(explorations, "explore",
+                        lambda base, made, judges, seeds, **options: seen.update(seeds=seeds, **options) or ["ran"])
+    explorations.main("a question", {"row": N.vital_style}, rule_seeds=2, argv=["--quick"])
+    assert seen["seeds"] == [0, 1] and seen["rule_seeds"] == 2
+    explorations.main("a question", {"row": N.vital_style}, argv=["--quick"])
+    assert seen["seeds"] == [0] and seen["rule_seeds"] == 1

@@ -244,3 +244,74 @@ def test_colour_quantiles_per_image_targets_and_bad_targets():
         R.ColourQuantiles(1.0, torch.zeros(3, 4))
     with pytest.raises(ValueError, match="not ascending"):
         R.ColourQuantiles(1.0, torch.rand(3, 4).sort(-1, descending=True).values + 1)
+
+
+def test_ring_amplitudes_put_a_grating_in_its_ring_and_its_colour_channel():
+    size = 32
+    x = torch.arange(size, dtype=torch.float32)
+    grating = 0.5 + 0.25 * torch.cos(2 * torch.pi * 5 * x / size)[None, :].expand(size, size)  # 5 cycles across
+    grey_grating = grating.expand(1, 3, size, size)
+    amplitudes = R.ring_amplitudes(grey_grating)
+    assert amplitudes.shape == (1, 3, size // 2)
+    luminance = amplitudes[0, 0]
+    assert int(luminance.argmax()) == 4 and float(luminance[4]) > 100 * float(luminance.sum() - luminance[4])
+    assert float(amplitudes[0, 1:].abs().max()) < 1e-4  # a grey grating has no chroma
+    red_green = torch.stack([grating, 1 - grating, torch.full_like(grating, 0.5)])[None]  # lum constant
+    amplitudes = R.ring_amplitudes(red_green)[0]
+    assert int(amplitudes[1].argmax()) == 4 and float(amplitudes[0].max()) < 1e-4
+    with pytest.raises(ValueError, match="at least 4×4"):
+        R.ring_amplitudes(torch.rand(1, 3, 2, 8))
+
+
+def test_spectrum_match_is_zero_at_its_target_one_when_flat_and_pulls_fine_detail_down():
+    generator = torch.Generator().manual_seed(0)
+    noise = torch.rand(3, 3, 32, 32, generator=generator)
+    smooth = torch.nn.functional.avg_pool2d(noise, 5, 1, 2, count_include_pad=False)  # less fine detail
+    target = R.spectrum_profile(smooth)
+    assert target.shape == (3, 16)
+    own = R.spectrum_profile(smooth[:1])
+    assert float(R.SpectrumMatch(2.0, own)(smooth[:1])) == pytest.approx(0.0, abs=1e-10)
+    assert float(R.SpectrumMatch(2.0, target)(torch.full((1, 3, 32, 32), 0.4))) == pytest.approx(2.0, rel=1e-5)
+    per_image = torch.stack([R.spectrum_profile(smooth[i:i + 1]) for i in range(3)])
+    assert torch.allclose(R.SpectrumMatch(1.0, per_image)(smooth), torch.zeros(3), atol=1e-10)
+    # from white noise, the penalty alone moves the fine rings' amplitude towards the smooth images'
+    image = noise[:1].clone().requires_grad_(True)
+    penalty = R.SpectrumMatch(1.0, target)
+    fine = lambda x: float(R.ring_amplitudes(x)[..., 8:].mean())  # noqa: E731
+    before, fine_before = float(penalty(image.detach())), fine(image.detach())
+    optimiser = torch.optim.Adam([image], lr=0.01)
+    for _ in range(100):
+        optimiser.zero_grad()
+        penalty(image).sum().backward()
+        optimiser.step()
+    assert float(penalty(image.detach())) < 0.2 * before
+    assert fine(image.detach()) < 0.6 * fine_before
+    assert fine(image.detach()) == pytest.approx(fine(smooth), rel=0.3)
+
+
+def test_spectrum_match_refuses_targets_it_cannot_compare():
+    target = R.spectrum_profile(torch.rand(2, 3, 16, 16))
+    with pytest.raises(ValueError, match="3 per-image targets for a batch of 2"):
+        R.SpectrumMatch(1.0, target.expand(3, -1, -1))(torch.rand(2, 3, 16, 16))
+    assert target.shape == (3, 8)
+    with pytest.raises(ValueError, match="have 16 rings, the target 8"):
+        R.SpectrumMatch(1.0, target)(torch.rand(1, 3, 32, 32))
+    with pytest.raises(ValueError, match="opponent channels"):
+        R.SpectrumMatch(1.0, torch.rand(4, 8) + 0.1)
+    with pytest.raises(ValueError, match="finite and positive"):
+        R.SpectrumMatch(1.0, torch.zeros(3, 8))
+
+
+def test_a_penalty_on_some_rows_scores_those_rows_only():
+    images = torch.rand(4, 3, 8, 8)
+    whole = R.TotalVariation(0.5)(images[1:3])
+    part = R.OnRows(R.TotalVariation(0.5), 1, 3)
+    scores = part(images)
+    assert torch.allclose(scores[1:3], whole) and torch.all(scores[[0, 3]] == 0)
+    assert part.weight == 0.5 and part.name.endswith("[1:3]")
+    with pytest.raises(ValueError, match="start < stop"):
+        R.OnRows(R.TotalVariation(), 2, 2)
+    with pytest.raises(TypeError, match="restricts a Penalty"):
+        R.OnRows(R.jitter(2), 0, 1)
+    with pytest.raises(ValueError, match="rows 1:3 of a batch of 2"):
+        part(torch.rand(2, 3, 8, 8))

@@ -128,3 +128,26 @@ def test_the_backdrops_curves_pull_the_backdrop_alone_towards_them(tiny_model):
     with pytest.raises(ValueError, match="batch"):
         match_in_outline(model, curves, mask, backdrop_curves={"conv1": backdrops["conv1"].expand(3, -1, -1)},
                          **common)
+
+
+def test_image_priors_act_on_the_whole_images_only(tiny_model):
+    from stochvis.optvis import regularizers as R
+
+    model = tiny_model
+    torch.manual_seed(0)
+    curves = {"conv1": torch.rand(2, 8, 4).sort(-1).values}
+    common = dict(foreground=P.fft, backdrop=P.fft, steps=30, seed=0, lr=0.1, jitter=0, strength=0.1,
+                  object_objective=O.class_logit([0, 1]))
+    mask = half_mask()
+    flat = torch.full((3, 8), 1e-3)  # a near-flat target: the prior asks for no detail at all
+    _, plain = match_in_outline(model, curves, mask, **common)
+    _, calm = match_in_outline(model, curves, mask, penalties=[R.SpectrumMatch(10.0, flat)], **common)
+    detail = lambda x: R.ring_amplitudes(x).mean((1, 2))  # noqa: E731
+    assert torch.all(detail(calm.param.composites().detach()) < 0.5 * detail(plain.param.composites().detach()))
+    assert calm.param.batch == 4  # the object view is still there ...
+    # ... and the prior scores the two whole images only: one target per image of the mask is accepted (on all
+    # four rows it would be refused)
+    match_in_outline(model, curves, mask, penalties=[R.SpectrumMatch(10.0, flat.expand(2, -1, -1))],
+                     **{**common, "steps": 1})
+    with pytest.raises(ValueError, match="2 per-image targets for a batch of 4"):
+        R.SpectrumMatch(10.0, flat.expand(2, -1, -1))(calm.param().detach())
