@@ -357,7 +357,8 @@ def evaluate_class(
 ) -> dict:
     """One row: every metric for one method's images of one class (averages over the images).
 
-    Without a ``reference`` (no real images, e.g. the ImageNet world) the realism columns are NaN.
+    Without a ``reference`` (no real images, e.g. the ImageNet world) the realism columns are NaN. KID
+    (:func:`kernel_distance`) beside the FID-like distance: the same comparison with no small-sample bias.
     ``layer`` is the judge's feature layer (default: the reference's, else ``pool``).
     """
     index = subject.class_index(target)
@@ -372,6 +373,7 @@ def evaluate_class(
         "target_confidence": float(target_confidence(subject, images, index).mean()),
         **{key: float(value.mean()) for key, value in transfer.items()},
         "fid": math.nan,
+        "kid": math.nan,
         "plausibility": math.nan,
         "diversity": diversity(feats),
         "real_diversity": math.nan,
@@ -382,6 +384,7 @@ def evaluate_class(
     if reference is not None:
         if len(images) >= 2:
             row["fid"] = frechet_distance_gaussians(*fit_gaussian(feats, reference.shrinkage), *reference.gaussian(index))
+            row["kid"] = kernel_distance(feats, reference.of(index))
         row["plausibility"] = float(plausibility(feats, reference.centroid(index)).mean())
         row["real_diversity"] = reference.diversity(index)
         if reference.train is not None:
@@ -389,7 +392,7 @@ def evaluate_class(
     return row
 
 
-METRICS = ("target_confidence", "judge_confidence", "judge_top1", "agreement", "fid", "plausibility",
+METRICS = ("target_confidence", "judge_confidence", "judge_top1", "agreement", "fid", "kid", "plausibility",
            "diversity", "real_diversity", "novelty", "hf_ratio", "seconds_per_image")
 
 

@@ -126,6 +126,8 @@ def test_compare_summarize_and_csv_on_a_tiny_model(tiny_model, tmp_path):
         assert set(metrics.METRICS) <= set(row)
         assert row["agreement"] == 1.0  # subject and judge are the same network
         assert 0 <= row["target_confidence"] <= 1 and row["fid"] >= 0 and not math.isnan(row["plausibility"])
+        feats = metrics.features(tiny_model, samples[row["method"]][row["class"]], reference.layer)
+        assert row["kid"] == pytest.approx(metrics.kernel_distance(feats, reference.of(row["class"])))
     grey = [r for r in rows if r["method"] == "grey"]
     assert grey[0]["diversity"] == 0.0 and grey[0]["hf_ratio"] == 0.0
     assert all(math.isnan(r["novelty"]) for r in rows)  # no training bank in the reference: no novelty
@@ -141,7 +143,8 @@ def test_compare_summarize_and_csv_on_a_tiny_model(tiny_model, tmp_path):
     assert len(lines) == 5 and lines[0].startswith("method,class,class_name,n,")
     # without real images the realism columns are NaN but the rest is measured
     bare = metrics.evaluate_class(samples["noise"][0], "class0", subject=tiny_model, judge=tiny_model)
-    assert math.isnan(bare["fid"]) and math.isnan(bare["plausibility"]) and bare["diversity"] > 0
+    assert math.isnan(bare["fid"]) and math.isnan(bare["kid"]) and math.isnan(bare["plausibility"])
+    assert bare["diversity"] > 0
 
 
 def test_bad_inputs_name_what_is_valid(tiny_model):
