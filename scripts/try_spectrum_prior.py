@@ -25,7 +25,25 @@ one-seed choice (``scripts/try_coarser_object_curves.py``) was not borne out poo
 chosen, it replaces the row and the pooled table and notebook 09 are rerun before the change lands; otherwise a
 negative result.
 
-    .venv/bin/python scripts/try_spectrum_prior.py [--seeds 0 1]     # ≈ 25 minutes for two seeds, 2 cores
+    .venv/bin/python scripts/try_spectrum_prior.py [--seeds 0 1]     # ≈ 24 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites the rule keeps the row (mean realism rank 1.50; one
+layer's weight 1.67, four layers' 2.83; none refused by the guard). Lite1 / Lite2 / VGG16 on validation, the row → one
+layer → four: FID-like 1081 / 1225 / 5558 → 1065 / 1227 / 5553 → 1069 / 1241 / 5567; plausibility 0.541 / 0.596 /
+0.485 → 0.536 / 0.594 / 0.469 → 0.522 / 0.582 / 0.465. Held out (seen, never used to choose; mean ± std over the two
+seeds): VGG16 FID-like 8956 ± 346 → 8979 ± 294 → 8908 ± 121, KID 2853 → 2812 → 2862; confidence 0.66 / 0.71 → 0.57 /
+0.56 → 0.60 / 0.61.
+
+The term did what it was built for: on the seed-0 images the squared relative error of the rings against the kind's
+fit composites falls from 1.03 to 0.051 (one layer) and 0.014 (four), and the amplitude above a quarter cycle per
+pixel, relative to the coarse rings', from 0.081 to 0.052 and 0.044 (the fit composites: 0.036). By eye the images
+are the same images, a little less glittering.
+
+Reading: a clean negative, and a diagnostic one. With its spectrum brought to the real composites', the row is no
+more real to VGG16 (FID-like within ±0.6%, plausibility down 0.01-0.02) and less of its kind to the subject's family.
+So the row's excess fine detail, which ``scripts/measure_fine_detail.py`` located in its backdrop, is not what
+VGG16's pooled features hold against it: not how much energy each frequency carries, but what the structures are
+(their phases: which edges, where, belonging to what).
 """
 
 from __future__ import annotations
