@@ -336,6 +336,12 @@ class Judge:
     def features(self, images: torch.Tensor) -> torch.Tensor:
         return metrics.features(self.model, images, self.layer, pooled=self.pooled)
 
+    def features_and_probabilities(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Its realism features and, if it has a head, its class probabilities, from one forward pass."""
+        if not self.has_head:
+            return self.features(images), None
+        return metrics.features_and_probabilities(self.model, images, self.layer, pooled=self.pooled)
+
 
 def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
     """A row per method × kind × judge (:data:`COLUMNS`): the judge's mass on the kind's set and its top-1 in
@@ -351,15 +357,15 @@ def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
         reference = metrics.ClassReference(held, judge.layer)
         for method, by_kind in samples.items():
             for kind, images in by_kind.items():
-                feats = judge.features(images)
+                feats, probs = judge.features_and_probabilities(images)
                 indices = natural.class_indices(kind, judge.model.classes) if judge.has_head else None
-                mass, top1 = metrics.class_set_scores(judge.model, images, indices) if indices else (None, None)
+                mass, top1 = metrics.class_set_scores(judge.model, images, indices, probs=probs) if indices \
+                    else (None, None)
                 rows.append({
                     "method": method, "family": FAMILY.get(method, "other"), "class": kind, "judge": judge.name,
                     "judge_confidence": float(mass.mean()) if indices else math.nan,
                     "judge_top1": float(top1.mean()) if indices else math.nan,
-                    "fid": metrics.frechet_distance_gaussians(*metrics.fit_gaussian(feats, reference.shrinkage),
-                                                              *reference.gaussian(kind)) if len(feats) > 1 else math.nan,
+                    "fid": reference.frechet(kind, feats) if len(feats) > 1 else math.nan,
                     "kid": metrics.kernel_distance(feats, held[kind]) if len(feats) > 1 else math.nan,
                     "plausibility": float(metrics.plausibility(feats, reference.centroid(kind)).mean()),
                     "diversity": metrics.diversity(feats), "real_diversity": metrics.diversity(held[kind]),

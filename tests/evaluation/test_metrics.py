@@ -253,3 +253,34 @@ def test_kernel_distance_has_no_small_sample_bias_where_frechet_has():
     # ... and it grows with a real difference
     shifted = metrics.kernel_distance(torch.tensor(rng.normal(size=(4, 16))), torch.tensor(rng.normal(2.0, 1.0, (4, 16))))
     assert shifted > kids.mean() + 3 * scale
+
+
+def test_a_reference_measures_the_frechet_distance_with_its_square_root_taken_once():
+    generator = np.random.default_rng(0)
+    real = torch.from_numpy(generator.normal(size=(40, 24)))
+    labels = torch.arange(40) % 2
+    reference = metrics.ClassReference({0: real[labels == 0], 1: real[labels == 1]}, "pool")
+    for shift in (0.0, 0.5, 2.0):
+        feats = torch.from_numpy(generator.normal(size=(5, 24)) + shift)
+        expected = metrics.frechet_distance_gaussians(*metrics.fit_gaussian(feats), *reference.gaussian(1))
+        assert reference.frechet(1, feats) == pytest.approx(expected, rel=1e-9)
+    assert set(reference._roots) == {1}  # one root for the class, kept for every set measured against it
+    root = reference._roots[1]
+    assert np.allclose(root @ root, reference.gaussian(1)[1], atol=1e-10)
+    with pytest.raises(KeyError, match="classes \\[0, 1\\]"):
+        reference.frechet(2, feats)
+
+
+def test_features_and_probabilities_from_one_forward_are_the_two_measures(tiny_model, tiny_images):
+    calls = []
+    handle = tiny_model.net.features[0].register_forward_hook(lambda *_: calls.append(1))
+    feats, probs = metrics.features_and_probabilities(tiny_model, tiny_images, "conv1", pooled=True)
+    handle.remove()
+    assert len(calls) == 1  # one forward pass for both
+    assert torch.equal(feats, metrics.features(tiny_model, tiny_images, "conv1", pooled=True))
+    assert torch.equal(probs, metrics.probabilities(tiny_model, tiny_images))
+    flat, _ = metrics.features_and_probabilities(tiny_model, tiny_images, "conv1")
+    assert torch.equal(flat, metrics.features(tiny_model, tiny_images, "conv1"))
+    mass, top1 = metrics.class_set_scores(tiny_model, tiny_images, [0, 2], probs=probs)
+    assert torch.equal(mass, metrics.class_set_mass(tiny_model, tiny_images, [0, 2]))
+    assert torch.equal(top1, metrics.top1_in_set(tiny_model, tiny_images, [0, 2]))
