@@ -21,7 +21,28 @@ per seed, 128 px, 128 steps, the table's protocol under the split):
 The row's parts are the very parameterisations it optimised (recorded as they are built; the script checks that
 they put its images back together).
 
-    .venv/bin/python scripts/measure_object_or_backdrop.py [--seeds 0 1] [--quick]    # ≈ 12 minutes, 2 cores
+    .venv/bin/python scripts/measure_object_or_backdrop.py [--seeds 0 1] [--quick]    # ≈ 6 minutes, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1 pooled (6 images per kind), against validation composites; FID-like and KID,
+Lite1 / Lite2 / VGG16 (novelty is not meaningful here: the real parts are of fit composites, in the training bank):
+
+| (object, backdrop) | FID-like | KID | plausibility |
+|---|---|---|---|
+| the row's, the row's | 1079 / 1218 / 5661 | 1.85 / 2.50 / 829 | 0.546 / 0.588 / 0.474 |
+| the row's, a real photograph | 1233 / 1402 / 5693 | 2.58 / 3.94 / 761 | 0.507 / 0.572 / 0.440 |
+| a real cut-out, the row's | 984 / 1115 / 6225 | 1.08 / 1.43 / 1044 | 0.529 / 0.580 / 0.501 |
+| a real cut-out, a real photograph | 970 / 1161 / 5575 | 0.98 / 1.38 / 464 | 0.535 / 0.573 / 0.483 |
+
+Reading. To the Lites (the subject's family) the row's gap to real composites is its objects: a real cut-out on the
+row's backdrop is as real as a real composite (FID-like 984 against 970, KID 1.08 against 0.98), and the backdrop is
+worth a photograph — a photograph behind the row's objects is *less* real to them (1233), the backdrop having been
+matched together with its object. To VGG16 neither swap closes the gap: a real photograph behind the row's objects
+takes a fifth of the KID gap away (829 → 761; real 464) and leaves FID-like where it was, and a real cut-out on the
+row's backdrop is the least real set of the four (KID 1044, FID-like +10%). VGG16 reads the pairing as much as either
+part — a photographed object on a painted backdrop is further from a photograph's statistics than the row's own
+painted object on it — so the deficit that keeps the row behind VITAL is spread over both parts and how they go
+together, not held in one. For the next design: the Lites ask for better objects; VGG16 for an image whose two parts
+are made alike, which is what the row's single matched composite view already pushes towards.
 """
 
 from __future__ import annotations
