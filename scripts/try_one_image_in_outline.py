@@ -19,7 +19,20 @@ composites), the guard at 5%, and the images of two optimisation seeds (0 and 1)
 candidate is chosen, it replaces the row and the pooled table and notebook 09 are rerun before the change lands
 (in the next stop if this one has no time left for them); otherwise a negative result.
 
-    .venv/bin/python scripts/try_one_image_in_outline.py [--seeds 0 1]     # ≈ 18 minutes for two seeds, 2 cores
+    .venv/bin/python scripts/try_one_image_in_outline.py [--seeds 0 1]     # ≈ 10 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites the rule keeps the row (mean realism rank 1.33 against
+1.67; the guard refuses the one image for VGG16 plausibility −10.2%). Lite1 / Lite2 / VGG16 on validation, the row →
+one image: FID-like 1081 / 1225 / 5558 → 1033 / 1228 / 5635; plausibility 0.541 / 0.596 / 0.485 → 0.543 / 0.585 /
+0.435. Held out (seen, never used to choose; mean over the two seeds): FID-like 1444 / 1775 / 8956 → 1362 / 1762 /
+8830, KID 2.85 / 5.32 / 2853 → 2.42 / 5.25 / 2866, plausibility 0.490 / 0.546 / 0.401 → 0.491 / 0.530 / 0.373,
+confidence 0.66 / 0.71 → 0.56 / 0.36.
+
+Reading: a negative result. One image for both parts is a little closer to real composites in the Lites' FID-like
+and in VGG16's (−1.4% held out) and further in VGG16's plausibility, and by eye its objects melt into their
+backdrops (the bovines' and birds' outlines are lost in the grass; the apples keep theirs): the separate object
+image on its cut-outs' colours is what makes the row's objects nameable, and making the two parts alike costs that
+before it buys VGG16 anything the rule counts.
 """
 
 from __future__ import annotations
