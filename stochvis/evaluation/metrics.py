@@ -20,7 +20,7 @@ import csv
 import io
 import math
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,19 +44,34 @@ def _check_images(model: WrappedModel, images: torch.Tensor) -> torch.Tensor:
     return check_images(model, images).cpu()
 
 
+def _flat(activation: torch.Tensor) -> torch.Tensor:
+    return activation.flatten(1)
+
+
+def _pooled(activation: torch.Tensor) -> torch.Tensor:
+    return activation.mean((-2, -1))  # a conv map averaged over its positions
+
+
 @torch.no_grad()
-def _outputs(model: WrappedModel, images: torch.Tensor, layer: str, batch_size: int) -> torch.Tensor:
+def _outputs(model: WrappedModel, images: torch.Tensor,
+             reads: Sequence[tuple[str, Callable[[torch.Tensor], torch.Tensor]]], batch_size: int) -> list[torch.Tensor]:
+    """Each read's activations ((layer, reduce) pairs, e.g. ``("pool", _flat)``), reduced per image, for all
+    ``images`` in batches, from one forward pass per batch: (N, D) per read, in ``reads``' order."""
     images = _check_images(model, images)
-    parts = [capture(model, images[start:start + batch_size].to(model.device), [layer])[layer].flatten(1).float().cpu()
-             for start in range(0, len(images), batch_size)]
-    return torch.cat(parts) if parts else torch.empty(0)
+    parts: list[list[torch.Tensor]] = [[] for _ in reads]
+    for start in range(0, len(images), batch_size):
+        acts = capture(model, images[start:start + batch_size].to(model.device),
+                       list(dict.fromkeys(layer for layer, _ in reads)))
+        for part, (layer, reduce) in zip(parts, reads):
+            part.append(reduce(acts[layer].float()).cpu())
+    return [torch.cat(part) if part else torch.empty(0) for part in parts]
 
 
 def probabilities(model: WrappedModel, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Softmax over the model's classes, (N, classes)."""
     if model.classes is None:
         model.check_class(0)  # raises: no classifier head
-    return _outputs(model, images, "logits", batch_size).softmax(1)
+    return _outputs(model, images, [("logits", _flat)], batch_size)[0].softmax(1)
 
 
 def target_confidence(subject: WrappedModel, images: torch.Tensor,
@@ -79,17 +94,8 @@ def features_and_probabilities(model: WrappedModel, images: torch.Tensor, layer:
     scoring time on the second)."""
     if model.classes is None:
         model.check_class(0)  # raises: no classifier head
-    images = _check_images(model, images)
-    feats, logits = [], []
-    with torch.no_grad():
-        for start in range(0, len(images), batch_size):
-            acts = capture(model, images[start:start + batch_size].to(model.device), [layer, "logits"])
-            kept = acts[layer].float()
-            feats.append((kept.mean((-2, -1)) if pooled else kept.flatten(1)).cpu())
-            logits.append(acts["logits"].flatten(1).float().cpu())
-    if not feats:
-        return torch.empty(0), torch.empty(0)
-    return torch.cat(feats), torch.cat(logits).softmax(1)
+    feats, logits = _outputs(model, images, [(layer, _pooled if pooled else _flat), ("logits", _flat)], batch_size)
+    return feats, logits.softmax(1)
 
 
 def class_set_mass(judge: WrappedModel, images: torch.Tensor, indices: Sequence[int]) -> torch.Tensor:
@@ -161,13 +167,7 @@ def features(model: WrappedModel, images: torch.Tensor, layer: str = DEFAULT_FEA
     """Flattened activations of ``layer`` (default: the judge's penultimate, ``pool``), (N, D); ``pooled``:
     a conv map averaged over its positions first, (N, C) — a network with no classifier head (VGG16's
     convolutions here) judges realism in these."""
-    if not pooled:
-        return _outputs(model, images, layer, batch_size)
-    images = _check_images(model, images)
-    with torch.no_grad():
-        parts = [capture(model, images[start:start + batch_size].to(model.device), [layer])[layer].float()
-                 .mean((-2, -1)).cpu() for start in range(0, len(images), batch_size)]
-    return torch.cat(parts) if parts else torch.empty(0)
+    return _outputs(model, images, [(layer, _pooled if pooled else _flat)], batch_size)[0]
 
 
 # -- realism -------------------------------------------------------------------------------

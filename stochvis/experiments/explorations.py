@@ -116,20 +116,18 @@ def explore(base: natural.Setting, candidates: Candidates, judges: Sequence[natu
         raise ValueError(f"rule_seeds={rule_seeds}: the rule pools the first 1 to {len(seeds)} of the seeds {seeds}; "
                          f"give more --seeds or fewer rule seeds")
     order = sorted(candidates, key=lambda name: name not in longest_first)
-    lines, rows, ruled = [], [], {name: {} for name in candidates}
+    lines, rows, ruled = [], [], []
     for index, seed in enumerate(seeds):
         s = base.reseeded(seed)
         made = dict(zip(order, in_workers(lambda name, s=s: candidates[name](s), order, workers)))
         runs = {name: made[name] for name in candidates}
         if index < rule_seeds:
-            for name, images in runs.items():
-                for kind, kind_images in images.items():
-                    ruled[name][kind] = torch.cat([ruled[name][kind], kind_images]) if kind in ruled[name] \
-                        else kind_images
-            if index == rule_seeds - 1:
-                if rule_seeds > 1:
-                    lines.append(f"== the rule on seeds {', '.join(map(str, seeds[:rule_seeds]))}, pooled per kind")
-                lines += select_on_training(s, ruled, judges, incumbent_tolerance=incumbent_tolerance)[1]
+            ruled.append(runs)
+        if index == rule_seeds - 1:
+            if rule_seeds > 1:
+                lines.append(f"== the rule on seeds {', '.join(map(str, seeds[:rule_seeds]))}, pooled per kind")
+            lines += select_on_training(s, natural.pooled_images(ruled), judges,
+                                        incumbent_tolerance=incumbent_tolerance)[1]
         if index == 0 and save:
             natural.save_images(runs, save)
         rows += natural.table(s, runs, {}, judges)

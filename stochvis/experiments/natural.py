@@ -305,6 +305,13 @@ def run(s: Setting, methods: Sequence[str] = METHODS, *, workers: int = 1
     return samples, seconds
 
 
+def pooled_images(per_seed: Sequence[Mapping[str, Mapping[str, torch.Tensor]]]) -> dict[str, dict[str, torch.Tensor]]:
+    """Each row's images of every seed ({method: {kind: images}} per seed) in one set per kind, the real row left
+    out (its images do not depend on the seed: :func:`pooled` draws more of them)."""
+    return {m: {k: torch.cat([images[m][k] for images in per_seed]) for k in by_kind}
+            for m, by_kind in per_seed[0].items() if m != REAL}
+
+
 def pooled(s: Setting, per_seed: Sequence[tuple[Mapping[str, Mapping[str, torch.Tensor]], Mapping[str, float]]]
            ) -> tuple[dict[str, dict[str, torch.Tensor]], dict[str, float]]:
     """Each row's images of every seed in one set per kind, and its mean seconds per image: with 3 images per
@@ -315,8 +322,7 @@ def pooled(s: Setting, per_seed: Sequence[tuple[Mapping[str, Mapping[str, torch.
     if not per_seed:
         raise ValueError("no seeds to pool: give the (samples, seconds) of at least one seed")
     first, _ = per_seed[0]
-    samples = {m: {k: torch.cat([images[m][k] for images, _ in per_seed]) for k in by_kind}
-               for m, by_kind in first.items() if m != REAL}
+    samples = pooled_images([images for images, _ in per_seed])
     if REAL in first:
         samples[REAL] = s.real_of_rounds(len(per_seed))
     seconds = {m: sum(sec[m] for _, sec in per_seed) / len(per_seed) for m in first}
