@@ -219,7 +219,8 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
                         object_curves: bool = True, outlines: torch.Tensor | None = None,
                         backdrop: Callable | None = None,
                         backdrop_curves: Mapping[str, Mapping[str, torch.Tensor]] | None = None,
-                        object_colours: str = "cut-outs", **match_options: object) -> dict[str, torch.Tensor]:
+                        object_colours: str = "cut-outs", evidence: O.Objective | None = None,
+                        **match_options: object) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
     a backdrop, each a Fourier image on the kind's basis, blended by it
@@ -238,14 +239,17 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     ``scripts/try_smoother_object.py``), ``backdrop`` for the backdrop (``scripts/try_smoother_backdrop.py``);
     ``outlines``: other masks (N, 1, size, size) than :func:`drawn_silhouettes`'
     (``scripts/try_world_sized_outlines.py``); ``backdrop_curves`` (kind → layer → (C, Q)): the backdrop alone
-    matched to them too, a third view (``scripts/try_calm_backdrop.py``); ``match_options``: more of
+    matched to them too, a third view (``scripts/try_calm_backdrop.py``); ``evidence``: another objective for the
+    capped evidence's place in both views (``scripts/try_drawn_members.py``: :meth:`Setting.drawn_member_evidence`,
+    weighed by the caller); ``match_options``: more of
     :func:`~stochvis.methods.distribution_matching.match_in_outline`'s keywords (an exploration's ``penalties``:
     ``scripts/try_spectrum_prior.py``)."""
     p = s.protocol
     if object_colours not in ("cut-outs", "kind"):
         raise ValueError(f"object_colours={object_colours!r}: 'cut-outs' (the kind's cut-outs' own pixels) or 'kind' "
                          "(its composites', as the backdrop)")
-    evidence = p.evidence_weight * s.capped_evidence()
+    if evidence is None:
+        evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
     if foreground is None:
         foreground = s.cutout_colour_fft() if object_colours == "cut-outs" else colour

@@ -29,6 +29,7 @@ from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats.collection import collect
 from stochvis.stats.curve_density import CurveDensity, novelty_temperature
+from stochvis.stats.member_classes import MemberClasses
 from stochvis.stats.quantiles import collect_quantiles, image_curves, mean_curves
 from stochvis.stats.silhouettes import SilhouetteModel
 from stochvis.worlds import natural
@@ -116,6 +117,7 @@ class TrainingStatistics:
     silhouettes: dict[str, SilhouetteModel]  # kind -> the shape model of its training cut-outs' outlines
     object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
     cutout_colours: dict[str, P.ColourStatistics]  # kind -> its training cut-outs' own pixels' mean and covariance root
+    members: dict[str, MemberClasses]  # kind -> which class of its set each training composite is, and how surely
 
 
 @dataclass
@@ -145,6 +147,16 @@ class Setting:
         """Each image's kind's set log-probability, capped at the subject's mass on the kind's real training
         composites (:func:`~stochvis.optvis.objectives.class_set_evidence`): the evidence the rows weigh."""
         return O.class_set_evidence(self.per_image(self.sets), self.per_image(self.statistics.real_mass))
+
+    def drawn_member_evidence(self) -> O.Objective:
+        """:meth:`capped_evidence` with each image's set narrowed to one member drawn from its kind's training
+        composites (:class:`~stochvis.stats.member_classes.MemberClasses`: in their proportions, capped at the mass
+        they give that member): one thing per image, as in a photograph, not the kind's easiest member in every
+        image. Seeded by the optimisation seed and the kind's position, as the drawn outlines are."""
+        p = self.protocol
+        drawn = [self.statistics.members[k].draw(p.samples, seed=1000 * p.seed + i) for i, k in enumerate(p.kinds)]
+        return O.class_set_evidence([[c] for classes, _ in drawn for c in classes],
+                                    [m for _, ceilings in drawn for m in ceilings])
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
@@ -282,7 +294,10 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         real_rounds[k] = [held_images[[js[r] for js in of_cutout]] for r in range(min(map(len, of_cutout)))]
         held[k] = held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
-    real_mass = {k: float(metrics.class_set_mass(subject, train[k], sets[k]).mean()) for k in p.kinds}
+    probabilities = {k: metrics.probabilities(subject, train[k]) for k in p.kinds}
+    real_mass = {k: float(metrics.class_set_scores(subject, train[k], sets[k], probs=probabilities[k])[0].mean())
+                 for k in p.kinds}
+    members = {k: MemberClasses.fit(probabilities[k], sets[k]) for k in p.kinds}
     # Each training composite's curves at the stem and every block (VITAL's five layers among them), and their
     # mean, the kind's curves, from the same forward pass
     per_image = {k: image_curves(subject, images, every_block(subject), quantiles=p.quantiles)
@@ -318,6 +333,6 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
     statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
-                                    world, bases, shapes, object_curves, cutout_colours)
+                                    world, bases, shapes, object_curves, cutout_colours, members)
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics,
                    validation)
