@@ -23,6 +23,22 @@ members are chosen, they replace the row's evidence and the pooled table and not
 lands (in the next stop if this one has no time left for them); otherwise a negative result.
 
     .venv/bin/python scripts/try_drawn_members.py [--seeds 0 1]     # ≈ 10 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites the rule keeps the row (mean realism rank 1.00
+against 2.00; the guard refuses the drawn members for Lite2 FID-like +5.3%, VGG16 FID-like +10.4% and VGG16
+plausibility −5.3%). Lite1 / Lite2 / VGG16 on validation, the row → drawn members: FID-like 1093 / 1192 / 5446 →
+1100 / 1255 / 6014; plausibility 0.535 / 0.597 / 0.467 → 0.534 / 0.584 / 0.442. Held out (seen, never used to
+choose; mean ± std over the two seeds): FID-like 1415 / 1733 / 8868 ± 47 → 1455 / 1814 / 9442 ± 638, KID 2.60 / 4.98 /
+2835 → 3.13 / 5.90 / 2875, plausibility 0.492 / 0.544 / 0.398 → 0.487 / 0.536 / 0.384, confidence 0.65 / 0.64 →
+0.58 / 0.59, novelty 1.00 / 1.00 / 0.90 → 1.04 / 1.02 / 0.95.
+
+Reading: a negative result under every judge. By eye the birds, mammals and bovines are the row's (a member of 59
+birds is still a bird's outline filled with feathers), and the fruit are no smoother: smaller objects, red and
+speckled still — strawberries and paired cherries where the row had large apples. What the evidence names was not
+what makes the speckle; one named member per image only narrows what the image may look like, and the judges count
+the loss of the kind's spread. (The row's own numbers here differ from the earlier scripts' by about 1% — held out
+VGG16 8868 against 8956 — with the same code: this checkout runs on another host, whose float kernels send 128
+steps of optimisation elsewhere; on one host a rerun reproduces every digit.)
 """
 
 from __future__ import annotations

@@ -522,3 +522,31 @@ def test_a_script_whose_rule_pools_two_seeds_runs_two_by_default(monkeypatch, ca
     assert seen["seeds"] == [0, 1] and seen["rule_seeds"] == 2
     explorations.main("a question", {"row": N.vital_style}, argv=["--quick"])
     assert seen["seeds"] == [0] and seen["rule_seeds"] == 1
+
+
+def test_each_image_is_asked_for_one_member_its_kinds_training_composites_are(setting):
+    from stochvis.models import LOGITS
+
+    subject, targets = setting.subject, setting.protocol.targets()
+    for kind in setting.protocol.kinds:
+        members = setting.statistics.members[kind]
+        on_set = metrics.probabilities(subject, setting.train[kind])[:, setting.sets[kind]]
+        assert members.tops == [setting.sets[kind][j] for j in on_set.argmax(1).tolist()]
+    evidence = setting.drawn_member_evidence().bind(subject)
+    asked = []
+    for c in sorted({c for k in setting.protocol.kinds for c in setting.sets[k]}):
+        logits = torch.zeros(len(targets), 1000)
+        logits[:, c] = 40.0  # every image all class c: the images asked for c reach their cap, the rest nothing
+        value = evidence({LOGITS: logits})
+        asked.append([(c, v) for v in value.tolist()])
+    for i, kind in enumerate(targets):
+        reached = [(c, v) for c, v in (row[i] for row in asked) if v > -10]
+        assert len(reached) == 1  # one member per image
+        member, value = reached[0]
+        members = setting.statistics.members[kind]
+        assert member in members.tops  # a member the kind's real composites are
+        assert value == pytest.approx(math.log(members.ceilings[member]), abs=1e-5)  # as sure as they are of it
+    row = N.in_drawn_silhouette(setting, evidence=setting.protocol.evidence_weight * setting.drawn_member_evidence())
+    assert set(row) == set(setting.protocol.kinds) and all(torch.isfinite(x).all() for x in row.values())
+    default = N.in_drawn_silhouette(setting)
+    assert any(not torch.equal(row[k], default[k]) for k in row)  # the evidence given is the evidence asked
