@@ -276,6 +276,17 @@ class ClassReference:
             self._diversities[target, limit] = diversity(self.of(target)[:limit])
         return self._diversities[target, limit]
 
+    def realism(self, target: int, feats: torch.Tensor) -> dict[str, float]:
+        """**The** realism columns of a set of images of one class, in this judge's features: FID-like and KID
+        against the class's real images (NaN for fewer than two images), mean plausibility, diversity beside the
+        real diversity, and novelty (NaN without a training bank). Every table reads its realism from here."""
+        several = len(feats) > 1
+        return {"fid": self.frechet(target, feats) if several else math.nan,
+                "kid": kernel_distance(feats, self.of(target)) if several else math.nan,
+                "plausibility": float(plausibility(feats, self.centroid(target)).mean()),
+                "diversity": diversity(feats), "real_diversity": self.diversity(target),
+                "novelty": self.novelty(target, feats) if self.train is not None else math.nan}
+
 
 def class_reference(judge: WrappedModel, images: torch.Tensor, labels: torch.Tensor,
                     layer: str = DEFAULT_FEATURE_LAYER, shrinkage: float | str | None = "auto",
@@ -328,13 +339,7 @@ def evaluate_class(
         "seconds_per_image": float(seconds_per_image),
     }
     if reference is not None:
-        if len(images) >= 2:
-            row["fid"] = reference.frechet(index, feats)
-            row["kid"] = kernel_distance(feats, reference.of(index))
-        row["plausibility"] = float(plausibility(feats, reference.centroid(index)).mean())
-        row["real_diversity"] = reference.diversity(index)
-        if reference.train is not None:
-            row["novelty"] = reference.novelty(index, feats)
+        row.update(reference.realism(index, feats))
     return row
 
 

@@ -358,13 +358,13 @@ def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
     the set, FID-like distance, KID (:func:`~stochvis.evaluation.metrics.kernel_distance`, unbiased at these few
     images) and plausibility against *all* held-out composites of the kind (real row: its shown images against all of
     them), diversity, and novelty (nearest-training distance over that of the
-    held-out composites)."""
+    held-out composites): :meth:`~stochvis.evaluation.metrics.ClassReference.realism`, as every table."""
     p = s.protocol
     rows = []
     for judge in judges:
         train = {k: judge.features(v) for k, v in s.train.items()}
         held = {k: judge.features(v) for k, v in s.held_out.items()}
-        reference = metrics.ClassReference(held, judge.layer)
+        reference = metrics.ClassReference(held, judge.layer, train=train)
         for method, by_kind in samples.items():
             for kind, images in by_kind.items():
                 feats, probs = judge.features_and_probabilities(images)
@@ -375,11 +375,7 @@ def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
                     "method": method, "family": FAMILY.get(method, "other"), "class": kind, "judge": judge.name,
                     "judge_confidence": float(mass.mean()) if indices else math.nan,
                     "judge_top1": float(top1.mean()) if indices else math.nan,
-                    "fid": reference.frechet(kind, feats) if len(feats) > 1 else math.nan,
-                    "kid": metrics.kernel_distance(feats, held[kind]) if len(feats) > 1 else math.nan,
-                    "plausibility": float(metrics.plausibility(feats, reference.centroid(kind)).mean()),
-                    "diversity": metrics.diversity(feats), "real_diversity": metrics.diversity(held[kind]),
-                    "novelty": metrics.novelty(feats, train[kind], held[kind]),
+                    **reference.realism(kind, feats),
                     "size": p.size, "steps": 0 if method == REAL else p.maco_steps if method in COST else p.steps,
                     "crops": p.maco_crops if method in COST else 1,
                     "seconds_per_image": seconds.get(method, math.nan), "n": len(images), "seed": p.seed})

@@ -284,3 +284,22 @@ def test_features_and_probabilities_from_one_forward_are_the_two_measures(tiny_m
     mass, top1 = metrics.class_set_scores(tiny_model, tiny_images, [0, 2], probs=probs)
     assert torch.equal(mass, metrics.class_set_mass(tiny_model, tiny_images, [0, 2]))
     assert torch.equal(top1, metrics.top1_in_set(tiny_model, tiny_images, [0, 2]))
+
+
+def test_a_references_realism_columns_are_the_measures_and_say_nan_where_they_cannot_be_taken():
+    generator = np.random.default_rng(1)
+    real = torch.from_numpy(generator.normal(size=(30, 16))).float()
+    bank = torch.from_numpy(generator.normal(size=(20, 16))).float()
+    feats = torch.from_numpy(generator.normal(size=(6, 16)) + 0.3).float()
+    with_bank = metrics.ClassReference({"birds": real}, "pool", train={"birds": bank})
+    columns = with_bank.realism("birds", feats)
+    assert columns == {
+        "fid": pytest.approx(metrics.frechet_distance(feats, real)),
+        "kid": metrics.kernel_distance(feats, real),
+        "plausibility": pytest.approx(float(metrics.plausibility(feats, real.mean(0)).mean())),
+        "diversity": metrics.diversity(feats), "real_diversity": metrics.diversity(real),
+        "novelty": metrics.novelty(feats, bank, real)}
+    one = metrics.ClassReference({"birds": real}, "pool").realism("birds", feats[:1])
+    assert math.isnan(one["fid"]) and math.isnan(one["kid"]) and math.isnan(one["diversity"])
+    assert math.isnan(one["novelty"])  # no training bank: no novelty
+    assert not math.isnan(one["plausibility"])
