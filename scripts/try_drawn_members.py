@@ -37,8 +37,9 @@ birds is still a bird's outline filled with feathers), and the fruit are no smoo
 speckled still — strawberries and paired cherries where the row had large apples. What the evidence names was not
 what makes the speckle; one named member per image only narrows what the image may look like, and the judges count
 the loss of the kind's spread. (The row's own numbers here differ from the earlier scripts' by about 1% — held out
-VGG16 8868 against 8956 — with the same code: this checkout runs on another host, whose float kernels send 128
-steps of optimisation elsewhere; on one host a rerun reproduces every digit.)
+VGG16 8868 against 8956 — with the same code and pinned packages: on this session's machine the optimisations go
+elsewhere (the VITAL-style row's seed-0 images differ from the committed ones by 14-18 levels of 255 on average, and a
+pooled rerun of the table moves each row by 1-3%), while on one machine a rerun reproduces every digit.)
 """
 
 from __future__ import annotations

@@ -353,17 +353,20 @@ class Judge:
         return metrics.features_and_probabilities(self.model, images, self.layer, pooled=self.pooled)
 
 
-def table(s: Setting, samples, seconds, judges: Sequence[Judge]) -> list[dict]:
+def table(s: Setting, samples, seconds, judges: Sequence[Judge],
+          against: Mapping[str, torch.Tensor] | None = None) -> list[dict]:
     """A row per method × kind × judge (:data:`COLUMNS`): the judge's mass on the kind's set and its top-1 in
     the set, FID-like distance, KID (:func:`~stochvis.evaluation.metrics.kernel_distance`, unbiased at these few
     images) and plausibility against *all* held-out composites of the kind (real row: its shown images against all of
     them), diversity, and novelty (nearest-training distance over that of the
-    held-out composites): :meth:`~stochvis.evaluation.metrics.ClassReference.realism`, as every table."""
+    held-out composites): :meth:`~stochvis.evaluation.metrics.ClassReference.realism`, as every table.
+    ``against`` (kind -> real images): another yardstick than :attr:`Setting.held_out` (e.g. every held-out
+    cut-out's composites: :meth:`Setting.every_held_out`, for rows that include no real image among them)."""
     p = s.protocol
     rows = []
     for judge in judges:
         train = {k: judge.features(v) for k, v in s.train.items()}
-        held = {k: judge.features(v) for k, v in s.held_out.items()}
+        held = {k: judge.features(v) for k, v in (s.held_out if against is None else against).items()}
         reference = metrics.ClassReference(held, judge.layer, train=train)
         for method, by_kind in samples.items():
             for kind, images in by_kind.items():

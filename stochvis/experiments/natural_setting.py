@@ -245,6 +245,13 @@ class Setting:
         """kind -> one held-out composite of each of the real row's cut-outs: the table's real row (round 0)."""
         return {k: r[0] for k, r in self.real_rounds.items()}
 
+    def every_held_out(self) -> dict[str, torch.Tensor]:
+        """kind -> the composites of *every* held-out cut-out: the reference's and the real row's (all their rounds).
+        The table's reference leaves the real row's cut-outs out so that the real row is not measured against itself,
+        which leaves a kind with few cut-outs a reference of one object (bovines, vehicles: four held out, three of
+        them the real row's); a yardstick for rows with no real image among them can be the whole held-out side."""
+        return {k: torch.cat([self.held_out[k], *self.real_rounds[k]]) for k in self.protocol.kinds}
+
     def reseeded(self, seed: int) -> Setting:
         """The same composites and statistics, another optimisation seed: what a seed study varies."""
         return dataclasses.replace(self, protocol=dataclasses.replace(self.protocol, seed=seed))

@@ -550,3 +550,22 @@ def test_each_image_is_asked_for_one_member_its_kinds_training_composites_are(se
     assert set(row) == set(setting.protocol.kinds) and all(torch.isfinite(x).all() for x in row.values())
     default = N.in_drawn_silhouette(setting)
     assert any(not torch.equal(row[k], default[k]) for k in row)  # the evidence given is the evidence asked
+
+
+def test_every_held_out_cut_out_is_a_wider_yardstick_the_table_can_measure_against(tiny_setting_rounds):
+    s = tiny_setting_rounds
+    wide = s.every_held_out()
+    for kind in s.protocol.kinds:
+        rounds = s.real_rounds[kind]
+        assert len(wide[kind]) == len(s.held_out[kind]) + sum(len(r) for r in rounds)
+        for image in (*s.held_out[kind], *torch.cat(rounds)):  # the reference's and every real-row composite
+            assert any(torch.equal(image, w) for w in wide[kind])
+    samples = {"noise": {k: torch.rand(3, 3, s.protocol.size, s.protocol.size, generator=torch.Generator().manual_seed(i))
+                         for i, k in enumerate(s.protocol.kinds)}}
+    judge = N.Judge("tiny", s.subject, layer="block5", pooled=True)
+    narrow = N.table(s, samples, {}, [judge])
+    widened = N.table(s, samples, {}, [judge], against=wide)
+    for a, b in zip(narrow, widened):
+        assert a["class"] == b["class"] and a["judge_confidence"] == b["judge_confidence"]  # only the yardstick moved
+        assert b["real_diversity"] == pytest.approx(metrics.diversity(judge.features(wide[b["class"]])))
+        assert a["fid"] != b["fid"]
