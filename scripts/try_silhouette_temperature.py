@@ -19,6 +19,22 @@ realism only, and a cooler draw is nearer the training composites by constructio
 otherwise a negative result.
 
     .venv/bin/python scripts/try_silhouette_temperature.py [--seeds 0 1]     # ≈ 15 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites the rule keeps the row: temperature 1 ranks first
+(1.83; temperature 0 2.00, the row 2.17) but the guard refuses it (VGG16 FID-like +5.8%), and temperature 0 too
+(Lite2 FID-like +11.3%, VGG16 +14.8%). Lite1 / Lite2 / VGG16 on validation, the row → temperature 1 → temperature 0:
+FID-like 1093 / 1192 / 5446 → 1055 / 1247 / 5763 → 1115 / 1327 / 6253; plausibility 0.535 / 0.597 / 0.467 → 0.550 /
+0.613 / 0.472 → 0.597 / 0.639 / 0.492. Held out (seen, never used to choose; mean over the two seeds): FID-like 1415 /
+1733 / 8868 → 1376 / 1758 / 9088 → 1409 / 1739 / 9045; KID 2.60 / 4.98 / 2835 → 2.90 / 5.85 / 2933 → 4.04 / 7.30 /
+3109; plausibility 0.492 / 0.544 / 0.398 → 0.506 / 0.566 / 0.395 → 0.541 / 0.591 / 0.428; diversity in VGG16's
+features 75.9 → 71.2 → 59.1; novelty 1.00 / 1.00 / 0.90 → 1.00 / 1.01 / 0.90 → 0.99 / 1.00 / 0.90.
+
+Reading: a negative result, and the trade it was asked about, measured. The outline is indeed a source of novelty of
+its own — with every image of a kind on one set of curves, VGG16 novelty stays at 0.90 — and a cooler draw does buy
+plausibility (VGG16 0.398 → 0.428 held out at temperature 0, about the real training draws' 10th percentile). But
+it is paid for in spread: the images of a kind grow alike (VGG16 diversity 76 → 59; by eye every backdrop of a kind
+the same pale wash), and FID-like and KID, which read spread as well as place, rise under every judge. Plausibility
+and the distances ask for opposite things of the draws' temperature; the calibrated one stays.
 """
 
 from __future__ import annotations
