@@ -79,13 +79,12 @@ def main() -> None:
     if missing:
         raise SystemExit(f"{args.images} lacks the real row's images of {', '.join(missing)}: give a pooled run's file")
     rounds = len(samples[N.REAL][s.protocol.kinds[0]]) // s.protocol.samples
-    seconds = {m: float("nan") for m in samples}
-    judges = N.load_judges()
-    table = N.table(s, samples, seconds, judges)
+    judges, every_held_out = N.load_judges(), s.every_held_out()
+    table = N.table(s, samples, {}, judges)  # no seconds: the images were made elsewhere
     synthetic = {m: by_kind for m, by_kind in samples.items() if m != N.REAL}
-    wide = N.table(s, synthetic, seconds, judges, against=s.every_held_out())
+    wide = N.table(s, synthetic, {}, judges, against=every_held_out)
     wide += [r for r in table if r["method"] == N.REAL]  # the real row as the table measures it (its confidence)
-    sizes = {k: (len(s.held_out[k]), len(s.every_held_out()[k])) for k in s.protocol.kinds}
+    sizes = {k: (len(s.held_out[k]), len(every_held_out[k])) for k in s.protocol.kinds}
     print(f"pooled images: {rounds} seeds × {s.protocol.samples} per kind; reference composites per kind, the table's → "
           f"every held-out cut-out's: {sizes}")
     for name, rows in (("the table's reference", table), ("every held-out cut-out", wide)):

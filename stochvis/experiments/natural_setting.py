@@ -302,8 +302,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
         held[k] = held_images[rest]
     sets = {k: natural.class_indices(k, subject.classes) for k in p.kinds}
     probabilities = {k: metrics.probabilities(subject, train[k]) for k in p.kinds}
-    real_mass = {k: float(metrics.class_set_scores(subject, train[k], sets[k], probs=probabilities[k])[0].mean())
-                 for k in p.kinds}
+    real_mass = {k: float(metrics.set_scores(probabilities[k], sets[k])[0].mean()) for k in p.kinds}
     members = {k: MemberClasses.fit(probabilities[k], sets[k]) for k in p.kinds}
     # Each training composite's curves at the stem and every block (VITAL's five layers among them), and their
     # mean, the kind's curves, from the same forward pass

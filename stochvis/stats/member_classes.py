@@ -37,9 +37,8 @@ class MemberClasses:
         if not members or not all(0 <= m < probabilities.shape[1] for m in members):
             raise ValueError(f"members must be a non-empty set of class indices in 0..{probabilities.shape[1] - 1}, "
                              f"got {members}")
-        on_set = probabilities[:, members].double()
-        tops = [members[j] for j in on_set.argmax(1).tolist()]
-        picked = on_set.max(1).values
+        picked, top = probabilities[:, members].double().max(1)
+        tops = [members[j] for j in top.tolist()]
         ceilings = {m: float(picked[[t == m for t in tops]].mean()) for m in dict.fromkeys(tops)}
         return cls(tops, ceilings)
 
