@@ -15,7 +15,7 @@ so a regulariser acts at one of four places, and each class here is one of them:
 * :class:`ImageProjection` — r1, acts on the pixels after the step (L2 decay, blur every k steps,
   small-norm and small-contribution clipping).
 * :class:`Penalty` — a term subtracted from the objective (total variation, Lp, a class's pixel quantiles,
-  opponent-colour curves or ring spectrum), i.e. a prior.
+  opponent-colour curves, ring spectrum or patch mixture), i.e. a prior.
 
 Octaves (an image pyramid) are a schedule of the whole loop: see ``optimize(octaves=...)``.
 Randomness is drawn from ``ctx.generator`` so a seed reproduces a run bit for bit.
@@ -35,6 +35,7 @@ from stochvis.optvis.regularizers.base import (
     Transform,
 )
 from stochvis.optvis.regularizers.gradients import BlurGradient, InvertWhenSaturated, NormalizeGradient
+from stochvis.optvis.regularizers.patch_prior import PatchMixture, PatchOutliers, fit_patch_mixture, image_patches
 from stochvis.optvis.regularizers.penalties import (
     ColourQuantiles,
     Lp,
@@ -167,9 +168,9 @@ def from_strengths(
 
 __all__ = [
     "BlurGradient", "BlurImage", "ClipSmallContribution", "ClipSmallNorm", "ColourQuantiles", "Decay", "GradientFilter", "ImageProjection",
-    "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "OnRows", "Pad", "Penalty", "PixelQuantiles", "RandomCrops",
+    "InvertWhenSaturated", "Jitter", "Lp", "NormalizeGradient", "OnRows", "Pad", "PatchMixture", "PatchOutliers", "Penalty", "PixelQuantiles", "RandomCrops",
     "RandomRotate", "RandomScale", "Regularizer", "SpectrumMatch", "StepContext", "TotalVariation", "Transform", "blur_gradient",
-    "blur_image", "clip_small_contribution", "clip_small_norm", "colour_curves", "decay", "from_strengths", "invert_when_saturated",
+    "blur_image", "clip_small_contribution", "clip_small_norm", "colour_curves", "decay", "fit_patch_mixture", "from_strengths", "image_patches", "invert_when_saturated",
     "jitter", "l2", "lp", "normalize_gradient", "opponent_colours", "pad", "random_crops", "random_rotate", "random_scale",
     "ring_amplitudes", "spectrum_profile", "total_variation",
 ]
