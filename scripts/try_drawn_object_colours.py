@@ -69,5 +69,9 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
               "the same, object on a drawn cut-out's colours": drawn_cutout_colours}
 
 
+# The row had no patch prior when this ran (before scripts/try_patch_prior.py)
+EARLIER_PROTOCOL = {"patch_prior_layers": 0}
+
 if __name__ == "__main__":
-    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, incumbent_tolerance=0.05, validation=True)
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, incumbent_tolerance=0.05, validation=True,
+                      protocol=EARLIER_PROTOCOL)

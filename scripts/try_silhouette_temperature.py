@@ -55,5 +55,9 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette,
               "the row, curves at temperature 1": functools.partial(at_temperature, temperature=1.0),
               "the row, the kind's mean curves (temperature 0)": functools.partial(at_temperature, temperature=0.0)}
 
+# The row had no patch prior when this ran (before scripts/try_patch_prior.py)
+EARLIER_PROTOCOL = {"patch_prior_layers": 0}
+
 if __name__ == "__main__":
-    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2)
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2,
+                      protocol=EARLIER_PROTOCOL)

@@ -82,6 +82,11 @@ class Protocol:
     # 1/16 of the image and coarser), not at the stem and the first blocks, whose fine grain it could only meet with
     # speckle: chosen on judge scores against *validation* composites (scripts/try_coarser_object_curves.py).
     object_curves_from: str = "block3"
+    # ... and its whole image keeps its 6×6 patches as likely under a mixture of its kind's training composites'
+    # patches as nine real patches in ten (optvis.regularizers.patch_prior), the penalty weighing as this many
+    # matched layers (0: off): 2 of 0 / 2 / 8, chosen on judge scores against *validation* composites
+    # (scripts/try_patch_prior.py).
+    patch_prior_layers: float = 2.0
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
     # The rule's own split (natural.split(validation=True)): every statistic from the "fit" part of the training
@@ -118,6 +123,8 @@ class TrainingStatistics:
     object_curves: dict[str, dict[str, torch.Tensor]]  # kind -> block -> (C, Q): its training cut-outs alone on grey
     cutout_colours: dict[str, P.ColourStatistics]  # kind -> its training cut-outs' own pixels' mean and covariance root
     members: dict[str, MemberClasses]  # kind -> which class of its set each training composite is, and how surely
+    # kind -> a mixture of its training composites' small patches (empty when Protocol.patch_prior_layers is 0)
+    patches: dict[str, R.PatchMixture]
 
 
 @dataclass
@@ -157,6 +164,16 @@ class Setting:
         drawn = [self.statistics.members[k].draw(p.samples, seed=1000 * p.seed + i) for i, k in enumerate(p.kinds)]
         return O.class_set_evidence([[c] for classes, _ in drawn for c in classes],
                                     [m for _, ceilings in drawn for m in ceilings])
+
+    def patch_prior(self) -> list[R.Penalty]:
+        """The silhouette row's prior on its whole images' small patches: each image's kind's mixture
+        (:attr:`TrainingStatistics.patches`), weighing as ``Protocol.patch_prior_layers`` matched layers of
+        :func:`every_block`; none when that is 0."""
+        p = self.protocol
+        if not p.patch_prior_layers:
+            return []
+        one_layer = p.prior_strength / len(every_block(self.subject))
+        return [R.PatchOutliers(p.patch_prior_layers * one_layer, self.per_image(self.statistics.patches))]
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
@@ -338,7 +355,8 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
                       for i, k in enumerate(p.kinds)}
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
+    patches = {k: R.fit_patch_mixture(images) for k, images in train.items()} if p.patch_prior_layers else {}
     statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
-                                    world, bases, shapes, object_curves, cutout_colours, members)
+                                    world, bases, shapes, object_curves, cutout_colours, members, patches)
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics,
                    validation)

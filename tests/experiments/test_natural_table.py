@@ -569,3 +569,32 @@ def test_every_held_out_cut_out_is_a_wider_yardstick_the_table_can_measure_again
         assert a["class"] == b["class"] and a["judge_confidence"] == b["judge_confidence"]  # only the yardstick moved
         assert b["real_diversity"] == pytest.approx(metrics.diversity(judge.features(wide[b["class"]])))
         assert a["fid"] != b["fid"]
+
+
+def test_the_silhouette_row_holds_its_patches_to_its_kinds_photographs(setting, monkeypatch):
+    import dataclasses
+
+    from stochvis.experiments.natural_setting import every_block
+    from stochvis.optvis import regularizers as R
+
+    p = setting.protocol
+    mixtures = setting.statistics.patches
+    assert list(mixtures) == p.kinds
+    [prior] = setting.patch_prior()
+    assert isinstance(prior, R.PatchOutliers)
+    assert prior.weight == pytest.approx(p.patch_prior_layers * p.prior_strength / len(every_block(setting.subject)))
+    shown = {k: torch.cat([setting.train[k], setting.train[k]])[:p.samples] for k in p.kinds}
+    batch = torch.cat([shown[k] for k in p.kinds])  # in the order of the targets: each image under its kind's mixture
+    mine = torch.cat([R.PatchOutliers(prior.weight, mixtures[k])(shown[k]) for k in p.kinds])
+    assert torch.allclose(prior(batch), mine)
+    assert not torch.allclose(mixtures[p.kinds[0]].means, mixtures[p.kinds[1]].means)
+    off = dataclasses.replace(p, patch_prior_layers=0)
+    assert dataclasses.replace(setting, protocol=off).patch_prior() == []
+    assert N.natural_setting(setting.subject, off).statistics.patches == {}  # nothing fitted that no row reads
+    given = []
+    match = N.DM.match_in_outline
+    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["penalties"]) or match(*a, **kw))
+    extra = R.total_variation(0.1)
+    N.in_drawn_silhouette(setting, penalties=[extra])
+    [patches, then] = given[-1]  # the row's prior, then an exploration's
+    assert isinstance(patches, R.PatchOutliers) and patches.weight == prior.weight and then is extra

@@ -63,7 +63,9 @@ class PatchMixture:
         flat = patches.reshape(-1, patches.shape[-1]).float()
         means, chol = self.means.to(flat), self.precision_cholesky.to(flat)
         d = flat.shape[-1]
-        projected = torch.einsum("nd,kde->nke", flat, chol) - torch.einsum("kd,kde->ke", means, chol)
+        k = chol.shape[0]
+        projected = (flat @ chol.permute(1, 0, 2).reshape(d, k * d)).view(-1, k, d) \
+            - torch.einsum("kd,kde->ke", means, chol)  # one matrix product for every component
         log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
         per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * math.log(2 * math.pi)
         total = torch.logsumexp(per_component + self.log_weights.to(flat), dim=-1)
