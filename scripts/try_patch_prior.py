@@ -20,6 +20,23 @@ The rule, fixed here before the run: the rule's own split (statistics and mixtur
 validation composites), the guard at 5%, and the images of two optimisation seeds (0 and 1) pooled per kind.
 
     .venv/bin/python scripts/try_patch_prior.py [--seeds 0 1]     # ≈ 25 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites the rule **chooses the prior at 2 layers**: mean
+realism rank 1.83 (the row 2.00, 8 layers 2.17), the guard passing it (its worst, VGG16 FID-like +1.3%). Lite1 /
+Lite2 / VGG16 on validation, the row → 2 layers → 8 layers: FID-like 1093 / 1192 / 5446 → 1046 / 1181 / 5518 → 1062
+/ 1224 / 5389; plausibility 0.535 / 0.597 / 0.467 → 0.532 / 0.581 / 0.483 → 0.527 / 0.593 / 0.482. Held out (seen,
+never used to choose; mean over the two seeds): FID-like 1415 / 1733 / 8868 → 1364 / 1693 / 8843 → 1380 / 1728 /
+8597; KID 2.60 / 4.98 / 2835 → 2.31 / 4.55 / 2841 → 2.43 / 4.88 / 2800; plausibility 0.492 / 0.544 / 0.398 → 0.497 /
+0.542 / 0.414 → 0.492 / 0.552 / 0.415; confidence 0.65 / 0.64 → 0.65 / 0.65 → 0.64 / 0.57; VGG16 novelty 0.90 →
+0.89 → 0.86. The prior does what it says: the seed-0 images' share of outlier patches falls from 0.62–0.96 to
+0.13–0.30 (2 layers) and 0.06–0.14 (8 layers), at or below validation composites' 0.23–0.45.
+
+Reading: a small positive, chosen by the rule, and a lesson. By eye the images hardly change: the outlier patches
+were a fine grain below what one sees, and removing it lowers FID-like and KID under both Lites (−2 to −11%) and
+raises VGG16's plausibility (+0.016) but leaves VGG16's FID-like where it was (−0.3%). The visible speckle is coarser:
+at twice the scale (6×6 patches of the image halved) the row's share of outlier patches is already 0.10–0.42 against
+validation composites' 0.21–0.38 (its fruit, 0.42, the exception) and VITAL's 0.00. What VGG16 finds unreal in the
+row is not in its 6-pixel patches. About 25 minutes (the mixtures' fit about 2 of them).
 """
 
 from __future__ import annotations
