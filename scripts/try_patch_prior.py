@@ -37,6 +37,13 @@ raises VGG16's plausibility (+0.016) but leaves VGG16's FID-like where it was (�
 at twice the scale (6×6 patches of the image halved) the row's share of outlier patches is already 0.10–0.42 against
 validation composites' 0.21–0.38 (its fruit, 0.42, the exception) and VITAL's 0.00. What VGG16 finds unreal in the
 row is not in its 6-pixel patches. About 25 minutes (the mixtures' fit about 2 of them).
+
+Then, as part of the row, pooled over three seeds with the table's statistics (``python -m
+stochvis.experiments.natural --seeds 0 1 2 --pool --methods`` with the row's name, 2026-12-07, against the row without
+it pooled on the same machine): VGG16 FID-like 8230 → 7999 (−2.8%; lower in four kinds of five, vehicles the
+exception), KID 3204 → 3120, plausibility 0.366 → 0.374; the Lites' FID-like 1105 / 1422 → 1110 / 1428. So pooled
+the gain went to VGG16, where the two-seed held-out check had put it in the Lites: at these sample sizes which judge
+a small change helps is within the seeds' noise; the direction, nearer the real composites, held.
 """
 
 from __future__ import annotations

@@ -79,6 +79,7 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
     other half's patches' log-likelihoods: the half held aside says what a real patch scores, which the fitted half,
     flattered by the fit, would not."""
     from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
 
     images = torch.as_tensor(images).float()
     if len(images) < 2:
@@ -92,8 +93,11 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
     patches = image_patches(fit, size, stride).reshape(-1, 3 * size * size)
     if len(patches) > max_patches:
         patches = patches[torch.randperm(len(patches), generator=generator)[:max_patches]]
-    mixture = GaussianMixture(components, covariance_type="full", reg_covar=1e-5, max_iter=200,
-                              random_state=seed).fit(patches.double().numpy())
+    # one BLAS thread: EM is a few seconds per 10,000 patches on one core, while BLAS threads that spin beside
+    # another busy process (the report runs two notebooks side by side) made it ten times slower
+    with threadpool_limits(limits=1, user_api="blas"):
+        mixture = GaussianMixture(components, covariance_type="full", reg_covar=1e-5, max_iter=200,
+                                  random_state=seed).fit(patches.double().numpy())
     fitted = PatchMixture(size, torch.as_tensor(mixture.means_, dtype=torch.float32),
                           torch.as_tensor(mixture.precisions_cholesky_, dtype=torch.float32),
                           torch.as_tensor(mixture.weights_, dtype=torch.float32).log(), threshold=0.0)
