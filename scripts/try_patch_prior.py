@@ -36,7 +36,8 @@ were a fine grain below what one sees, and removing it lowers FID-like and KID u
 raises VGG16's plausibility (+0.016) but leaves VGG16's FID-like where it was (−0.3%). The visible speckle is coarser:
 at twice the scale (6×6 patches of the image halved) the row's share of outlier patches is already 0.10–0.42 against
 validation composites' 0.21–0.38 (its fruit, 0.42, the exception) and VITAL's 0.00. What VGG16 finds unreal in the
-row is not in its 6-pixel patches. About 25 minutes (the mixtures' fit about 2 of them).
+row is not in its 6-pixel patches. About 25 minutes (the mixtures' fit about 2 of them). (Run before the mixture's
+likelihood became one matrix product for all components: a rerun matches it to float rounding, not to the bit.)
 
 Then, as part of the row, pooled over three seeds with the table's statistics (``python -m
 stochvis.experiments.natural --seeds 0 1 2 --pool --methods`` with the row's name, 2026-12-07, against the row without
