@@ -15,6 +15,7 @@ composites 2.2–2.6, VITAL's images 2.2, the drawn colour-basis row 1.5–1.7, 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,8 +104,7 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
                           torch.as_tensor(mixture.weights_, dtype=torch.float32).log(), threshold=0.0)
     with torch.no_grad():
         scores = fitted.log_likelihood(image_patches(aside, size, stride)).flatten()
-    return PatchMixture(size, fitted.means, fitted.precision_cholesky, fitted.log_weights,
-                        threshold=float(torch.quantile(scores, outlier_quantile)))
+    return dataclasses.replace(fitted, threshold=float(torch.quantile(scores, outlier_quantile)))
 
 
 class PatchOutliers(Penalty):
