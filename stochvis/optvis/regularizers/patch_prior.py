@@ -26,14 +26,19 @@ import torch.nn.functional as F
 from stochvis.optvis.regularizers.base import Penalty
 
 
-def image_patches(images: torch.Tensor, size: int, stride: int) -> torch.Tensor:
+def image_patches(images: torch.Tensor, size: int, stride: int, scale: int = 1) -> torch.Tensor:
     """(N, L, 3·size²): every ``size``×``size`` patch at ``stride`` of (N, 3, H, W) images, each colour channel's
     patch mean subtracted (the colour of a region is the channel statistics' business; its structure is this
-    prior's). Differentiable."""
+    prior's); ``scale`` > 1: of the images averaged over ``scale``×``scale`` pixels first, a coarser grain seen
+    through the same window. Differentiable."""
     if images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"patches are taken of (N, 3, H, W) colour images, got shape {tuple(images.shape)}")
-    if min(images.shape[-2:]) < size:
-        raise ValueError(f"patches of {size}×{size} need images at least that large, got {tuple(images.shape[-2:])}")
+    if scale < 1 or min(images.shape[-2:]) < size * scale:
+        raise ValueError(f"patches of {size}×{size} at scale {scale} need a whole scale ≥ 1 and images at least "
+                         f"{size}·scale pixels on a side; images of {tuple(images.shape[-2:])} allow scales 1 to "
+                         f"{min(images.shape[-2:]) // size}")
+    if scale > 1:
+        images = F.avg_pool2d(images.float(), scale)
     columns = F.unfold(images.float(), size, stride=stride)  # (N, 3·size², L), channel-major
     n, _, count = columns.shape
     columns = columns.view(n, 3, size * size, count)
@@ -44,20 +49,29 @@ def image_patches(images: torch.Tensor, size: int, stride: int) -> torch.Tensor:
 class PatchMixture:
     """A Gaussian mixture of mean-removed patches, as tensors: ``means`` (K, D), ``precision_cholesky`` (K, D, D)
     (sklearn's: the precision is ``P Pᵀ``), ``log_weights`` (K,); ``threshold``: the log-likelihood per dimension
-    below which a patch is an outlier (a low quantile of real patches held aside from the fit)."""
+    below which a patch is an outlier (a low quantile of real patches held aside from the fit); ``scale``: the
+    patches are of the image averaged over ``scale``×``scale`` pixels (1: the image itself), so that one size of
+    patch models a coarser grain too."""
 
     size: int
     means: torch.Tensor
     precision_cholesky: torch.Tensor
     log_weights: torch.Tensor
     threshold: float
+    scale: int = 1
 
     def __post_init__(self) -> None:
+        if self.scale < 1:
+            raise ValueError(f"scale={self.scale}: a whole number of pixels per patch pixel, 1 or more")
         k, d = self.means.shape
         if d != 3 * self.size ** 2 or self.precision_cholesky.shape != (k, d, d) or self.log_weights.shape != (k,):
             raise ValueError(f"a mixture of {self.size}×{self.size} colour patches needs means (K, {3 * self.size ** 2}), "
                              f"precision_cholesky (K, D, D) and log_weights (K,); got {tuple(self.means.shape)}, "
                              f"{tuple(self.precision_cholesky.shape)}, {tuple(self.log_weights.shape)}")
+
+    def patches(self, images: torch.Tensor, stride: int) -> torch.Tensor:
+        """(N, L, D): the patches of (N, 3, H, W) images that this mixture scores, at its scale. Differentiable."""
+        return image_patches(images, self.size, stride, self.scale)
 
     def log_likelihood(self, patches: torch.Tensor) -> torch.Tensor:
         """Per patch (..., D) → (...): log-density per dimension (nats), so that sizes compare."""
@@ -74,11 +88,12 @@ class PatchMixture:
 
 
 def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 8, stride: int = 3,
-                      max_patches: int = 20000, outlier_quantile: float = 0.1, seed: int = 0) -> PatchMixture:
+                      max_patches: int = 20000, outlier_quantile: float = 0.1, seed: int = 0,
+                      scale: int = 1) -> PatchMixture:
     """Fit :class:`PatchMixture` to half of ``images`` (N, 3, H, W) in [0, 1] (at most ``max_patches`` of their
     patches, sklearn's full-covariance mixture) and set its outlier threshold at the ``outlier_quantile`` of the
     other half's patches' log-likelihoods: the half held aside says what a real patch scores, which the fitted half,
-    flattered by the fit, would not."""
+    flattered by the fit, would not. ``scale`` > 1: patches of the images averaged over ``scale``×``scale`` pixels."""
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
@@ -91,7 +106,7 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(images), generator=generator)
     fit, aside = images[order[: len(images) // 2]], images[order[len(images) // 2:]]
-    patches = image_patches(fit, size, stride).reshape(-1, 3 * size * size)
+    patches = image_patches(fit, size, stride, scale).reshape(-1, 3 * size * size)
     if len(patches) > max_patches:
         patches = patches[torch.randperm(len(patches), generator=generator)[:max_patches]]
     # one BLAS thread: EM is a few seconds per 10,000 patches on one core, while BLAS threads that spin beside
@@ -101,9 +116,9 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
                                   random_state=seed).fit(patches.double().numpy())
     fitted = PatchMixture(size, torch.as_tensor(mixture.means_, dtype=torch.float32),
                           torch.as_tensor(mixture.precisions_cholesky_, dtype=torch.float32),
-                          torch.as_tensor(mixture.weights_, dtype=torch.float32).log(), threshold=0.0)
+                          torch.as_tensor(mixture.weights_, dtype=torch.float32).log(), threshold=0.0, scale=scale)
     with torch.no_grad():
-        scores = fitted.log_likelihood(image_patches(aside, size, stride)).flatten()
+        scores = fitted.log_likelihood(fitted.patches(aside, stride)).flatten()
     return dataclasses.replace(fitted, threshold=float(torch.quantile(scores, outlier_quantile)))
 
 
@@ -129,7 +144,7 @@ class PatchOutliers(Penalty):
         out = images.new_zeros(images.shape[0], dtype=torch.float32)
         for mixture in {id(m): m for m in mixtures}.values():  # each mixture once, on all its images
             rows = torch.tensor([i for i, m in enumerate(mixtures) if m is mixture], device=images.device)
-            scores = mixture.log_likelihood(image_patches(images[rows], mixture.size, self.stride))
+            scores = mixture.log_likelihood(mixture.patches(images[rows], self.stride))
             out = out.index_add(0, rows, (mixture.threshold - scores).clamp_min(0).mean(1))
         return self.weight * out
 
