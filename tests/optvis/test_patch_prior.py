@@ -111,3 +111,31 @@ def test_bad_penalties_are_refused_with_what_is_valid(mixture):
         R.fit_patch_mixture(torch.rand(1, 3, 16, 16))
     with pytest.raises(ValueError, match="quantile"):
         R.fit_patch_mixture(torch.rand(4, 3, 16, 16), outlier_quantile=1.0)
+
+
+def test_a_coarser_scale_takes_the_patches_of_the_averaged_image():
+    images = torch.rand(2, 3, 16, 16)
+    assert torch.equal(R.image_patches(images, 4, 2, scale=2), R.image_patches(F.avg_pool2d(images, 2), 4, 2))
+    coarse = R.fit_patch_mixture(smooth_images(24, size=32), size=4, components=2, stride=2, max_patches=3000, scale=2)
+    assert coarse.scale == 2
+    assert torch.equal(coarse.patches(images, 2), R.image_patches(images, 4, 2, scale=2))
+    with pytest.raises(ValueError, match="scale=0"):
+        R.PatchMixture(2, torch.zeros(1, 12), torch.zeros(1, 12, 12), torch.zeros(1), 0.0, scale=0)
+
+
+def test_a_coarser_scales_prior_sees_coarse_speckle_and_not_the_finest_grain():
+    """Speckle in 2×2 blocks is pixel noise to a mixture at half scale; a ±checkerboard of single pixels averages
+    away there, while the image's own scale sees both: each scale penalises its own grain."""
+    real = smooth_images(24, size=32)
+    fine = R.fit_patch_mixture(real, size=4, components=2, stride=2, max_patches=3000)
+    coarse = R.fit_patch_mixture(real, size=4, components=2, stride=2, max_patches=3000, scale=2)
+    images = smooth_images(2, size=32, seed=7).clamp(0.2, 0.8)
+    noise = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(3)) - 0.5
+    blocky = images + 0.4 * F.interpolate(noise, scale_factor=2, mode="nearest")
+    signs = torch.ones(32, 32)
+    signs[1::2, ::2] = signs[::2, 1::2] = -1  # every 2×2 block sums to zero
+    checkered = images + 0.2 * signs
+    at_fine, at_coarse = R.PatchOutliers(1.0, fine, stride=2), R.PatchOutliers(1.0, coarse, stride=2)
+    assert (at_coarse(blocky) > at_coarse(images)).all() and (at_fine(blocky) > at_fine(images)).all()
+    assert (at_fine(checkered) > at_fine(images)).all()
+    assert torch.allclose(at_coarse(checkered), at_coarse(images), atol=1e-5)  # the averaged images are the same
