@@ -253,6 +253,7 @@ def match_in_outline(
     object_curves: Mapping | None = None,
     backdrop_curves: Mapping | None = None,
     penalties: Sequence[R.Penalty] = (),
+    object_penalties: Sequence[R.Penalty] = (),
     strength: float = 1.0,
     weights: Mapping[str, float] | Sequence[float] | None = None,
     steps: int = 256,
@@ -273,7 +274,8 @@ def match_in_outline(
     whole, matched to them (a third view) — e.g. the curves of real backgrounds, so the backdrop is calm where
     photographs are. ``penalties``: image priors on the whole images only (not on the other views), e.g. a
     class's ring spectrum (:class:`~stochvis.optvis.regularizers.SpectrumMatch`), per-image targets in the order of
-    ``mask``. ``foreground`` and ``backdrop`` build the two images
+    ``mask``; ``object_penalties``: the same on the objects alone on grey (that view is added if no other asks for
+    it), e.g. a prior fitted on real cut-outs alone. ``foreground`` and ``backdrop`` build the two images
     (``batch=, size=, seed=``). Jitter of 1/28 of the side by default, as every matching row."""
     n, size = mask.shape[0], tuple(mask.shape[-2:])
     # each view's curves, checked against the batch: the whole image's always, the regions' where given
@@ -282,7 +284,8 @@ def match_in_outline(
                if curves is not None}
     for view_targets in matched.values():
         _batch_of(view_targets, n)
-    views = ("composite",) + (("object",) if object_objective is not None or "object" in matched else ()) \
+    wants_object = object_objective is not None or "object" in matched or bool(object_penalties)
+    views = ("composite",) + (("object",) if wants_object else ()) \
         + (("backdrop",) if "backdrop" in matched else ())
     param = shaped(mask, foreground, backdrop, seed=seed, views=views)
     start, stop = param.rows("composite")
@@ -294,7 +297,8 @@ def match_in_outline(
     for view in ("object", "backdrop"):  # the regions' curves, at the whole image's strength
         if view in matched:
             objective = objective + float(strength) * on_rows(sorted_match(matched[view], weights), *param.rows(view))
-    priors = [R.OnRows(penalty, start, stop) for penalty in penalties]
+    priors = [R.OnRows(penalty, start, stop) for penalty in penalties] \
+        + [R.OnRows(penalty, *param.rows("object")) for penalty in object_penalties]
     run = optimize(model, objective, param, [*_transforms(size, jitter), *priors], steps=steps, lr=lr,
                    batch=param.batch, size=size, seed=seed, progress=progress, **optimize_options)
     return run.param.composites(), run

@@ -89,11 +89,13 @@ class PatchMixture:
 
 def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 8, stride: int = 3,
                       max_patches: int = 20000, outlier_quantile: float = 0.1, seed: int = 0,
-                      scale: int = 1) -> PatchMixture:
+                      scale: int = 1, masks: torch.Tensor | None = None) -> PatchMixture:
     """Fit :class:`PatchMixture` to half of ``images`` (N, 3, H, W) in [0, 1] (at most ``max_patches`` of their
     patches, sklearn's full-covariance mixture) and set its outlier threshold at the ``outlier_quantile`` of the
     other half's patches' log-likelihoods: the half held aside says what a real patch scores, which the fitted half,
-    flattered by the fit, would not. ``scale`` > 1: patches of the images averaged over ``scale``×``scale`` pixels."""
+    flattered by the fit, would not. ``scale`` > 1: patches of the images averaged over ``scale``×``scale`` pixels.
+    ``masks`` (N, 1, H, W): only the patches that hold some of the mask, e.g. an object's own pixels and its edge
+    (cut-outs on a flat canvas, whose flat patches would otherwise be most of the fit)."""
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
 
@@ -103,10 +105,23 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
                          f"{len(images)}")
     if not 0 < outlier_quantile < 1:
         raise ValueError(f"outlier_quantile={outlier_quantile}: a quantile strictly between 0 and 1")
+    if masks is not None and (masks.dim() != 4 or masks.shape[1] != 1 or masks.shape[0] != len(images)
+                              or masks.shape[-2:] != images.shape[-2:]):
+        raise ValueError(f"masks must be (N, 1, H, W) for images {tuple(images.shape)}, got {tuple(masks.shape)}")
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(images), generator=generator)
-    fit, aside = images[order[: len(images) // 2]], images[order[len(images) // 2:]]
-    patches = image_patches(fit, size, stride, scale).reshape(-1, 3 * size * size)
+    halves = order[: len(images) // 2], order[len(images) // 2:]
+
+    def patches_of(rows: torch.Tensor) -> torch.Tensor:
+        every = image_patches(images[rows], size, stride, scale).reshape(-1, 3 * size * size)
+        if masks is None:
+            return every
+        inside = F.unfold(F.avg_pool2d(masks[rows].float(), scale), size, stride=stride).amax(1).flatten() > 0
+        if not inside.any():
+            raise ValueError("no patch holds any of the masks: give masks that mark the pixels to model")
+        return every[inside]
+
+    patches = patches_of(halves[0])
     if len(patches) > max_patches:
         patches = patches[torch.randperm(len(patches), generator=generator)[:max_patches]]
     # one BLAS thread: EM is a few seconds per 10,000 patches on one core, while BLAS threads that spin beside
@@ -118,7 +133,7 @@ def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 
                           torch.as_tensor(mixture.precisions_cholesky_, dtype=torch.float32),
                           torch.as_tensor(mixture.weights_, dtype=torch.float32).log(), threshold=0.0, scale=scale)
     with torch.no_grad():
-        scores = fitted.log_likelihood(fitted.patches(aside, stride)).flatten()
+        scores = fitted.log_likelihood(patches_of(halves[1]))
     return dataclasses.replace(fitted, threshold=float(torch.quantile(scores, outlier_quantile)))
 
 
