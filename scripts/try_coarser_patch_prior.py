@@ -20,6 +20,24 @@ The rule, fixed here before the run: the rule's own split (statistics and mixtur
 validation composites), the guard at 5%, and the images of two optimisation seeds (0 and 1) pooled per kind.
 
     .venv/bin/python scripts/try_coarser_patch_prior.py [--seeds 0 1]     # ≈ 30 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites **the rule keeps the row as it is**: mean realism
+rank 1.33 (half scale 2.33, half and quarter 2.33; the guard passed both). Lite1 / Lite2 / VGG16 on validation, the
+row → half scale → half and quarter: FID-like 1046 / 1181 / 5518 → 1068 / 1199 / 5587 → 1069 / 1187 / 5535;
+plausibility 0.532 / 0.581 / 0.483 → 0.531 / 0.589 / 0.478 → 0.529 / 0.593 / 0.477. Held out (seen, never used to
+choose; mean over the two seeds): FID-like 1364 / 1693 / 8843 → 1389 / 1735 / 8961 → 1391 / 1730 / 8957; KID 2.31 /
+4.55 / 2841 → 2.47 / 5.08 / 2919 → 2.48 / 4.99 / 2877; plausibility 0.497 / 0.542 / 0.414 → 0.493 / 0.540 / 0.400 →
+0.497 / 0.546 / 0.400; confidence 0.65 / 0.65 → 0.58 / 0.58 → 0.61 / 0.70. (The row's numbers equal
+``scripts/try_patch_prior.py``'s for its prior at 2 layers: the same machine reproduces it.)
+
+Reading: a negative, and why. The coarser priors did what they say — the seed-0 images' share of outlier patches at
+half scale, fruit / vehicles, 0.14 / 0.18 → 0.04 / 0.14 (half and quarter: 0.03 / 0.12; at quarter scale 0.12 / 0.15
+→ 0.00 / 0.02) — but the row, with its first prior, was already *below* validation composites' shares (half scale
+0.29 / 0.30, quarter 0.16 / 0.24): the 0.42 measured before was of the row before that prior, which took the coarser
+grain with the fine one. So there was nothing real to remove; pushing the coarse patches further towards the
+mixtures' modes costs every judge a little (held-out VGG16 FID-like +1.3%) and by eye changes nothing. A patch
+mixture of whole composites finds the row's patches as likely as a photograph's at every scale tried: what VGG16 finds
+unreal in the fruit is not the likelihood of its patches under the kind's photographs. About 29 minutes.
 """
 
 from __future__ import annotations

@@ -139,3 +139,22 @@ def test_a_coarser_scales_prior_sees_coarse_speckle_and_not_the_finest_grain():
     assert (at_coarse(blocky) > at_coarse(images)).all() and (at_fine(blocky) > at_fine(images)).all()
     assert (at_fine(checkered) > at_fine(images)).all()
     assert torch.allclose(at_coarse(checkered), at_coarse(images), atol=1e-5)  # the averaged images are the same
+
+
+def test_a_masked_fit_models_the_masked_pixels_only():
+    """Smooth objects on a speckled canvas: fitted on the objects' patches, the mixture calls the canvas's speckle
+    outliers; fitted on every patch, it has learnt the speckle as likely."""
+    objects = smooth_images(24, size=16)
+    masks = torch.zeros(24, 1, 16, 16)
+    masks[..., :, :8] = 1
+    canvas = speckled(torch.full_like(objects, 0.5), 0.8)
+    images = masks * objects + (1 - masks) * canvas
+    on_objects = R.fit_patch_mixture(images, size=4, components=2, stride=2, max_patches=3000, masks=masks)
+    on_all = R.fit_patch_mixture(images, size=4, components=2, stride=2, max_patches=3000)
+    noise = R.image_patches(canvas[:4, ..., 8:], 4, 2)
+    assert float((on_objects.log_likelihood(noise) < on_objects.threshold).float().mean()) > 0.9
+    assert float((on_all.log_likelihood(noise) < on_all.threshold).float().mean()) < 0.5
+    with pytest.raises(ValueError, match="masks must be"):
+        R.fit_patch_mixture(images, masks=masks[:3])
+    with pytest.raises(ValueError, match="no patch holds"):
+        R.fit_patch_mixture(images, size=4, stride=2, masks=torch.zeros_like(masks))

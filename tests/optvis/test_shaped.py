@@ -151,3 +151,32 @@ def test_image_priors_act_on_the_whole_images_only(tiny_model):
                      **{**common, "steps": 1})
     with pytest.raises(ValueError, match="2 per-image targets for a batch of 4"):
         R.SpectrumMatch(10.0, flat.expand(2, -1, -1))(calm.param().detach())
+
+
+def test_object_penalties_act_on_the_object_alone_and_leave_the_backdrop(tiny_model):
+    from stochvis.optvis import regularizers as R
+
+    model = tiny_model
+    curves = {"conv1": torch.rand(2, 8, 4, generator=torch.Generator().manual_seed(0)).sort(-1).values}
+    common = dict(foreground=P.fft, backdrop=P.fft, steps=20, seed=0, lr=0.1, jitter=0, strength=0.1)
+    mask = half_mask()
+
+    def object_roughness(run) -> torch.Tensor:
+        front = run.param.foreground().detach()[..., :8]  # inside the outline
+        return (front[..., 1:, :] - front[..., :-1, :]).abs().mean() + (front[..., 1:] - front[..., :-1]).abs().mean()
+
+    _, smoothed = match_in_outline(model, curves, mask, object_penalties=[R.total_variation(50.0)], **common)
+    _, plain = match_in_outline(model, curves, mask, **common)
+    assert smoothed.param.views == ("composite", "object") and smoothed.param.batch == 4  # its view, asked for it
+    assert object_roughness(smoothed) < 0.5 * object_roughness(plain)
+    seen = []
+
+    class Recording(R.Penalty):
+        weight = 1.0
+
+        def __call__(self, images: torch.Tensor) -> torch.Tensor:
+            seen.append(images.detach().clone())
+            return images.new_zeros(images.shape[0])
+
+    _, run = match_in_outline(model, curves, mask, object_penalties=[Recording()], **{**common, "steps": 1})
+    assert seen[0].shape == (2, 3, 16, 16) and torch.all(seen[0][..., 8:] == GREY)  # the object on grey, no backdrop
