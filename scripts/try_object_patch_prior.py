@@ -62,9 +62,5 @@ def candidates(s: natural.Setting) -> dict:
     return rows
 
 
-# The row had no prior on its object's patches when this ran (before scripts/try_object_patch_prior.py chose one)
-EARLIER_PROTOCOL = {"object_patch_prior_layers": 0}
-
 if __name__ == "__main__":
-    explorations.main(__doc__.split("\n\n")[0], candidates, validation=True, incumbent_tolerance=0.05, rule_seeds=2,
-                      protocol=EARLIER_PROTOCOL)
+    explorations.main(__doc__.split("\n\n")[0], candidates, validation=True, incumbent_tolerance=0.05, rule_seeds=2)

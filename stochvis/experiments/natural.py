@@ -230,9 +230,7 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     matched to the kind's real objects alone on grey (:meth:`Setting.object_curve_targets`: every block from
     ``Protocol.object_curves_from`` on), so the inside of the outline holds an object's distributions, not only its
     evidence, and the whole image's small patches are held to its kind's photographs' (:meth:`Setting.patch_prior`,
-    ``scripts/try_patch_prior.py``; an exploration's ``penalties`` come after it), and the object's alone on grey to
-    its kind's cut-outs' (:meth:`Setting.object_patch_prior`, ``scripts/try_object_patch_prior.py``; before an
-    exploration's ``object_penalties``). The object's Fourier image is
+    ``scripts/try_patch_prior.py``; an exploration's ``penalties`` come after it). The object's Fourier image is
     on the colour basis of the kind's cut-outs' own pixels (``object_colours="cut-outs"``,
     :meth:`Setting.cutout_colour_fft`), the backdrop's on the kind's composites' (``"kind"`` puts the object there
     too, as before ``scripts/try_object_colours.py``). Chosen on training composites:
@@ -257,7 +255,6 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     if foreground is None:
         foreground = s.cutout_colour_fft() if object_colours == "cut-outs" else colour
     penalties = [*s.patch_prior(), *match_options.pop("penalties", ())]
-    object_penalties = [*s.object_patch_prior(), *match_options.pop("object_penalties", ())]
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,
                                     foreground=foreground, backdrop=backdrop or colour,
@@ -267,8 +264,7 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
                                     backdrop_curves=None if backdrop_curves is None else
                                     DM.class_targets([backdrop_curves[k] for k in p.kinds], per_class=p.samples),
                                     strength=p.prior_strength,
-                                    penalties=penalties, object_penalties=object_penalties, steps=p.steps,
-                                    seed=p.seed, **match_options)
+                                    penalties=penalties, steps=p.steps, seed=p.seed, **match_options)
     return s.split(images)
 
 

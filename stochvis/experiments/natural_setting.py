@@ -87,11 +87,6 @@ class Protocol:
     # matched layers (0: off): 2 of 0 / 2 / 8, chosen on judge scores against *validation* composites
     # (scripts/try_patch_prior.py).
     patch_prior_layers: float = 2.0
-    # ... and its object alone on grey keeps its patches as likely as nine in ten of its kind's training cut-outs'
-    # own (a mixture of the cut-outs' patches only: foliage taught the whole composites' mixture that speckle is
-    # likely inside an apple too), weighing as this many matched layers (0: off): 2 of 0 / 2 / 8, chosen on judge
-    # scores against *validation* composites (scripts/try_object_patch_prior.py).
-    object_patch_prior_layers: float = 2.0
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
     # The rule's own split (natural.split(validation=True)): every statistic from the "fit" part of the training
@@ -130,9 +125,6 @@ class TrainingStatistics:
     members: dict[str, MemberClasses]  # kind -> which class of its set each training composite is, and how surely
     # kind -> a mixture of its training composites' small patches (empty when Protocol.patch_prior_layers is 0)
     patches: dict[str, R.PatchMixture]
-    # kind -> a mixture of its training cut-outs' own small patches, on grey (empty when
-    # Protocol.object_patch_prior_layers is 0)
-    object_patches: dict[str, R.PatchMixture] = field(default_factory=dict)
 
 
 @dataclass
@@ -182,17 +174,6 @@ class Setting:
             return []
         one_layer = p.prior_strength / len(every_block(self.subject))
         return [R.PatchOutliers(p.patch_prior_layers * one_layer, self.per_image(self.statistics.patches))]
-
-    def object_patch_prior(self) -> list[R.Penalty]:
-        """The silhouette row's prior on its objects alone on grey: each image's kind's mixture of its training
-        cut-outs' patches (:attr:`TrainingStatistics.object_patches`), weighing as
-        ``Protocol.object_patch_prior_layers`` matched layers of :func:`every_block`; none when that is 0."""
-        p = self.protocol
-        if not p.object_patch_prior_layers:
-            return []
-        one_layer = p.prior_strength / len(every_block(self.subject))
-        return [R.PatchOutliers(p.object_patch_prior_layers * one_layer,
-                                self.per_image(self.statistics.object_patches))]
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
@@ -375,11 +356,7 @@ def natural_setting(subject: WrappedModel, protocol: Protocol) -> Setting:
     shapes = {k: SilhouetteModel.fit(natural.masks(list(dict.fromkeys(c for c, _ in kind_groups[k]))),
                                      source=f"natural world {k} training cut-outs") for k in p.kinds}
     patches = {k: R.fit_patch_mixture(images) for k, images in train.items()} if p.patch_prior_layers else {}
-    # the cut-outs' own patches and their edges: only the patches that hold some of the cut-out
-    object_patches = {k: R.fit_patch_mixture(object_images[object_labels == i], masks=on_object[object_labels == i])
-                      for i, k in enumerate(p.kinds)} if p.object_patch_prior_layers else {}
     statistics = TrainingStatistics(real_mass, curves, per_image, densities, temperatures, colours, layout, spectra,
-                                    world, bases, shapes, object_curves, cutout_colours, members, patches,
-                                    object_patches)
+                                    world, bases, shapes, object_curves, cutout_colours, members, patches)
     return Setting(p, subject, train, kind_groups, held, real_rounds, sets, natural_spectrum(p.size), statistics,
                    validation)

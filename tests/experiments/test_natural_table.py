@@ -571,7 +571,7 @@ def test_every_held_out_cut_out_is_a_wider_yardstick_the_table_can_measure_again
         assert a["fid"] != b["fid"]
 
 
-def test_the_silhouette_rows_patch_priors_hold_images_to_photographs_and_objects_to_cutouts(setting, monkeypatch):
+def test_the_silhouette_row_holds_its_patches_to_its_kinds_photographs(setting, monkeypatch):
     import dataclasses
 
     from stochvis.experiments.natural_setting import every_block
@@ -588,27 +588,13 @@ def test_the_silhouette_rows_patch_priors_hold_images_to_photographs_and_objects
     mine = torch.cat([R.PatchOutliers(prior.weight, mixtures[k])(shown[k]) for k in p.kinds])
     assert torch.allclose(prior(batch), mine)
     assert not torch.allclose(mixtures[p.kinds[0]].means, mixtures[p.kinds[1]].means)
-    # the object's prior: a mixture of the kind's cut-outs' own patches, not the composites'
-    objects = setting.statistics.object_patches
-    assert list(objects) == p.kinds
-    assert not torch.allclose(objects[p.kinds[0]].means, mixtures[p.kinds[0]].means)
-    [object_prior] = setting.object_patch_prior()
-    assert object_prior.weight == pytest.approx(
-        p.object_patch_prior_layers * p.prior_strength / len(every_block(setting.subject)))
-    assert torch.allclose(object_prior(batch), torch.cat([R.PatchOutliers(object_prior.weight, objects[k])(shown[k])
-                                                          for k in p.kinds]))
-    off = dataclasses.replace(p, patch_prior_layers=0, object_patch_prior_layers=0)
+    off = dataclasses.replace(p, patch_prior_layers=0)
     assert dataclasses.replace(setting, protocol=off).patch_prior() == []
-    assert dataclasses.replace(setting, protocol=off).object_patch_prior() == []
-    fitted_off = N.natural_setting(setting.subject, off).statistics
-    assert fitted_off.patches == {} and fitted_off.object_patches == {}  # nothing fitted that no row reads
+    assert N.natural_setting(setting.subject, off).statistics.patches == {}  # nothing fitted that no row reads
     given = []
     match = N.DM.match_in_outline
-    monkeypatch.setattr(N.DM, "match_in_outline",
-                        lambda *a, **kw: given.append((kw["penalties"], kw["object_penalties"])) or match(*a, **kw))
-    extra, extra_on_object = R.total_variation(0.1), R.total_variation(0.2)
-    N.in_drawn_silhouette(setting, penalties=[extra], object_penalties=[extra_on_object])
-    [patches, then], [on_object, then_on_object] = given[-1]  # the row's priors, then an exploration's
+    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["penalties"]) or match(*a, **kw))
+    extra = R.total_variation(0.1)
+    N.in_drawn_silhouette(setting, penalties=[extra])
+    [patches, then] = given[-1]  # the row's prior, then an exploration's
     assert isinstance(patches, R.PatchOutliers) and patches.weight == prior.weight and then is extra
-    assert isinstance(on_object, R.PatchOutliers) and on_object.weight == object_prior.weight
-    assert then_on_object is extra_on_object
