@@ -33,6 +33,13 @@ held out (−0.7%), the target of the change; the Lites' rises a little at 2 lay
 held out) and falls at 8 (held out −1.9% / +0.1%), which held out looks the better of the two but is not what the
 rule chose. By eye the objects are a little smoother inside (the apples' flecks fainter), the compositions the same.
 About 31 minutes.
+
+Not adopted, for its cost: the penalty takes 0.53 s per step for 15 images of 128 px on one core, and the row pooled
+with it took 14.5 seconds per image against 9.5; with five more mixtures to fit, the report would need more than its
+3.4 minutes of headroom. Run to see what was declined (``python -m stochvis.experiments.natural --seeds 0 1 2 --pool
+--methods`` with the row's name and the prior in the row, 2026-12-07; seen before the decision): VGG16 FID-like 7999
+→ 8217, KID 3120 → 3298, plausibility 0.374 → 0.366; the Lites' FID-like 1110 / 1428 → 1134 / 1424; confidence 0.65 /
+0.63 → 0.63 / 0.59. Held out, on three seeds and the table's statistics, the narrow choice went the other way.
 """
 
 from __future__ import annotations
