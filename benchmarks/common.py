@@ -37,6 +37,13 @@ def min_time(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1, dev
     return best
 
 
+def memory_bandwidth(megabytes: int = 256) -> float:
+    """Bytes per second of a large tensor copy (read + write): the floor of memory-bound work."""
+    source = torch.empty(megabytes * 2**20 // 4, dtype=torch.float32).uniform_()
+    target = torch.empty_like(source)
+    return 2 * source.numel() * 4 / min_time(lambda: target.copy_(source), repeats=5)
+
+
 def count_flops(fn: Callable[[], object]) -> int:
     """FLOPs torch's flop counter attributes to ``fn`` (convolutions and matmuls)."""
     with FlopCounterMode(display=False) as counter:

@@ -19,20 +19,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import count_flops, matmul_rate, min_time  # noqa: E402
+from common import count_flops, matmul_rate, memory_bandwidth  # noqa: E402
 
 from stochvis.layers import capture  # noqa: E402
 from stochvis.models import load_model  # noqa: E402
 from stochvis.optvis import objectives as O  # noqa: E402
 from stochvis.optvis.optimize import optimize  # noqa: E402
 from stochvis.worlds.natural import class_indices  # noqa: E402
-
-
-def memory_bandwidth(megabytes: int = 256) -> float:
-    """Bytes per second of a large tensor copy (read + write)."""
-    source = torch.empty(megabytes * 2**20 // 4, dtype=torch.float32).uniform_()
-    target = torch.empty_like(source)
-    return 2 * source.numel() * 4 / min_time(lambda: target.copy_(source), repeats=5)
 
 
 def activation_bytes(model, x: torch.Tensor) -> int:
