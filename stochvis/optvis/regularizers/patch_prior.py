@@ -34,9 +34,10 @@ def image_patches(images: torch.Tensor, size: int, stride: int, scale: int = 1) 
     if images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"patches are taken of (N, 3, H, W) colour images, got shape {tuple(images.shape)}")
     if scale < 1 or min(images.shape[-2:]) < size * scale:
+        largest = min(images.shape[-2:]) // size
+        allowed = f"scales 1 to {largest}" if largest else f"no scale (smaller than one {size}×{size} patch)"
         raise ValueError(f"patches of {size}×{size} at scale {scale} need a whole scale ≥ 1 and images at least "
-                         f"{size}·scale pixels on a side; images of {tuple(images.shape[-2:])} allow scales 1 to "
-                         f"{min(images.shape[-2:]) // size}")
+                         f"{size}·scale pixels on a side; images of {tuple(images.shape[-2:])} allow {allowed}")
     if scale > 1:
         images = F.avg_pool2d(images.float(), scale)
     columns = F.unfold(images.float(), size, stride=stride)  # (N, 3·size², L), channel-major
