@@ -56,7 +56,7 @@ def candidates(s: natural.Setting) -> dict:
     mixtures = {scale: {k: R.fit_patch_mixture(images, scale=scale, stride=FIT_STRIDE[scale],
                                                 max_patches=FIT_PATCHES)
                         for k, images in s.train.items()} for scale in FIT_STRIDE}  # the fit part's, under the split
-    one_layer = s.protocol.prior_strength / len(natural.every_block(s.subject))
+    one_layer = s.one_layer_weight()
 
     def at(*scales: int) -> list[R.Penalty]:
         return [R.PatchOutliers(LAYERS_WEIGHT * one_layer, s.per_image(mixtures[scale])) for scale in scales]

@@ -61,7 +61,7 @@ def candidates(s: natural.Setting) -> dict:
     masks = world.on_object(images)
     mixtures = {k: R.fit_patch_mixture(images[labels == i], masks=masks[labels == i]) for i, k in enumerate(p.kinds)}
     per_image = s.per_image(mixtures)
-    one_layer = p.prior_strength / len(natural.every_block(s.subject))
+    one_layer = s.one_layer_weight()
     rows = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette}
     for layers in LAYERS_WEIGHT:
         rows[f"+ the cut-outs' patch prior on its object ({layers} layers)"] = functools.partial(

@@ -60,7 +60,7 @@ LAYERS_WEIGHT = (2, 8)  # the prior weighs as this many matched layers
 def candidates(s: natural.Setting) -> dict:
     mixtures = {k: R.fit_patch_mixture(images) for k, images in s.train.items()}  # the fit part's, under the split
     per_image = s.per_image(mixtures)
-    one_layer = s.protocol.prior_strength / len(natural.every_block(s.subject))
+    one_layer = s.one_layer_weight()
     rows = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette}
     for layers in LAYERS_WEIGHT:
         rows[f"+ the kind's patch prior ({layers} layers)"] = functools.partial(

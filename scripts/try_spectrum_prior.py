@@ -61,7 +61,7 @@ LAYERS_WEIGHT = (1, 4)  # the spectrum weighs as this many matched layers
 def candidates(s: natural.Setting) -> dict:
     profiles = {k: R.spectrum_profile(images) for k, images in s.train.items()}  # the fit part's, under the split
     targets = torch.stack(s.per_image(profiles))
-    one_layer = s.protocol.prior_strength / len(natural.every_block(s.subject))
+    one_layer = s.one_layer_weight()
     rows = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette}
     for layers in LAYERS_WEIGHT:
         name = f"+ the kind's ring spectrum ({layers} layer{'s' * (layers > 1)})"

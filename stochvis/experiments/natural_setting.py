@@ -165,6 +165,12 @@ class Setting:
         return O.class_set_evidence([[c] for classes, _ in drawn for c in classes],
                                     [m for _, ceilings in drawn for m in ceilings])
 
+    def one_layer_weight(self) -> float:
+        """The weight of one matched layer of :func:`every_block` (``Protocol.prior_strength`` shared among them):
+        the unit a pixel prior is weighed in ("as many as N matched layers"), so that its pull compares with the
+        matching's whatever the subject's depth."""
+        return self.protocol.prior_strength / len(every_block(self.subject))
+
     def patch_prior(self) -> list[R.Penalty]:
         """The silhouette row's prior on its whole images' small patches: each image's kind's mixture
         (:attr:`TrainingStatistics.patches`), weighing as ``Protocol.patch_prior_layers`` matched layers of
@@ -172,8 +178,7 @@ class Setting:
         p = self.protocol
         if not p.patch_prior_layers:
             return []
-        one_layer = p.prior_strength / len(every_block(self.subject))
-        return [R.PatchOutliers(p.patch_prior_layers * one_layer, self.per_image(self.statistics.patches))]
+        return [R.PatchOutliers(p.patch_prior_layers * self.one_layer_weight(), self.per_image(self.statistics.patches))]
 
     def class_colour_fft(self) -> Callable[..., P.FFTParam]:
         """The Fourier parameterisation with each image's kind's colour basis (:attr:`class_colours`, in the order
