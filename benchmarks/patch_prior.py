@@ -2,12 +2,16 @@
 
 The step: :class:`~stochvis.optvis.regularizers.PatchOutliers` on a batch of the row's size (15 images, 128 px), 6×6
 colour patches at stride 3 under an 8-component mixture, forward + backward to the images, on one thread as the row's
-workers run. Its one matrix product (every patch against every component's precision root) is small beside the
-(patches × components × 108) tensor it writes, whose squares are summed and whose gradient comes back: so the floor is
-the larger of the FLOP floor (FLOPs ÷ the fp32 matmul rate) and the bytes floor (that tensor written and read once
-forward, its gradient written and read once backward: 4 × its bytes, ÷ the copy bandwidth), both measured in this
-run. Ratio = measured ÷ floor. Why it matters: the prior is a third of the row's seconds per image, and a second one
-(on the object alone) was declined for its cost (``scripts/try_object_patch_prior.py``).
+workers run. Forward, one matrix product projects every patch on every component's precision root and writes the
+(patches × components × 108) projections, which a norm reads; backward, only the *outlier* patches have a gradient
+(the penalty is zero above the threshold), so only their rows come back through the product. The floor is the larger
+of the FLOP floor (the step's FLOPs ÷ the fp32 matmul rate) and the bytes floor (the projections written and read
+once, and the outlier rows' gradient written and read once, ÷ the copy bandwidth), both measured in this run. Ratio =
+measured ÷ floor, for two batches: every patch an outlier (uniform noise, the worst case and an optimisation's start)
+and about a third of them (smooth images with speckled squares, nearer a row under way). Beside it, the speed-up
+over autograd of the textbook expression (subtract the means, project, square, sum), timed in the same run. Why it
+matters: the prior is a large part of the row's seconds per image, and a second one (on the object alone) was declined
+for its cost (``scripts/try_object_patch_prior.py``).
 
     .venv/bin/python benchmarks/patch_prior.py [--batch 15] [--size 128]
 """
@@ -15,6 +19,7 @@ run. Ratio = measured ÷ floor. Why it matters: the prior is a third of the row'
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -27,6 +32,18 @@ from common import count_flops, matmul_rate, memory_bandwidth, min_time  # noqa:
 from stochvis.optvis import regularizers as R  # noqa: E402
 
 
+def textbook_log_likelihood(mixture: R.PatchMixture, patches: torch.Tensor) -> torch.Tensor:
+    """The reference: each component's centred projections under plain autograd (a gradient for every patch)."""
+    flat = patches.reshape(-1, patches.shape[-1])
+    k, d = mixture.means.shape
+    chol = mixture.precision_cholesky
+    projected = (flat @ chol.permute(1, 0, 2).reshape(d, k * d)).view(-1, k, d) \
+        - torch.einsum("kd,kde->ke", mixture.means, chol)
+    log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+    per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * math.log(2 * math.pi)
+    return (torch.logsumexp(per_component + mixture.log_weights, -1) / d).view(patches.shape[:-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=15)
@@ -34,28 +51,43 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(0)
-    photos = F.interpolate(torch.rand(24, 3, 16, 16, generator=generator), size=(args.size, args.size),
-                           mode="bilinear", align_corners=True)  # smooth stand-ins: the mixture's shape is what costs
-    mixture = R.fit_patch_mixture(photos, max_patches=5000)
+
+    def smooth(n: int) -> torch.Tensor:  # stand-ins for photographs: the mixture's shape is what costs
+        return F.interpolate(torch.rand(n, 3, 16, 16, generator=generator), size=(args.size, args.size),
+                             mode="bilinear", align_corners=True)
+
+    mixture = R.fit_patch_mixture(smooth(24), max_patches=5000)
     penalty = R.PatchOutliers(1.0, mixture)
-    images = torch.rand(args.batch, 3, args.size, args.size, generator=generator)
-
-    def step() -> None:
-        x = images.clone().requires_grad_(True)
-        penalty(x).sum().backward()
-
-    patches = R.image_patches(images, mixture.size, penalty.stride).shape[1] * args.batch
-    k, d = mixture.means.shape
-    flops, moved = count_flops(step), 4 * patches * k * d * 4
+    squares = F.interpolate((torch.rand(args.batch, 1, 8, 8, generator=generator) < 0.2).float(), size=args.size)
+    batches = [torch.rand(args.batch, 3, args.size, args.size, generator=generator),  # every patch an outlier
+               (smooth(args.batch) + 0.3 * (torch.rand(args.batch, 3, args.size, args.size, generator=generator)
+                                            - 0.5) * squares).clamp(0, 1)]  # speckled squares: some
     rate, bandwidth = matmul_rate(), memory_bandwidth()
-    floor = max(flops / rate, moved / bandwidth)
-    seconds = min_time(step, repeats=5)
-    print(f"PatchOutliers, {args.batch} images of {args.size} px ({patches} patches × {k} components × {d}): "
-          f"{flops / 1e9:.2f} GFLOP, {moved / 1e9:.2f} GB moved; matmul {rate / 1e9:.0f} GFLOP/s, copy "
-          f"{bandwidth / 1e9:.1f} GB/s (one thread); floor {floor * 1e3:.0f} ms "
-          f"({'bytes' if moved / bandwidth > flops / rate else 'FLOPs'})")
-    print(f"measured {seconds * 1e3:.0f} ms per step ({seconds / args.batch * 1e3:.1f} ms per image-step); "
-          f"ratio to floor {seconds / floor:.1f}")
+    k, d = mixture.means.shape
+    print(f"PatchOutliers, {args.batch} images of {args.size} px, {k} components × {d}; matmul {rate / 1e9:.0f} "
+          f"GFLOP/s, copy {bandwidth / 1e9:.1f} GB/s (one thread)")
+    for images in batches:
+        with torch.no_grad():
+            scores = mixture.log_likelihood(mixture.patches(images, penalty.stride))
+        patches, share = scores.numel(), float((scores < mixture.threshold).float().mean())
+
+        def step(images: torch.Tensor = images) -> None:
+            x = images.clone().requires_grad_(True)
+            penalty(x).sum().backward()
+
+        def textbook_step(images: torch.Tensor = images) -> None:
+            x = images.clone().requires_grad_(True)
+            scores = textbook_log_likelihood(mixture, mixture.patches(x, penalty.stride))
+            (mixture.threshold - scores).clamp_min(0).mean(1).sum().backward()
+
+        flops, moved = count_flops(step), 2 * (1 + share) * patches * k * d * 4
+        floor = max(flops / rate, moved / bandwidth)
+        seconds, textbook = min_time(step, repeats=5), min_time(textbook_step, repeats=5)
+        label = "every patch an outlier" if share == 1 else f"{share:.0%} of patches outliers"
+        print(f"{label} ({patches} patches): {flops / 1e9:.2f} GFLOP, {moved / 1e9:.2f} GB; floor {floor * 1e3:.0f} "
+              f"ms ({'bytes' if moved / bandwidth > flops / rate else 'FLOPs'}); measured {seconds * 1e3:.0f} ms "
+              f"per step, ratio to floor {seconds / floor:.1f}; the textbook expression {textbook * 1e3:.0f} ms "
+              f"({textbook / seconds:.1f}x slower)")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ that pulls speckle out and never rewards flatness."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -56,6 +58,35 @@ def test_log_likelihood_is_sklearns_per_dimension():
                              torch.as_tensor(fitted.weights_).float().log(), threshold=0.0)
     expected = torch.as_tensor(fitted.score_samples(data[:20].numpy())).float() / 12
     assert torch.allclose(mixture.log_likelihood(data[:20].float()), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_the_gradient_is_the_plain_expressions_and_only_outlier_patches_carry_one(mixture):
+    """The log-likelihood's own backward (sparse over patches) against autograd of the textbook expression, in
+    double precision, on images whose patches are partly outliers so that the skipped rows are exercised."""
+    images = torch.cat([smooth_images(2, seed=11), speckled(smooth_images(2, seed=12), 0.4)]).requires_grad_(True)
+    penalty = R.PatchOutliers(1.0, mixture, stride=2)
+    penalty(images).sum().backward()
+
+    reference = images.detach().double().requires_grad_(True)
+    patches = R.image_patches(reference, 4, 2)
+    centred = patches.unsqueeze(-2) - mixture.means.double()  # (N, L, K, D)
+    projected = torch.einsum("nlkd,kde->nlke", centred, mixture.precision_cholesky.double())
+    log_det = torch.log(torch.diagonal(mixture.precision_cholesky.double(), dim1=-2, dim2=-1)).sum(-1)
+    d = patches.shape[-1]
+    per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * torch.log(torch.tensor(2 * torch.pi))
+    scores = torch.logsumexp(per_component + mixture.log_weights.double(), -1) / d
+    outliers = scores < mixture.threshold
+    assert 0.05 < float(outliers.double().mean()) < 0.95  # both kinds of patch are present
+    (mixture.threshold - scores).clamp_min(0).mean(1).sum().backward()
+    assert torch.allclose(images.grad.double(), reference.grad, rtol=1e-3, atol=1e-5)
+    assert images.grad[:2].norm() < images.grad[2:].norm() / 2  # the smooth pair, mostly inliers, barely moves
+
+
+def test_the_mixtures_parameters_take_no_gradient(mixture):
+    means = mixture.means.clone().requires_grad_(True)
+    moving = dataclasses.replace(mixture, means=means)
+    with pytest.raises(NotImplementedError, match="fitted by EM"):
+        moving.log_likelihood(R.image_patches(speckled(smooth_images(1)), 4, 2)).sum().backward()
 
 
 def test_a_mixture_of_the_wrong_shape_is_refused():

@@ -78,14 +78,46 @@ class PatchMixture:
         """Per patch (..., D) → (...): log-density per dimension (nats), so that sizes compare."""
         flat = patches.reshape(-1, patches.shape[-1]).float()
         means, chol = self.means.to(flat), self.precision_cholesky.to(flat)
-        d = flat.shape[-1]
-        k = chol.shape[0]
-        projected = (flat @ chol.permute(1, 0, 2).reshape(d, k * d)).view(-1, k, d) \
-            - torch.einsum("kd,kde->ke", means, chol)  # one matrix product for every component
+        k, d = means.shape
+        roots = chol.permute(1, 0, 2).reshape(d, k * d)  # every component's precision root side by side
         log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
-        per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * math.log(2 * math.pi)
+        squared = _SquaredMahalanobis.apply(flat, roots, torch.einsum("kd,kde->ke", means, chol).reshape(-1))
+        per_component = -0.5 * squared + log_det - 0.5 * d * math.log(2 * math.pi)
         total = torch.logsumexp(per_component + self.log_weights.to(flat), dim=-1)
         return (total / d).view(patches.shape[:-1])
+
+
+class _SquaredMahalanobis(torch.autograd.Function):
+    """(N, D) patches x → (N, K): ‖Pₖᵀx − Pₖᵀμₖ‖² for every component, from one matrix product.
+
+    Why its own backward: autograd of the plain expression made five passes over the (N, K·D) projections (subtract,
+    square, sum, and their gradients), more than the product itself, and a gradient for every patch though
+    :class:`PatchOutliers` gives one only to outlier patches. Here the means' projections ride in the product (a
+    column of ones), one fused norm reads the result, and the backward multiplies only the rows that have a
+    gradient. ``roots``: (D, K·D), every component's precision root side by side; ``offsets``: (K·D,) Pₖᵀμₖ."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, roots: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        components = offsets.numel() // x.shape[1]
+        ones = x.new_ones(len(x), 1)
+        projected = torch.cat([x, ones], 1) @ torch.cat([roots, -offsets[None]], 0)  # (N, K·D)
+        ctx.save_for_backward(projected, roots)
+        ctx.components = components
+        return torch.linalg.vector_norm(projected.view(len(x), components, -1), dim=-1).square()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        projected, roots = ctx.saved_tensors
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            raise NotImplementedError("a patch mixture's parameters are fitted by EM, not by gradient")
+        n, components = grad.shape
+        rows = grad.ne(0).any(1).nonzero().squeeze(1)
+        grad_x = grad.new_zeros(n, roots.shape[0])
+        if len(rows):
+            chosen = projected.index_select(0, rows).view(len(rows), components, -1)
+            chosen.mul_(2 * grad.index_select(0, rows).unsqueeze(-1))  # a copy: the saved projections stay whole
+            grad_x.index_copy_(0, rows, chosen.view(len(rows), -1) @ roots.T)
+        return grad_x, None, None
 
 
 def fit_patch_mixture(images: torch.Tensor, *, size: int = 6, components: int = 8, stride: int = 3,
