@@ -46,6 +46,12 @@ Rerun on 2026-12-07 with the silhouette row's patch prior (``scripts/try_patch_p
 the row's new pooled images merged in): VGG16 FID-like 7999 against VITAL's 7708 on the table's reference (+3.8%), 6733
 against 6720 on every held-out cut-out's (+0.2%); KID 1527 against 1425; per kind fruit 8674 (VITAL 6536), vehicles
 4682 (4465), birds 6683, mammals 6186, bovines 7438 (all below VITAL's).
+
+Rerun the same day on the pooled table rebuilt whole on one machine (the patch prior's own backward, which moved the
+silhouette row by rounding alone): 8164 against 7708 (+5.9%), **6853 against 6720 (+2.0%)**; KID 1618 against 1425;
+per kind fruit 8760 (6536), vehicles 4477 (4465), birds 7072, mammals 6376, bovines 7578 (below VITAL's). The other
+rows' lines equal the first run's: the drawn rows 5983 and 6373, the every-block row 6556. So the +0.2% was the luck
+of one rounding; the verdict is the same.
 """
 
 from __future__ import annotations
