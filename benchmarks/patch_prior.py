@@ -23,6 +23,7 @@ prior (on the object alone) was declined for its cost (``scripts/try_object_patc
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -36,16 +37,20 @@ from common import count_flops, matmul_rate, memory_bandwidth, min_time  # noqa:
 from stochvis.optvis import regularizers as R  # noqa: E402
 
 
-def textbook_log_likelihood(mixture: R.PatchMixture, patches: torch.Tensor) -> torch.Tensor:
-    """The reference: each component's centred projections under plain autograd (a gradient for every patch)."""
-    flat = patches.reshape(-1, patches.shape[-1])
-    k, d = mixture.means.shape
-    chol = mixture.precision_cholesky
-    projected = (flat @ chol.permute(1, 0, 2).reshape(d, k * d)).view(-1, k, d) \
-        - torch.einsum("kd,kde->ke", mixture.means, chol)
-    log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
-    per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * math.log(2 * math.pi)
-    return (torch.logsumexp(per_component + mixture.log_weights, -1) / d).view(patches.shape[:-1])
+class TextbookMixture(R.PatchMixture):
+    """The reference: the same mixture, its log-likelihood the textbook way — each component's centred projections
+    under plain autograd, a gradient for every patch — so that :class:`PatchOutliers` groups and scores the images
+    exactly as it does for the real one."""
+
+    def log_likelihood(self, patches: torch.Tensor) -> torch.Tensor:
+        flat = patches.reshape(-1, patches.shape[-1])
+        k, d = self.means.shape
+        chol = self.precision_cholesky
+        projected = (flat @ chol.permute(1, 0, 2).reshape(d, k * d)).view(-1, k, d) \
+            - torch.einsum("kd,kde->ke", self.means, chol)
+        log_det = torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(-1)
+        per_component = -0.5 * projected.pow(2).sum(-1) + log_det - 0.5 * d * math.log(2 * math.pi)
+        return (torch.logsumexp(per_component + self.log_weights, -1) / d).view(patches.shape[:-1])
 
 
 def main() -> None:
@@ -68,6 +73,8 @@ def main() -> None:
     mixtures = [R.fit_patch_mixture(smooth(24), max_patches=5000, seed=kind) for kind in range(kinds)]
     per_image = [m for m in mixtures for _ in range(args.batch // kinds)]
     penalty = R.PatchOutliers(1.0, per_image)
+    textbook = {id(m): TextbookMixture(**{f.name: getattr(m, f.name) for f in dataclasses.fields(m)}) for m in mixtures}
+    textbook_penalty = R.PatchOutliers(1.0, [textbook[id(m)] for m in per_image])
     squares = F.interpolate((torch.rand(args.batch, 1, 8, 8, generator=generator) < 0.2).float(), size=args.size)
     batches = [torch.rand(args.batch, 3, args.size, args.size, generator=generator),  # every patch an outlier
                (smooth(args.batch) + 0.3 * (torch.rand(args.batch, 3, args.size, args.size, generator=generator)
@@ -88,12 +95,7 @@ def main() -> None:
 
         def textbook_step(images: torch.Tensor = images) -> None:
             x = images.clone().requires_grad_(True)
-            total = x.new_zeros(())
-            for kind, mixture in enumerate(mixtures):  # each mixture on its images, as PatchOutliers groups them
-                rows = x[kind * len(x) // kinds:(kind + 1) * len(x) // kinds]
-                scores = textbook_log_likelihood(mixture, mixture.patches(rows, penalty.stride))
-                total = total + (mixture.threshold - scores).clamp_min(0).mean(1).sum()
-            total.backward()
+            textbook_penalty(x).sum().backward()
 
         flops, moved = count_flops(step), 2 * (1 + share) * patches * k * d * 4
         floor = max(flops / rate, moved / bandwidth)

@@ -103,7 +103,6 @@ class _SquaredMahalanobis(torch.autograd.Function):
         ones = x.new_ones(len(x), 1)
         projected = torch.cat([x, ones], 1) @ torch.cat([roots, -offsets[None]], 0)  # (N, K·D)
         ctx.save_for_backward(projected, roots)
-        ctx.components = components
         return torch.linalg.vector_norm(projected.view(len(x), components, -1), dim=-1).square()
 
     @staticmethod
