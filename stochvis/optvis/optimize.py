@@ -34,6 +34,7 @@ from stochvis.layers import capture
 from stochvis.models import WrappedModel
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
+from stochvis.optvis.decoder_param import deep_decoder
 from stochvis.optvis.objectives import Objective, as_objective
 
 
@@ -90,10 +91,15 @@ def _make_param(spec: ParamSpec, batch: int, size: tuple[int, int], seed: int, d
         return P.pixel(batch, size, seed=seed, channels=channels, device=device)
     if spec == "fft":
         return P.fft(batch, size, seed=seed, channels=channels, device=device)
+    if spec == "decoder":
+        if channels != 3:
+            raise ValueError(f"the deep decoder makes RGB images; this model takes {channels}-channel images: "
+                             "use 'pixel' or 'fft'")
+        return deep_decoder(batch, size, seed=seed, device=device)
     if callable(spec):
         extra = {"channels": channels} if _takes_channels(spec) else {}
         return spec(batch=batch, size=size, seed=seed, device=device, **extra)
-    raise ValueError(f"unknown parameterisation {spec!r}: use 'pixel', 'fft', an ImageParam or a factory")
+    raise ValueError(f"unknown parameterisation {spec!r}: use 'pixel', 'fft', 'decoder', an ImageParam or a factory")
 
 
 def _takes_channels(factory: Callable) -> bool:
@@ -212,7 +218,7 @@ def optimize(
     ``objective``: an :class:`~stochvis.optvis.objectives.Objective` or any target the attribution
     gradients take (a class index or name, ``(layer, channel)``, ``(layer, channel, y, x)``).
 
-    ``param``: "pixel" (default), "fft", an :class:`~stochvis.optvis.params.ImageParam`, or a factory
+    ``param``: "pixel" (default), "fft", "decoder" (:func:`~stochvis.optvis.decoder_param.deep_decoder`), an :class:`~stochvis.optvis.params.ImageParam`, or a factory
     called with ``batch, size, seed, device`` (and ``channels=model.in_channels`` when it takes it). ``regularizers`` are applied where their kind says
     (see :mod:`stochvis.optvis.regularizers`). ``octaves``: an int (scale 1.4) or :class:`Octaves`.
     ``record_every``: keep the images every that many steps (and the last) in ``.snapshots``.
