@@ -44,13 +44,14 @@ def decoded(s: natural.Setting, colours: dict, **options) -> functools.partial:
     return functools.partial(deep_decoder, colour=P.ColourStatistics.stack(s.per_image(colours)), **options)
 
 
-def object_decoded(width: int, coarser: int, backdrop: bool = False):
+def object_decoded(width: int, coarser: int, backdrop: bool = False, detail: float = 0.0):
     """The row with its object (and, ``backdrop``, its backdrop) drawn by ``width``-channel decoders at
-    1/``coarser`` of the side."""
+    1/``coarser`` of the side; ``detail``: the object's decoder with a Fourier image at that gain
+    (``scripts/try_deep_decoder_with_detail.py``)."""
     def row(s: natural.Setting) -> dict:
         stats, resolution = s.statistics, s.protocol.size // coarser
         return natural.in_drawn_silhouette(
-            s, foreground=decoded(s, stats.cutout_colours, width=width, resolution=resolution),
+            s, foreground=decoded(s, stats.cutout_colours, width=width, resolution=resolution, detail=detail),
             backdrop=decoded(s, stats.class_colours, width=width, resolution=resolution) if backdrop else None)
     return row
 

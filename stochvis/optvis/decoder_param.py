@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stochvis.inputs import image_size
-from stochvis.optvis.params import ColourStatistics, ImageParam, Size, _check_batch
+from stochvis.optvis.params import ColourStatistics, FFTParam, ImageParam, Size, _check_batch
 
 
 class DecoderParam(ImageParam):
@@ -30,10 +30,12 @@ class DecoderParam(ImageParam):
     ``start``² positions, upsampled ×2 per layer up to ``resolution`` and, when that is below the image's side,
     bilinearly to it (a coarser, cheaper decoder: the image's detail is ``resolution``'s). Weights are stored
     unit-scaled and divided by √width in the forward, so that Adam's step is a like fraction of every weight; the
-    output weights start at ``sd`` (a near-grey start, as the Fourier image's)."""
+    output weights start at ``sd`` (a near-grey start, as the Fourier image's). ``detail`` (a gain in [0, 1]): a
+    Fourier image (:class:`~stochvis.optvis.params.FFTParam`) added in the decorrelated colours at that gain — the
+    decoder draws the regions and their shading, the Fourier image, slowed by the gain under Adam, the texture."""
 
     def __init__(self, batch: int, size: int | Size, *, width: int = 64, start: int = 8, resolution: int | None = None,
-                 sd: float = 0.1, seed: int = 0, colour: ColourStatistics | None = None) -> None:
+                 sd: float = 0.1, seed: int = 0, colour: ColourStatistics | None = None, detail: float = 0.0) -> None:
         super().__init__()
         _check_batch(batch)
         self.batch, self.size, self.channels = batch, image_size(size), 3
@@ -60,6 +62,11 @@ class DecoderParam(ImageParam):
         self.output = nn.Parameter(torch.randn(batch, 3, width, generator=generator) * sd)
         self.register_buffer("color", colour.normalized())
         self.register_buffer("color_offset", torch.logit(colour.mean))
+        if isinstance(detail, bool) or not isinstance(detail, (int, float)) or not 0 <= detail <= 1:
+            raise ValueError(f"detail must be a gain in [0, 1] (0: the decoder alone), got {detail!r}")
+        self.detail = float(detail)
+        # the fine detail a decoder cannot draw, as a Fourier image at a lower gain (so Adam moves it slower)
+        self.fine = FFTParam(batch, self.size, seed=seed + 1) if detail else None
 
     def forward(self) -> torch.Tensor:
         x, n, scale = self.code, self.batch, self.width ** -0.5
@@ -72,6 +79,8 @@ class DecoderParam(ImageParam):
         image = torch.einsum("nchw,ndc->ndhw", x, self.output * scale)
         if tuple(image.shape[2:]) != self.size:
             image = F.interpolate(image, size=self.size, mode="bilinear", align_corners=False)
+        if self.fine is not None:
+            image = image + self.detail * self.fine.decorrelated()
         shared = self.color.dim() == 2
         image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, self.color.to(image.dtype))
         return torch.sigmoid(image + self.color_offset.to(image)[..., None, None])
@@ -79,13 +88,14 @@ class DecoderParam(ImageParam):
 
 def deep_decoder(batch: int = 1, size: int | Size = 224, *, width: int = 64, start: int = 8,
                  resolution: int | None = None, seed: int = 0, colour: ColourStatistics | None = None,
-                 device: torch.device | str | None = None) -> DecoderParam:
+                 detail: float = 0.0, device: torch.device | str | None = None) -> DecoderParam:
     """A :class:`DecoderParam` (Heckel & Hand 2019's deep decoder, untrained, one per image): images made of smooth
     regions and edges, which cannot hold noise. ``colour``: a measured colour basis instead of ImageNet's
     (:func:`~stochvis.optvis.params.measure_colour`); ``resolution``: the decoder's own side, below ``size`` for
-    a cheaper, smoother image."""
+    a cheaper, smoother image; ``detail`` > 0: a Fourier image added at that gain before the colours, for the fine
+    texture (fur, feathers, grain) a decoder cannot draw."""
     return DecoderParam(batch, size, width=width, start=start, resolution=resolution, seed=seed,
-                        colour=colour).to(device or "cpu")
+                        colour=colour, detail=detail).to(device or "cpu")
 
 
 __all__ = ["DecoderParam", "deep_decoder"]

@@ -236,10 +236,14 @@ class FFTParam(ImageParam):
         self.register_buffer("color", colour.normalized())
         self.register_buffer("color_offset", torch.logit(colour.mean))
 
-    def forward(self) -> torch.Tensor:
+    def decorrelated(self) -> torch.Tensor:
+        """The image before its colour basis and sigmoid: (N, C, H, W) logits in the decorrelated colours."""
         height, width = self.size
         coefficients = torch.view_as_complex(self.spectrum) * self.scale
-        image = torch.fft.irfft2(coefficients, s=(height, width), norm="ortho") / 4.0
+        return torch.fft.irfft2(coefficients, s=(height, width), norm="ortho") / 4.0
+
+    def forward(self) -> torch.Tensor:
+        image = self.decorrelated()
         if self.decorrelate:
             shared = self.color.dim() == 2
             image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, self.color.to(image.dtype))

@@ -83,3 +83,19 @@ def _grey_model():
 
     return wrap_model(torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3)), mean=[0.5], std=[0.5], input_size=16,
                       classes=None, aliases={"conv": "0"}, device="cpu")
+
+
+def test_detail_adds_a_slower_fourier_image_for_the_texture():
+    plain = deep_decoder(1, 32, width=8, start=4, seed=2)
+    detailed = deep_decoder(1, 32, width=8, start=4, seed=2, detail=0.5)
+    assert plain.fine is None and detailed.fine is not None
+    with torch.no_grad():
+        detailed.fine.spectrum.zero_()
+    assert torch.allclose(detailed(), plain())  # the same decoder; the Fourier image adds only what it holds
+    with torch.no_grad():
+        detailed.fine.spectrum.normal_(0, 1)
+    assert not torch.allclose(detailed(), plain())
+    detailed().sum().backward()
+    assert detailed.fine.spectrum.grad.abs().sum() > 0 and detailed.weights[0].grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"detail must be a gain in \[0, 1\]"):
+        deep_decoder(1, 32, start=4, detail=2.0)
