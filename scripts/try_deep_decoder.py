@@ -28,6 +28,28 @@ candidate is chosen, it replaces the row's object (or object and backdrop), and 
 rerun before the change lands (in the next stop if this one has no time left for them); otherwise a negative result.
 
     .venv/bin/python scripts/try_deep_decoder.py [--seeds 0 1]     # ≈ 25 minutes for two seeds, 2 cores
+
+Measured on 2026-12-07, seeds 0 and 1. On validation composites **the rule keeps the row** (mean realism rank 1.50;
+the decoder at 64 px 2.33, at 128 px 2.50, object and backdrop 3.67), and the guard refuses every decoder candidate:
+VGG16 plausibility −12.7% (64 px) and −10.9% (128 px), and for object and backdrop the Lites' plausibility and Lite2's
+FID-like as well. Lite1 / Lite2 / VGG16 on validation, the row → 64 px → 128 px → both parts: FID-like 1074 / 1198 /
+5461 → 1035 / 1208 / 5662 → 1050 / 1204 / 5620 → 1106 / 1262 / 5518; plausibility 0.527 / 0.587 / 0.481 → 0.537 /
+0.577 / 0.420 → 0.523 / 0.577 / 0.428 → 0.485 / 0.544 / 0.411. Held out (seen, never used to choose; mean ± std over
+the two seeds), the row → 64 px → 128 px → both: FID-like 1409 / 1727 / 8831 ± 58 → 1335 / 1662 / 8674 ± 484 → 1314
+/ 1635 / 8742 ± 222 → 1413 / 1768 / 8425 ± 516; KID 2.50 / 4.72 / 2812 → 2.25 / 4.60 / 2788 → 2.10 / 4.42 / 2771 →
+2.86 / 5.59 / 2795; plausibility 0.485 / 0.540 / 0.402 → 0.511 / 0.548 / 0.376 → 0.503 / 0.547 / 0.378 → 0.449 /
+0.496 / 0.368; confidence 0.64 / 0.49 → 0.56 / 0.61 → 0.67 / 0.55 → 0.40 / 0.48; VGG16 novelty 0.88 → 0.88 → 0.90 →
+0.77.
+
+Reading: a negative under the rule, with a split verdict behind it. The decoder did what it is for: its objects have
+no speckle at all — smooth, shaded surfaces of one piece, the apples red-to-orange with a highlight instead of
+strawberry flecks, the birds and bovines solid bodies — and both parts by decoders look like out-of-focus
+photographs. Held out, a decoder object is nearer the real composites by every judge's FID-like (−5% / −4% / −2% at
+64 px) and by KID. But VGG16's plausibility — how near each image lies to the real composites' centre — falls by a
+tenth on both splits: the objects are textureless, where real fur, feathers and peel have grain that a decoder with
+fewer weights than pixels cannot draw. The speckle was the Fourier object's way of holding texture; the decoder holds
+shape and shading and no texture. That is the next question (``scripts/try_deep_decoder_with_detail.py``: the
+decoder plus a slower Fourier image). About 25 minutes.
 """
 
 from __future__ import annotations
