@@ -83,6 +83,10 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette,
               "object by a deep decoder, 32 channels at 128 px": object_decoded(32, 1),
               "object and backdrop by deep decoders, 64 at 64 px": object_decoded(64, 2, backdrop=True)}
 
+# The row's object was a Fourier image when this ran (before scripts/try_deep_decoder_detail_on_four_seeds.py)
+EARLIER_PROTOCOL = {"object_decoder_detail": None}
+
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2,
-                      longest_first=["object by a deep decoder, 32 channels at 128 px"])
+                      longest_first=["object by a deep decoder, 32 channels at 128 px"],
+                      protocol=EARLIER_PROTOCOL)

@@ -230,10 +230,12 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     matched to the kind's real objects alone on grey (:meth:`Setting.object_curve_targets`: every block from
     ``Protocol.object_curves_from`` on), so the inside of the outline holds an object's distributions, not only its
     evidence, and the whole image's small patches are held to its kind's photographs' (:meth:`Setting.patch_prior`,
-    ``scripts/try_patch_prior.py``; an exploration's ``penalties`` come after it). The object's Fourier image is
-    on the colour basis of the kind's cut-outs' own pixels (``object_colours="cut-outs"``,
-    :meth:`Setting.cutout_colour_fft`), the backdrop's on the kind's composites' (``"kind"`` puts the object there
-    too, as before ``scripts/try_object_colours.py``). Chosen on training composites:
+    ``scripts/try_patch_prior.py``; an exploration's ``penalties`` come after it). The object is drawn by an
+    untrained deep decoder plus a slower Fourier image for its texture (:meth:`Setting.cutout_colour_decoder`;
+    ``Protocol.object_decoder_detail=None``: a Fourier image alone, :meth:`Setting.cutout_colour_fft`, as before
+    ``scripts/try_deep_decoder_detail_on_four_seeds.py``), on the colour basis of the kind's cut-outs' own pixels
+    (``object_colours="cut-outs"``), the backdrop by a Fourier image on the kind's composites' (``"kind"`` puts the
+    object there too, a Fourier image, as before ``scripts/try_object_colours.py``). Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline), ``scripts/try_object_curves.py`` (the objects'
     curves) and ``scripts/try_object_colours.py`` (the cut-outs' colours); on validation composites
     ``scripts/try_coarser_object_curves.py`` (the objects' curves from block3 on). ``foreground``: another param factory for the object (an exploration's:
@@ -252,8 +254,10 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     if evidence is None:
         evidence = p.evidence_weight * s.capped_evidence()
     colour = s.class_colour_fft()
-    if foreground is None:
-        foreground = s.cutout_colour_fft() if object_colours == "cut-outs" else colour
+    if foreground is None and object_colours == "kind":
+        foreground = colour
+    elif foreground is None:
+        foreground = s.cutout_colour_fft() if p.object_decoder_detail is None else s.cutout_colour_decoder()
     penalties = [*s.patch_prior(), *match_options.pop("penalties", ())]
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,

@@ -25,6 +25,7 @@ from stochvis.models import WrappedModel
 from stochvis.optvis import objectives as O
 from stochvis.optvis import params as P
 from stochvis.optvis import regularizers as R
+from stochvis.optvis.decoder_param import DecoderParam, deep_decoder
 from stochvis.optvis.maco import MagnitudeSpectrum, measure_spectrum
 from stochvis.optvis.maco import maco as maco_param
 from stochvis.stats.collection import collect
@@ -87,6 +88,11 @@ class Protocol:
     # matched layers (0: off): 2 of 0 / 2 / 8, chosen on judge scores against *validation* composites
     # (scripts/try_patch_prior.py).
     patch_prior_layers: float = 2.0
+    # ... and its object is drawn by an untrained deep decoder at half the side plus a Fourier image at this gain for
+    # its texture (optvis.decoder_param: shaded regions and edges, no speckle; None: a Fourier image alone, as before):
+    # chosen on judge scores against *validation* composites, four seeds pooled
+    # (scripts/try_deep_decoder_detail_on_four_seeds.py, after a tie on two: scripts/try_deep_decoder_with_detail.py).
+    object_decoder_detail: float | None = 0.5
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
     # The rule's own split (natural.split(validation=True)): every statistic from the "fit" part of the training
@@ -193,6 +199,18 @@ class Setting:
         in the order of :meth:`Protocol.targets`: a factory for an object's ``param``."""
         colours = self.per_image(self.statistics.cutout_colours)
         return functools.partial(P.fft, colour=P.ColourStatistics.stack(colours))
+
+    def cutout_colour_decoder(self, detail: float | None = None) -> Callable[..., DecoderParam]:
+        """The silhouette row's object: a deep decoder of 64 channels at half the side, plus a Fourier image at
+        ``detail`` (default :attr:`Protocol.object_decoder_detail`) for the texture, on each image's kind's cut-outs'
+        colour basis as :meth:`cutout_colour_fft`: a factory for an object's ``param``."""
+        colours = P.ColourStatistics.stack(self.per_image(self.statistics.cutout_colours))
+        detail = self.protocol.object_decoder_detail if detail is None else detail
+        if detail is None:
+            raise ValueError("object_decoder_detail=None draws the object by a Fourier image (cutout_colour_fft); "
+                             "give a detail gain in [0, 1] for the decoder")
+        return functools.partial(deep_decoder, colour=colours, width=64, resolution=self.protocol.size // 2,
+                                 detail=detail)
 
     def with_curves(self, layers: Sequence[str]) -> Setting:
         """The same setting with the kinds' quantile curves at ``layers`` too (of the training composites, as

@@ -598,3 +598,29 @@ def test_the_silhouette_row_holds_its_patches_to_its_kinds_photographs(setting, 
     N.in_drawn_silhouette(setting, penalties=[extra])
     [patches, then] = given[-1]  # the row's prior, then an exploration's
     assert isinstance(patches, R.PatchOutliers) and patches.weight == prior.weight and then is extra
+
+
+def test_the_silhouette_rows_object_is_a_deep_decoder_with_fourier_detail(setting, monkeypatch):
+    import dataclasses
+
+    from stochvis.optvis import params as P
+    from stochvis.optvis.decoder_param import DecoderParam
+
+    p = setting.protocol
+    made = setting.cutout_colour_decoder()(batch=len(p.targets()), size=p.size, seed=0)
+    assert isinstance(made, DecoderParam) and made.detail == p.object_decoder_detail == 0.5
+    assert made.resolution == p.size // 2 and made.fine is not None
+    assert torch.allclose(made.color_offset, torch.logit(P.ColourStatistics.stack(
+        setting.per_image(setting.statistics.cutout_colours)).mean))  # on the cut-outs' own colours
+    given = []
+    match = N.DM.match_in_outline
+    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["foreground"]) or match(*a, **kw))
+    row = N.in_drawn_silhouette(setting)
+    fourier = dataclasses.replace(setting, protocol=dataclasses.replace(p, object_decoder_detail=None))
+    before = N.in_drawn_silhouette(fourier)
+    n = len(p.targets())
+    assert isinstance(given[0](batch=n, size=p.size), DecoderParam)
+    assert isinstance(given[1](batch=n, size=p.size), P.FFTParam)  # None: the Fourier object, as before
+    assert any(not torch.equal(row[k], before[k]) for k in row)
+    with pytest.raises(ValueError, match="Fourier image"):
+        fourier.cutout_colour_decoder()
