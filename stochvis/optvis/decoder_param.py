@@ -48,6 +48,8 @@ class DecoderParam(ImageParam):
         if layers < 1 or not layers.is_integer() or resolution > side:
             raise ValueError(f"resolution={resolution} must be start={start} times a power of two (at least 2) and at "
                              f"most the image side {side}: e.g. {', '.join(str(start * 2 ** i) for i in range(1, 6) if start * 2 ** i <= side)}")
+        if isinstance(detail, bool) or not isinstance(detail, (int, float)) or not 0 <= detail <= 1:
+            raise ValueError(f"detail must be a gain in [0, 1] (0: the decoder alone), got {detail!r}")
         colour = colour or ColourStatistics.imagenet()
         if colour.mean.dim() == 2 and len(colour.mean) != batch:
             raise ValueError(f"{len(colour.mean)} per-image colour bases for a batch of {batch} images: give one "
@@ -62,8 +64,6 @@ class DecoderParam(ImageParam):
         self.output = nn.Parameter(torch.randn(batch, 3, width, generator=generator) * sd)
         self.register_buffer("color", colour.normalized())
         self.register_buffer("color_offset", torch.logit(colour.mean))
-        if isinstance(detail, bool) or not isinstance(detail, (int, float)) or not 0 <= detail <= 1:
-            raise ValueError(f"detail must be a gain in [0, 1] (0: the decoder alone), got {detail!r}")
         self.detail = float(detail)
         # the fine detail a decoder cannot draw, as a Fourier image at a lower gain (so Adam moves it slower)
         self.fine = FFTParam(batch, self.size, seed=seed + 1) if detail else None
