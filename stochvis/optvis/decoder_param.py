@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stochvis.inputs import image_size
-from stochvis.optvis.params import ColourStatistics, FFTParam, ImageParam, Size, _check_batch
+from stochvis.optvis.params import ColourStatistics, FFTParam, ImageParam, Size, _check_batch, in_colours
 
 
 class DecoderParam(ImageParam):
@@ -50,10 +50,7 @@ class DecoderParam(ImageParam):
                              f"most the image side {side}: e.g. {', '.join(str(start * 2 ** i) for i in range(1, 6) if start * 2 ** i <= side)}")
         if isinstance(detail, bool) or not isinstance(detail, (int, float)) or not 0 <= detail <= 1:
             raise ValueError(f"detail must be a gain in [0, 1] (0: the decoder alone), got {detail!r}")
-        colour = colour or ColourStatistics.imagenet()
-        if colour.mean.dim() == 2 and len(colour.mean) != batch:
-            raise ValueError(f"{len(colour.mean)} per-image colour bases for a batch of {batch} images: give one "
-                             "(3, 3) basis for all, or exactly one per image")
+        colour = (colour or ColourStatistics.imagenet()).for_batch(batch)
         self.width, self.resolution = width, resolution
         generator = torch.Generator().manual_seed(seed)
         self.register_buffer("code", torch.randn(batch, width, start, start, generator=generator))
@@ -62,8 +59,7 @@ class DecoderParam(ImageParam):
         self.gains = nn.Parameter(torch.ones(int(layers), batch, width, 1, 1))
         self.biases = nn.Parameter(torch.zeros(int(layers), batch, width, 1, 1))
         self.output = nn.Parameter(torch.randn(batch, 3, width, generator=generator) * sd)
-        self.register_buffer("color", colour.normalized())
-        self.register_buffer("color_offset", torch.logit(colour.mean))
+        colour.register(self)
         self.detail = float(detail)
         # the fine detail a decoder cannot draw, as a Fourier image at a lower gain (so Adam moves it slower)
         self.fine = FFTParam(batch, self.size, seed=seed + 1) if detail else None
@@ -81,9 +77,7 @@ class DecoderParam(ImageParam):
             image = F.interpolate(image, size=self.size, mode="bilinear", align_corners=False)
         if self.fine is not None:
             image = image + self.detail * self.fine.decorrelated()
-        shared = self.color.dim() == 2
-        image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, self.color.to(image.dtype))
-        return torch.sigmoid(image + self.color_offset.to(image)[..., None, None])
+        return torch.sigmoid(in_colours(image, self.color, self.color_offset))
 
 
 def deep_decoder(batch: int = 1, size: int | Size = 224, *, width: int = 64, start: int = 8,

@@ -180,6 +180,29 @@ class ColourStatistics:
         """The basis divided by its largest column norm (Lucid's convention: the luminance direction at gain 1)."""
         return self.sqrt_covariance / self.sqrt_covariance.norm(dim=-2, keepdim=True).amax(-1, keepdim=True)
 
+    def for_batch(self, batch: int) -> ColourStatistics:
+        """This basis, checked to fit ``batch`` images: one for all, or exactly one per image."""
+        if self.mean.dim() == 2 and len(self.mean) != batch:
+            raise ValueError(f"{len(self.mean)} per-image colour bases for a batch of {batch} images: give one "
+                             "(3, 3) basis for all, or exactly one per image")
+        return self
+
+    def register(self, module: nn.Module) -> None:
+        """Store the normalised basis and the mean's logit on ``module`` as the buffers ``color`` and
+        ``color_offset`` (:func:`in_colours` reads them), so they follow the module's device."""
+        module.register_buffer("color", self.normalized())
+        module.register_buffer("color_offset", torch.logit(self.mean))
+
+
+def in_colours(image: torch.Tensor, color: torch.Tensor, color_offset: torch.Tensor) -> torch.Tensor:
+    """Logits of an (N, 3, H, W) image in the decorrelated colours mapped through a normalised basis (one (3, 3)
+    for all, or (N, 3, 3) one per image) and shifted by the mean colour's logit: the colour stage of every
+    parameterisation that optimises decorrelated colours. The shared form keeps one matrix product (a batched
+    one rounds differently, and runs would no longer reproduce to the bit)."""
+    shared = color.dim() == 2
+    image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, color.to(image.dtype))
+    return image + color_offset.to(image)[..., None, None]
+
 
 def measure_colour(images: torch.Tensor, mask: torch.Tensor | None = None) -> ColourStatistics:
     """The RGB mean and the square root of the RGB covariance (``U·√S`` of its SVD, as Olah et al.'s ImageNet
@@ -218,10 +241,7 @@ class FFTParam(ImageParam):
                              f"got channels={channels!r}")
         if colour is not None and (channels != 3 or not decorrelate):
             raise ValueError("a colour basis is for decorrelated RGB images (channels=3, decorrelate=True)")
-        colour = colour or ColourStatistics.imagenet()
-        if colour.mean.dim() == 2 and len(colour.mean) != batch:
-            raise ValueError(f"{len(colour.mean)} per-image colour bases for a batch of {batch} images: give one "
-                             "(3, 3) basis for all, or exactly one per image")
+        colour = (colour or ColourStatistics.imagenet()).for_batch(batch)
         self.batch, self.size, self.channels = batch, image_size(size), channels
         height, width = self.size
         freqs = _frequencies(height, width)
@@ -231,10 +251,7 @@ class FFTParam(ImageParam):
         shape = (batch, channels, *freqs.shape, 2)
         self.spectrum = nn.Parameter(torch.randn(shape, generator=generator) * sd)
         self.decorrelate = decorrelate and channels == 3  # colour decorrelation is for RGB only
-        # (3, 3) and (3,) for every image, or (N, 3, 3) and (N, 3) one per image; the shared form keeps one
-        # matrix product (a batched one rounds differently, and runs would no longer reproduce to the bit)
-        self.register_buffer("color", colour.normalized())
-        self.register_buffer("color_offset", torch.logit(colour.mean))
+        colour.register(self)  # (3, 3) and (3,) for every image, or (N, 3, 3) and (N, 3) one per image
 
     def decorrelated(self) -> torch.Tensor:
         """The image before its colour basis and sigmoid: (N, C, H, W) logits in the decorrelated colours."""
@@ -245,9 +262,7 @@ class FFTParam(ImageParam):
     def forward(self) -> torch.Tensor:
         image = self.decorrelated()
         if self.decorrelate:
-            shared = self.color.dim() == 2
-            image = torch.einsum("nchw,dc->ndhw" if shared else "nchw,ndc->ndhw", image, self.color.to(image.dtype))
-            image = image + self.color_offset.to(image)[..., None, None]
+            image = in_colours(image, self.color, self.color_offset)
         elif self.channels == 1:
             image = image + torch.logit(_COLOR_MEAN.mean().to(image))
         return torch.sigmoid(image)

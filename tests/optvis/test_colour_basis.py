@@ -79,3 +79,17 @@ def test_a_mask_measures_the_colours_of_one_region_only():
     assert (left.mean > P.measure_colour(images).mean).all()  # the dark half no longer pulls the mean down
     with pytest.raises(ValueError, match="mask must be"):
         P.measure_colour(images, mask[:, :, :3])
+
+
+def test_in_colours_per_image_bases_equal_the_shared_one_when_repeated_and_differ_when_not():
+    """The one colour stage of the Fourier and decoder images: a basis repeated per image gives the shared one's
+    logits (up to the batched product's rounding), and a different basis for one image changes only that image."""
+    torch.manual_seed(0)
+    image = torch.randn(3, 3, 8, 8)
+    shared = P.ColourStatistics.imagenet()
+    measured = P.measure_colour(torch.rand(2, 3, 8, 8))
+    one = P.in_colours(image, shared.normalized(), torch.logit(shared.mean))
+    per_image = P.ColourStatistics.stack([shared, shared, measured])
+    several = P.in_colours(image, per_image.normalized(), torch.logit(per_image.mean))
+    assert torch.allclose(one[:2], several[:2], atol=1e-6)
+    assert not torch.allclose(one[2], several[2], atol=1e-3)
