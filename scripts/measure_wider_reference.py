@@ -61,21 +61,12 @@ import statistics
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
 
 from stochvis.experiments import natural as N
+from stochvis.experiments import tables
 from stochvis.models import load_model
 
 SHOWN = (N.VITAL, N.EVERY_BLOCK_ROW, N.DRAWN_ROW, N.DRAWN_COLOUR_ROW, N.SILHOUETTE_ROW)
-
-
-def load_pooled(path: Path) -> dict[str, dict[str, torch.Tensor]]:
-    """{method: {kind: images in [0, 1]}} from a pooled run's uint8 images (keys method/kind)."""
-    samples: dict[str, dict[str, torch.Tensor]] = {}
-    for key, images in load_file(str(path)).items():
-        method, _, kind = key.rpartition("/")
-        samples.setdefault(method, {})[kind] = images.float() / 255
-    return samples
 
 
 def main() -> None:
@@ -84,7 +75,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the images of a --quick pooled run (a check that it runs)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    samples = load_pooled(args.images)
+    samples = tables.load_images(args.images)
     s = N.natural_setting(load_model(N.SUBJECT), N.quick_protocol() if args.quick else N.Protocol())
     missing = [k for k in s.protocol.kinds if k not in samples.get(N.REAL, {})]
     if missing:

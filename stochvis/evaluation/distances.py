@@ -10,9 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from stochvis.stats.density import GaussianDensity
+
+_controller: ThreadpoolController | None = None
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (see :func:`frechet_distance_gaussians`). One controller,
+    made once the BLAS libraries these distances use are loaded: making one scans the process's libraries, a
+    millisecond or more, which a bootstrap of thousands of distances would pay each time."""
+    global _controller
+    if _controller is None:
+        import scipy.linalg  # noqa: F401  (load every BLAS the distances call before the controller looks)
+        import sklearn.covariance  # noqa: F401
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +47,7 @@ def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None
     mean = x.mean(0)
     if not np.ptp(x, axis=0).any():  # identical samples: a point mass (the density refuses it), FID still defined
         return mean, np.zeros((x.shape[1], x.shape[1]))
-    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
+    with one_blas_thread():  # see frechet_distance_gaussians
         if shrinkage == "auto":
             density = GaussianDensity("ledoit_wolf", reg_covar=0.0).fit(x)
             return density.mean_, density.covariance_
@@ -43,7 +58,7 @@ def fit_gaussian(feats: torch.Tensor | np.ndarray, shrinkage: float | str | None
 def psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     """Square root of a symmetric positive semi-definite matrix by eigendecomposition (real, stable,
     negative round-off eigenvalues clipped to 0)."""
-    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
+    with one_blas_thread():  # see frechet_distance_gaussians
         values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
         return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
@@ -58,7 +73,7 @@ def frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.nd
     BLAS runs single-threaded here: for these few-hundred-dimensional matrices threads gain
     little, and on a shared, oversubscribed machine a threaded BLAS spins (we measured 6× slower).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _frechet_distance_gaussians(mean1, cov1, mean2, cov2, psd_sqrt(cov2) if root2 is None else root2)
 
 
@@ -68,6 +83,43 @@ def _frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.n
     trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
     diff = np.asarray(mean1) - np.asarray(mean2)
     return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * trace_root, 0.0))
+
+
+def frechet_distance_in_span(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray,
+                             span: np.ndarray) -> float:
+    """:func:`frechet_distance_gaussians`, exactly, for covariances that are isotropic outside the columns of
+    ``span`` (D, k): each ``s·I`` there. Shrunk Gaussians fitted to few samples are such (:func:`fit_gaussian`: the
+    samples' covariance, of rank below N, plus a multiple of I), with ``span`` the two sets' centred samples. Both
+    act as scalars s1, s2 on the complement, so C1·C2's spectrum is s1·s2 there and that of a k×k problem inside.
+
+    Why: a bootstrap measures thousands of distances of nine images against one reference; at a judge's 1280
+    dimensions each D×D eigendecomposition takes a third of a second, the k×k one (k ≤ the two sets' counts)
+    milliseconds. A covariance that is not isotropic outside ``span`` is refused (checked on a random direction
+    of the complement), so a wrong span raises instead of giving a wrong distance."""
+    d = len(mean1)
+    with one_blas_thread():  # see frechet_distance_gaussians
+        basis, singular, _ = np.linalg.svd(np.asarray(span, dtype=np.float64), full_matrices=False)
+        basis = basis[:, singular > singular.max(initial=0.0) * 1e-10]
+        k = basis.shape[1]
+        if k >= d:
+            return frechet_distance_gaussians(mean1, cov1, mean2, cov2)
+        probe = np.random.default_rng(0).standard_normal(d)
+        probe -= basis @ (basis.T @ probe)
+        probe /= np.linalg.norm(probe)
+        inside, outside = [], []
+        for cov in (cov1, cov2):
+            restricted = basis.T @ cov @ basis
+            scalar = (np.trace(cov) - np.trace(restricted)) / (d - k)
+            if np.linalg.norm(cov @ probe - scalar * probe) > 1e-6 * max(np.abs(cov).max(), 1e-300):
+                raise ValueError("a covariance is not isotropic outside the given span: give the centred samples "
+                                 "both Gaussians were fitted to (fit_gaussian), or use frechet_distance_gaussians")
+            inside.append(restricted)
+            outside.append(max(scalar, 0.0))
+        root = psd_sqrt(inside[1])
+        cross = np.linalg.eigvalsh(root @ inside[0] @ root)
+        trace_root = np.sqrt(np.clip(cross, 0, None)).sum() + (d - k) * np.sqrt(outside[0] * outside[1])
+        diff = np.asarray(mean1) - np.asarray(mean2)
+        return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * trace_root, 0.0))
 
 
 def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor, shrinkage: float | str | None = "auto") -> float:
@@ -93,7 +145,7 @@ def kernel_distance(feats_a: torch.Tensor, feats_b: torch.Tensor) -> float:
             for f in (feats_a, feats_b))
     if x.ndim != 2 or y.ndim != 2 or len(x) < 2 or len(y) < 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"need two (N >= 2, D) feature sets of the same D, got shapes {x.shape} and {y.shape}")
-    with threadpool_limits(limits=1, user_api="blas"):  # see frechet_distance_gaussians
+    with one_blas_thread():  # see frechet_distance_gaussians
         def kernel(a, b):
             return polynomial_kernel(a, b, degree=3, gamma=1.0 / x.shape[1], coef0=1.0)
 

@@ -27,7 +27,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stochvis.evaluation.distances import fit_gaussian, frechet_distance_gaussians, kernel_distance, psd_sqrt
+from stochvis.evaluation.distances import (
+    fit_gaussian,
+    frechet_distance_gaussians,
+    frechet_distance_in_span,
+    kernel_distance,
+    psd_sqrt,
+)
 from stochvis.evaluation.distances import frechet_distance as frechet_distance  # re-exported: the metrics' namespace
 from stochvis.inputs import check_images
 from stochvis.layers import capture
@@ -262,6 +268,15 @@ class ClassReference:
         if target not in self._roots:
             self._roots[target] = psd_sqrt(cov)
         return frechet_distance_gaussians(*fit_gaussian(feats, self.shrinkage), mean, cov, root2=self._roots[target])
+
+    def frechet_in_span(self, target: int, feats: torch.Tensor) -> float:
+        """:meth:`frechet`, the same distance to rounding, computed in the span of the two sets' centred features
+        (:func:`~stochvis.evaluation.distances.frechet_distance_in_span`): milliseconds at a judge's 1280
+        dimensions where :meth:`frechet` takes a third of a second, for the thousands of distances a bootstrap
+        measures (:mod:`~stochvis.evaluation.uncertainty`)."""
+        real, own = self.of(target).double(), torch.as_tensor(feats).detach().cpu().double()
+        span = torch.cat([own - own.mean(0), real - real.mean(0)]).T.numpy()
+        return frechet_distance_in_span(*fit_gaussian(own, self.shrinkage), *self.gaussian(target), span)
 
     def novelty(self, target: int, feats: torch.Tensor) -> float:
         """:func:`novelty` of ``feats`` against this class's training bank, the real images as the scale."""

@@ -95,6 +95,17 @@ def save_images(samples: Mapping[str, Mapping], path: str | Path, *, classes: Se
     return path
 
 
+def load_images(path: str | Path) -> dict[str, dict[str, torch.Tensor]]:
+    """{method: {class: images in [0, 1]}} from :func:`save_images`' file: a table's images, to score again."""
+    from safetensors.torch import load_file
+
+    samples: dict[str, dict[str, torch.Tensor]] = {}
+    for key, images in load_file(str(path)).items():
+        method, _, kind = key.rpartition("/")
+        samples.setdefault(method, {})[kind] = images.float() / 255
+    return samples
+
+
 def _class_mean(rows: Sequence[dict], method: str, judge: str, metric: str) -> float:
     """A method's ``metric`` under one judge, the mean over its classes (NaN classes left out; NaN if none)."""
     values = [r[metric] for r in rows if r["method"] == method and r["judge"] == judge and not math.isnan(r[metric])]

@@ -1,0 +1,105 @@
+"""The span Fréchet distance equals the full one, and the bootstrap and permutation test of a margin tell a real
+difference from a draw: rows from one population get an interval around zero and a large p, separated rows a
+one-sided interval and a small p."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stochvis.evaluation import distances, metrics, uncertainty
+
+
+@pytest.mark.parametrize("shrinkage", ["auto", 0.3, None])
+def test_the_span_distance_equals_the_full_one_for_gaussians_fitted_to_few_samples(shrinkage):
+    rng = np.random.default_rng(0)
+    dim = 64
+    real = rng.standard_normal((20, dim)) * rng.uniform(0.5, 2.0, dim)
+    own = rng.standard_normal((6, dim)) + 0.4
+    fitted = [distances.fit_gaussian(x, shrinkage) for x in (own, real)]
+    span = np.concatenate([own - own.mean(0), real - real.mean(0)]).T
+    full = distances.frechet_distance_gaussians(*fitted[0], *fitted[1])
+    # to 1e-7: a singular covariance (no shrinkage) leaves the full path's D×D eigenvalues round-off square roots
+    assert distances.frechet_distance_in_span(*fitted[0], *fitted[1], span) == pytest.approx(full, rel=1e-7)
+    reference = metrics.ClassReference({0: torch.as_tensor(real)}, "pool", shrinkage)
+    assert reference.frechet_in_span(0, torch.as_tensor(own)) == pytest.approx(reference.frechet(0, torch.as_tensor(own)),
+                                                                               rel=1e-7)
+
+
+def test_the_span_distance_refuses_a_covariance_that_is_not_isotropic_outside_the_span():
+    rng = np.random.default_rng(1)
+    own, real = rng.standard_normal((5, 32)), rng.standard_normal((8, 32))
+    fitted = [distances.fit_gaussian(x) for x in (own, real)]
+    with pytest.raises(ValueError, match="not isotropic outside the given span"):
+        distances.frechet_distance_in_span(*fitted[0], *fitted[1], (own - own.mean(0)).T)  # the reference's left out
+
+
+def test_more_samples_than_dimensions_fall_back_to_the_full_distance():
+    rng = np.random.default_rng(2)
+    own, real = rng.standard_normal((12, 4)), rng.standard_normal((30, 4)) + 1
+    fitted = [distances.fit_gaussian(x) for x in (own, real)]
+    span = np.concatenate([own - own.mean(0), real - real.mean(0)]).T
+    assert distances.frechet_distance_in_span(*fitted[0], *fitted[1], span) == pytest.approx(
+        distances.frechet_distance_gaussians(*fitted[0], *fitted[1]), rel=1e-12)
+
+
+def _rows(shift: float, n: int = 9, kinds: int = 3, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    first = {k: torch.randn(n, 8, generator=g) for k in range(kinds)}
+    second = {k: torch.randn(n, 8, generator=g) + shift for k in range(kinds)}
+    return first, second
+
+
+def _distance_to_origin(kind, feats) -> float:
+    return float(feats.mean(0).norm())
+
+
+def test_rows_from_one_population_are_not_told_apart():
+    first, second = _rows(0.0)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=300, permutations=300)
+    low, high = margin.interval
+    assert low < 0 < high
+    assert margin.p_value > 0.05
+
+
+def test_a_separated_row_is_below_in_every_draw_with_a_small_p():
+    first, second = _rows(1.5)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=300, permutations=300)
+    assert margin.relative < -0.5 and margin.interval[1] < 0
+    assert margin.bootstrap_median < 0
+    assert margin.p_value < 0.01
+    assert "interval" in margin.line("x: ") and margin.first < margin.second
+
+
+def test_the_margin_is_the_class_mean_of_the_measure_and_reproducible_by_seed():
+    first, second = _rows(0.5)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=50, permutations=50, seed=3)
+    assert margin.first == pytest.approx(np.mean([_distance_to_origin(k, v) for k, v in first.items()]))
+    assert margin == uncertainty.paired_margin(_distance_to_origin, first, second, draws=50, permutations=50, seed=3)
+
+
+def test_each_seed_measures_consecutive_blocks():
+    sets = {0: torch.arange(12.0).reshape(6, 2), 1: torch.zeros(6, 2)}
+    values = uncertainty.each_seed(lambda kind, f: float(f.sum()), sets, per_seed=3)
+    assert values == [pytest.approx((0 + 1 + 2 + 3 + 4 + 5) / 2), pytest.approx((6 + 7 + 8 + 9 + 10 + 11) / 2)]
+    with pytest.raises(ValueError, match="whole number of seeds"):
+        uncertainty.each_seed(_distance_to_origin, sets, per_seed=4)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a, b: (a, {k: v for k, v in b.items() if k}), "same classes"),
+    (lambda a, b: (a, {k: v[:-1] for k, v in b.items()}), "same count"),
+])
+def test_unpaired_rows_are_refused_with_what_would_do(change, message):
+    first, second = change(*_rows(0.0))
+    with pytest.raises(ValueError, match=message):
+        uncertainty.paired_margin(_distance_to_origin, first, second, draws=5, permutations=5)
+
+
+def test_bad_draws_and_level_are_refused():
+    first, second = _rows(0.0)
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        uncertainty.paired_margin(_distance_to_origin, first, second, draws=0)
+    with pytest.raises(ValueError, match="level must lie in"):
+        uncertainty.paired_margin(_distance_to_origin, first, second, level=1.0)
