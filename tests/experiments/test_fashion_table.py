@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from stochvis.evaluation.metrics import BETTER
-from stochvis.experiments import fashion
+from stochvis.experiments import fashion, tables
 from stochvis.experiments.tables import REALISM
 
 
@@ -40,6 +40,9 @@ def test_images_file_holds_uint8_per_method_and_class(tmp_path):
     assert set(loaded) == {"A/0", "A/3", "B/0"}
     assert loaded["A/3"].dtype == torch.uint8 and int(loaded["A/3"].min()) == 255
     assert torch.allclose(loaded["A/0"].float() / 255, samples["A"][0], atol=0.5 / 255 + 1e-6)
+    again = tables.load_images(path)  # the file read back to score again: {method: {class: images in [0, 1]}}
+    assert set(again) == {"A", "B"} and set(again["A"]) == {"0", "3"}
+    assert torch.allclose(again["A"]["0"], samples["A"][0], atol=0.5 / 255 + 1e-6) and again["A"]["3"].min() == 1.0
 
 
 def test_disagreements_name_the_methods_whose_verdict_flips_between_judges():
