@@ -269,6 +269,10 @@ class ClassReference:
             self._roots[target] = psd_sqrt(cov)
         return frechet_distance_gaussians(*fit_gaussian(feats, self.shrinkage), mean, cov, root2=self._roots[target])
 
+    def kid(self, target: int, feats: torch.Tensor) -> float:
+        """KID (:func:`kernel_distance`) of ``feats`` against this class's real images."""
+        return kernel_distance(feats, self.of(target))
+
     def frechet_in_span(self, target: int, feats: torch.Tensor) -> float:
         """:meth:`frechet`, the same distance to rounding, computed in the span of the two sets' centred features
         (:func:`~stochvis.evaluation.distances.frechet_distance_in_span`): milliseconds at a judge's 1280
@@ -297,7 +301,7 @@ class ClassReference:
         real diversity, and novelty (NaN without a training bank). Every table reads its realism from here."""
         several = len(feats) > 1
         return {"fid": self.frechet(target, feats) if several else math.nan,
-                "kid": kernel_distance(feats, self.of(target)) if several else math.nan,
+                "kid": self.kid(target, feats) if several else math.nan,
                 "plausibility": float(plausibility(feats, self.centroid(target)).mean()),
                 "diversity": diversity(feats), "real_diversity": self.diversity(target),
                 "novelty": self.novelty(target, feats) if self.train is not None else math.nan}

@@ -1,6 +1,6 @@
-"""The span Fréchet distance equals the full one, and the bootstrap and permutation test of a margin tell a real
-difference from a draw: rows from one population get an interval around zero and a large p, separated rows a
-one-sided interval and a small p."""
+"""The span Fréchet distance equals the full one, and the jackknife interval and permutation test of a margin tell
+a real difference from a draw: rows from one population get an interval around zero and a large p, separated rows a
+one-sided interval and a small p; the jackknife's error of a plain mean is the textbook one."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _distance_to_origin(kind, feats) -> float:
 
 def test_rows_from_one_population_are_not_told_apart():
     first, second = _rows(0.0)
-    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=300, permutations=300)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, permutations=300)
     low, high = margin.interval
     assert low < 0 < high
     assert margin.p_value > 0.05
@@ -65,18 +65,31 @@ def test_rows_from_one_population_are_not_told_apart():
 
 def test_a_separated_row_is_below_in_every_draw_with_a_small_p():
     first, second = _rows(1.5)
-    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=300, permutations=300)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, permutations=300)
     assert margin.relative < -0.5 and margin.interval[1] < 0
-    assert margin.bootstrap_median < 0
     assert margin.p_value < 0.01
     assert "interval" in margin.line("x: ") and margin.first < margin.second
 
 
 def test_the_margin_is_the_class_mean_of_the_measure_and_reproducible_by_seed():
     first, second = _rows(0.5)
-    margin = uncertainty.paired_margin(_distance_to_origin, first, second, draws=50, permutations=50, seed=3)
+    margin = uncertainty.paired_margin(_distance_to_origin, first, second, permutations=50, seed=3)
     assert margin.first == pytest.approx(np.mean([_distance_to_origin(k, v) for k, v in first.items()]))
-    assert margin == uncertainty.paired_margin(_distance_to_origin, first, second, draws=50, permutations=50, seed=3)
+    assert margin == uncertainty.paired_margin(_distance_to_origin, first, second, permutations=50, seed=3)
+
+
+def test_the_jackknife_error_of_a_plain_mean_is_the_textbook_one():
+    """Against a constant row (the measure 1 in every class), the relative difference is the first row's class mean
+    minus one, whose standard error is √(Σ s_k² / n_k) / K: the delete-one jackknife gives it exactly."""
+    g = torch.Generator().manual_seed(4)
+    first = {k: torch.randn(7 + k, 1, generator=g, dtype=torch.float64) + 3 for k in range(3)}
+    second = {k: torch.ones(7 + k, 1) for k in range(3)}
+    margin = uncertainty.paired_margin(lambda kind, f: float(f[:, 0].mean()), first, second, permutations=10)
+    textbook = np.sqrt(sum(float(v.var()) / len(v) for v in first.values())) / 3
+    assert margin.standard_error == pytest.approx(textbook, rel=1e-9)
+    low, high = margin.interval
+    assert high - low == pytest.approx(2 * 1.6448536 * textbook, rel=1e-6)  # level 0.9
+    assert low < margin.relative < high
 
 
 def test_each_seed_measures_consecutive_blocks():
@@ -94,12 +107,12 @@ def test_each_seed_measures_consecutive_blocks():
 def test_unpaired_rows_are_refused_with_what_would_do(change, message):
     first, second = change(*_rows(0.0))
     with pytest.raises(ValueError, match=message):
-        uncertainty.paired_margin(_distance_to_origin, first, second, draws=5, permutations=5)
+        uncertainty.paired_margin(_distance_to_origin, first, second, permutations=5)
 
 
-def test_bad_draws_and_level_are_refused():
+def test_bad_permutations_and_level_are_refused():
     first, second = _rows(0.0)
-    with pytest.raises(ValueError, match="draws must be a positive integer"):
-        uncertainty.paired_margin(_distance_to_origin, first, second, draws=0)
+    with pytest.raises(ValueError, match="permutations must be a positive integer"):
+        uncertainty.paired_margin(_distance_to_origin, first, second, permutations=0)
     with pytest.raises(ValueError, match="level must lie in"):
         uncertainty.paired_margin(_distance_to_origin, first, second, level=1.0)
