@@ -63,6 +63,29 @@ def _class_mean(measure: Measure, sets: Mapping[Hashable, torch.Tensor]) -> floa
     return float(np.mean([measure(kind, feats) for kind, feats in sets.items()]))
 
 
+def _jackknife_error(counts: Mapping[Hashable, int], statistic_without: Callable[[Hashable, torch.Tensor], float]
+                     ) -> float:
+    """The stratified delete-one jackknife's standard error (Wolter 2007, 4.5): ``statistic_without(k, keep)`` is
+    the statistic with the images of class k where ``keep`` is false left out, one at a time."""
+    variance = 0.0
+    for k, n in counts.items():
+        values = np.asarray([statistic_without(k, torch.arange(n) != i) for i in range(n)])
+        variance += (n - 1) / n * float(np.sum((values - values.mean()) ** 2))
+    return float(np.sqrt(variance))
+
+
+def class_mean_and_error(measure: Measure, sets: Mapping[Hashable, torch.Tensor]) -> tuple[float, float]:
+    """One row's class mean of ``measure`` and its jackknife standard error: how firm a row's distance from a fixed
+    bar is (novelty against 0.8, confidence against a share of the real row's)."""
+    counts = {kind: len(v) for kind, v in sets.items()}
+    if not counts or min(counts.values()) < 3:
+        raise ValueError(f"need at least three images in every class, got counts {counts}")
+    per_kind = {k: measure(k, v) for k, v in sets.items()}
+    total = sum(per_kind.values())
+    error = _jackknife_error(counts, lambda k, keep: (total - per_kind[k] + measure(k, sets[k][keep])) / len(counts))
+    return total / len(counts), error
+
+
 def paired_margin(measure: Measure, first: Mapping[Hashable, torch.Tensor], second: Mapping[Hashable, torch.Tensor],
                   *, permutations: int = 1000, level: float = 0.9, seed: int = 0) -> Margin:
     """The class mean of ``measure(kind, features)`` for two rows' features ({kind: (N, D)}, the same kinds and
@@ -84,15 +107,11 @@ def paired_margin(measure: Measure, first: Mapping[Hashable, torch.Tensor], seco
     total_first, total_second = (sum(v[i] for v in per_kind.values()) for i in (0, 1))
     classes = len(per_kind)
 
-    variance = 0.0  # stratified delete-one jackknife (Wolter 2007, 4.5): only the left-out class's measure moves
-    for k, n in counts.items():
-        left_out = []
-        for i in range(n):
-            keep = torch.arange(n) != i
-            a = total_first - per_kind[k][0] + measure(k, first[k][keep])
-            b = total_second - per_kind[k][1] + measure(k, second[k][keep])
-            left_out.append(a / b - 1)
-        variance += (n - 1) / n * float(np.sum((np.asarray(left_out) - np.mean(left_out)) ** 2))
+    def relative_without(k, keep):  # only the left-out class's measure moves
+        return ((total_first - per_kind[k][0] + measure(k, first[k][keep]))
+                / (total_second - per_kind[k][1] + measure(k, second[k][keep])) - 1)
+
+    error = _jackknife_error(counts, relative_without)
 
     rng = np.random.default_rng(seed)
     observed = abs(total_first - total_second) / classes
@@ -102,7 +121,7 @@ def paired_margin(measure: Measure, first: Mapping[Hashable, torch.Tensor], seco
         a = _class_mean(measure, {k: torch.where(swaps[k], second[k], first[k]) for k in first})
         b = _class_mean(measure, {k: torch.where(swaps[k], first[k], second[k]) for k in first})
         as_large += abs(a - b) >= observed * (1 - 1e-12)
-    return Margin(total_first / classes, total_second / classes, float(np.sqrt(variance)), level,
+    return Margin(total_first / classes, total_second / classes, error, level,
                   (1 + as_large) / (1 + permutations), permutations)
 
 
@@ -118,4 +137,4 @@ def each_seed(measure: Measure, sets: Mapping[Hashable, torch.Tensor], per_seed:
             for s in range(seeds)]
 
 
-__all__ = ["Margin", "Measure", "each_seed", "paired_margin"]
+__all__ = ["Margin", "Measure", "class_mean_and_error", "each_seed", "paired_margin"]

@@ -92,6 +92,16 @@ def test_the_jackknife_error_of_a_plain_mean_is_the_textbook_one():
     assert low < margin.relative < high
 
 
+def test_one_rows_error_is_the_textbook_error_of_its_class_mean():
+    g = torch.Generator().manual_seed(5)
+    sets = {k: torch.randn(6 + k, 1, generator=g, dtype=torch.float64) for k in range(4)}
+    value, error = uncertainty.class_mean_and_error(lambda kind, f: float(f[:, 0].mean()), sets)
+    assert value == pytest.approx(np.mean([float(v.mean()) for v in sets.values()]))
+    assert error == pytest.approx(np.sqrt(sum(float(v.var()) / len(v) for v in sets.values())) / 4, rel=1e-9)
+    with pytest.raises(ValueError, match="at least three images"):
+        uncertainty.class_mean_and_error(_distance_to_origin, {0: torch.zeros(2, 3)})
+
+
 def test_each_seed_measures_consecutive_blocks():
     sets = {0: torch.arange(12.0).reshape(6, 2), 1: torch.zeros(6, 2)}
     values = uncertainty.each_seed(lambda kind, f: float(f.sum()), sets, per_seed=3)
