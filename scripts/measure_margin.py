@@ -14,7 +14,40 @@ error; the real row's error enters the confidence bar's). FID-like against those
 15% or more above these rows' under every judge, five jackknife errors and more.
 
     .venv/bin/python -m stochvis.experiments.natural --seeds 0 1 2 --pool --out DIR     # ≈ 32 minutes, 2 cores
-    .venv/bin/python scripts/measure_margin.py --images DIR/09_natural_pooled_images.safetensors
+    .venv/bin/python scripts/measure_margin.py --images DIR/09_natural_pooled_images.safetensors --permutations 400
+
+Measured on 2026-12-07 on the pooled images of the committed table (the silhouette row's deep-decoder images merged
+in; uint8, so distances differ from the table's by up to 0.1%), 400 permutations (p = 0.002 is the least they
+give), the row against VITAL's: ± one jackknife error, p the permutation test's. About an hour on 2 cores shared
+with two other jobs; ``--conditions-only`` 20 minutes.
+
+* VGG16 FID-like, the table's reference: silhouette row 7528 against 7708 (−2.3% ± 3.1%, p = 0.421), drawn row 7151
+  (−7.2% ± 2.2%, p = 0.002), colour-basis row 7588 (−1.6% ± 2.7%, p = 0.526). Every held-out cut-out: 6293 / 5983 /
+  6373 against 6720 (−6.4% ± 2.9%, p = 0.027; −11.0% ± 2.3%, p = 0.002; −5.2% ± 2.4%, p = 0.012).
+* VGG16 KID, the table's reference: 2814 / 2723 / 2793 against 2982 (−5.6% ± 2.5%, p = 0.012; −8.7% ± 1.8%, p = 0.002;
+  −6.3% ± 3.1%, p = 0.022); every held-out cut-out: −11.0% / −17.7% / −11.4%, p ≤ 0.005.
+* Lite1 / Lite2 FID-like, the table's reference: silhouette −13.9% ± 3.2% / −11.3% ± 3.3%, drawn −15.5% / −12.4%,
+  colour basis −17.4% / −10.8%, every p ≤ 0.005; KID −29% to −50%, p = 0.002; the same on every held-out cut-out.
+* Each seed, VGG16 FID-like, the table's reference (seed 0 / 1 / 2, three images per kind): VITAL 8934 / 8903 / 8697,
+  silhouette 9043 / 8747 / 9325, drawn 8370 / 8393 / 8706, colour basis 9060 / 9008 / 9020.
+* Plausibility against the nearest rival (MACO class magnitude under the Lites, olah2017 in VGG16): silhouette +16.6% /
+  +15.1% / +26.1% (p ≤ 0.005), drawn +8.4% / +7.0% / +21.9% (p = 0.042 / 0.017 / 0.002), colour basis +9.2% / +5.2% /
+  +15.3% (p = 0.015 / 0.027 / 0.007).
+* Novelty against 0.8, Lite1 / Lite2 / VGG16: silhouette 1.042 / 1.020 / 0.856 ± 0.026 (+2.2 errors in VGG16), drawn
+  1.009 / 0.988 / 0.806 ± 0.023 (+0.3), colour basis 1.008 / 0.975 / 0.828 ± 0.027 (+1.0); under the Lites 11 errors
+  and more.
+* Confidence against 0.8 × the real row's (0.375 ± 0.046 / 0.379 ± 0.046): silhouette 0.587 ± 0.049 / 0.608 ± 0.057
+  (+3.2 / +3.1 errors), drawn 0.514 / 0.465 (+1.9 / +1.3), colour basis 0.562 / 0.392 ± 0.059 (+2.5 / +0.2).
+
+Reading: the silhouette row meets every condition of the goal beyond its images' spread but VGG16 FID-like against
+VITAL's on the table's reference, where it is below on the point estimate, by less than one error, below in one
+seed of three, and by a pooled spread nearer the real one (VGG16 diversity 76 against VITAL's 58, real 95); by KID
+and against every held-out cut-out it is firmly below. The drawn row beats VITAL firmly everywhere, and sits on the
+VGG16 novelty bar; the colour-basis row sits on the Lite2 confidence bar and level with VITAL in VGG16 FID-like. No
+row meets every condition firmly. A bootstrap of the images was tried first (the same file): the draws' median
+relative difference sat at −0.1% where −2.3% was measured (VGG16, silhouette) and at −12.5% where −17.4% was (Lite1,
+every held-out cut-out), so its percentile intervals, even bias-corrected, missed the measured difference: a
+Fréchet distance of nine images with repeats is not the same measure (:mod:`stochvis.evaluation.uncertainty`).
 """
 
 from __future__ import annotations
