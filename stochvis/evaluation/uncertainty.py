@@ -117,7 +117,8 @@ def paired_margin(measure: Measure, first: Mapping[Hashable, torch.Tensor], seco
     observed = abs(total_first - total_second) / classes
     as_large = 0
     for _ in range(permutations):
-        swaps = {kind: torch.as_tensor(rng.random(n) < 0.5)[:, None] for kind, n in counts.items()}
+        swaps = {k: torch.as_tensor(rng.random(n) < 0.5).reshape(n, *[1] * (first[k].dim() - 1))  # per image, any shape
+                 for k, n in counts.items()}
         a = _class_mean(measure, {k: torch.where(swaps[k], second[k], first[k]) for k in first})
         b = _class_mean(measure, {k: torch.where(swaps[k], first[k], second[k]) for k in first})
         as_large += abs(a - b) >= observed * (1 - 1e-12)

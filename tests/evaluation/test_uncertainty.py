@@ -63,6 +63,18 @@ def test_rows_from_one_population_are_not_told_apart():
     assert margin.p_value > 0.05
 
 
+def test_one_value_per_image_is_swapped_as_a_whole():
+    """A measure of a scalar per image (N,) and of images (N, C, H, W) is permuted image by image, as features are."""
+    g = torch.Generator().manual_seed(6)
+    first = {k: torch.randn(8, generator=g) for k in range(2)}
+    second = {k: torch.randn(8, generator=g) + 3 for k in range(2)}
+    margin = uncertainty.paired_margin(lambda kind, v: float(v.mean()) + 10, first, second, permutations=200)
+    assert margin.p_value < 0.01
+    images = {k: torch.rand(4, 3, 2, 2, generator=g) for k in range(2)}
+    same = uncertainty.paired_margin(lambda kind, v: float(v.mean()), images, images, permutations=20)
+    assert same.relative == 0 and same.p_value == 1.0
+
+
 def test_a_separated_row_is_below_in_every_draw_with_a_small_p():
     first, second = _rows(1.5)
     margin = uncertainty.paired_margin(_distance_to_origin, first, second, permutations=300)
