@@ -79,8 +79,16 @@ def frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.nd
 
 def _frechet_distance_gaussians(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray,
                                 root2: np.ndarray) -> float:
-    cross = np.linalg.eigvalsh(root2 @ cov1 @ root2)  # the spectrum of C1·C2, as C1^½ C2 C1^½'s
-    trace_root = np.sqrt(np.clip(cross, 0, None)).sum()
+    return _frechet_from_trace_root(mean1, cov1, mean2, cov2, _trace_root(cov1, root2))
+
+
+def _trace_root(cov1: np.ndarray, root2: np.ndarray) -> float:
+    """tr (C2^½ C1 C2^½)^½: the spectrum of C1·C2, as C2^½ C1 C2^½'s, its negative round-off clipped."""
+    return np.sqrt(np.clip(np.linalg.eigvalsh(root2 @ cov1 @ root2), 0, None)).sum()
+
+
+def _frechet_from_trace_root(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndarray, cov2: np.ndarray,
+                             trace_root: float) -> float:
     diff = np.asarray(mean1) - np.asarray(mean2)
     return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * trace_root, 0.0))
 
@@ -115,11 +123,8 @@ def frechet_distance_in_span(mean1: np.ndarray, cov1: np.ndarray, mean2: np.ndar
                                  "both Gaussians were fitted to (fit_gaussian), or use frechet_distance_gaussians")
             inside.append(restricted)
             outside.append(max(scalar, 0.0))
-        root = psd_sqrt(inside[1])
-        cross = np.linalg.eigvalsh(root @ inside[0] @ root)
-        trace_root = np.sqrt(np.clip(cross, 0, None)).sum() + (d - k) * np.sqrt(outside[0] * outside[1])
-        diff = np.asarray(mean1) - np.asarray(mean2)
-        return float(max(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2 * trace_root, 0.0))
+        trace_root = _trace_root(inside[0], psd_sqrt(inside[1])) + (d - k) * np.sqrt(outside[0] * outside[1])
+        return _frechet_from_trace_root(mean1, cov1, mean2, cov2, trace_root)
 
 
 def frechet_distance(feats_a: torch.Tensor, feats_b: torch.Tensor, shrinkage: float | str | None = "auto") -> float:
