@@ -89,16 +89,22 @@ def main() -> None:
     print(f"{len(next(iter(samples[N.VITAL].values())))} images per kind ({per_seed} per seed); "
           f"{args.permutations} permutations; each row against the VITAL-style row")
     for judge in judges:
+        # every row's judge features (and probabilities) once, for both sections
+        both = {row: {k: judge.features_and_probabilities(v) for k, v in samples[row].items()}
+                for row in dict.fromkeys((N.VITAL, *N.RIVALS, N.REAL, *args.rows))}
+        feats = {row: {k: f for k, (f, _) in by_kind.items()} for row, by_kind in both.items()}
+        probs = {row: {k: p for k, (_, p) in by_kind.items()} for row, by_kind in both.items()}
+        table_reference = {k: judge.features(v) for k, v in s.held_out.items()}
         if not args.conditions_only:
-            peer_margins(s, judge, samples, args.rows, args.permutations)
-        other_conditions(s, judge, samples, args.rows, args.permutations)
+            peer_margins(s, judge, feats, table_reference, args.rows, args.permutations)
+        other_conditions(s, judge, feats, probs, table_reference, args.rows, args.permutations)
 
 
-def peer_margins(s, judge, samples, rows, permutations: int) -> None:
+def peer_margins(s, judge, feats, table_reference, rows, permutations: int) -> None:
     """FID-like and KID of each row against the VITAL-style row's, on both yardsticks, and each seed's FID-like."""
-    feats = {row: {k: judge.features(v) for k, v in samples[row].items()} for row in (N.VITAL, *rows)}
-    for name, real in (("the table's reference", s.held_out), ("every held-out cut-out", s.every_held_out())):
-        reference = metrics.ClassReference({k: judge.features(v) for k, v in real.items()}, judge.layer)
+    every_cutout = {k: judge.features(v) for k, v in s.every_held_out().items()}
+    for name, real in (("the table's reference", table_reference), ("every held-out cut-out", every_cutout)):
+        reference = metrics.ClassReference(real, judge.layer)
         print(f"== {judge.name}, against {name}")
         for measure_name, measure in (("FID-like", reference.frechet_in_span), ("KID", reference.kid)):
             for row in rows:
@@ -110,14 +116,11 @@ def peer_margins(s, judge, samples, rows, permutations: int) -> None:
             print(f"  each seed, {row[:50]:50s} " + " / ".join(f"{v:.0f}" for v in values))
 
 
-def other_conditions(s, judge, samples, rows, permutations: int) -> None:
+def other_conditions(s, judge, feats, probs, table_reference, rows, permutations: int) -> None:
     """The goal's conditions but FID-like, on the table's yardstick: plausibility against the nearest rival
     (paired), novelty against 0.8 and confidence against 0.8 × the real row's (jackknife errors)."""
-    reference = metrics.ClassReference({k: judge.features(v) for k, v in s.held_out.items()}, judge.layer,
+    reference = metrics.ClassReference(table_reference, judge.layer,
                                        train={k: judge.features(v) for k, v in s.train.items()})
-    shown = (*N.RIVALS, N.REAL, *rows)
-    both = {row: {k: judge.features_and_probabilities(v) for k, v in samples[row].items()} for row in shown}
-    feats = {row: {k: f for k, (f, _) in by_kind.items()} for row, by_kind in both.items()}
 
     def plausibility(kind, f):
         return float(metrics.plausibility(f, reference.centroid(kind)).mean())
@@ -127,7 +130,6 @@ def other_conditions(s, judge, samples, rows, permutations: int) -> None:
     if judge.has_head:
         def confidence(kind, probs):
             return float(metrics.set_scores(probs, natural.class_indices(kind, judge.model.classes))[0].mean())
-        probs = {row: {k: p for k, (_, p) in by_kind.items()} for row, by_kind in both.items()}
         real, real_error = uncertainty.class_mean_and_error(confidence, probs[N.REAL])
         bar = (0.8 * real, 0.8 * real_error)
     print(f"== {judge.name}, the goal's other conditions (the table's reference)")

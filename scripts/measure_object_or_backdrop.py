@@ -104,9 +104,9 @@ def main(argv=None) -> None:
     from stochvis.models import load_model
 
     torch.set_num_threads(2)
-    # the row as it was measured: before its patch prior (scripts/try_patch_prior.py)
+    # the row as it was measured: before its patch prior (scripts/try_patch_prior.py) and its decoder backdrop
     protocol = dataclasses.replace(natural.quick_protocol() if args.quick else natural.Protocol(), validation=True,
-                                   patch_prior_layers=0)
+                                   patch_prior_layers=0, backdrop_decoder_detail=None)
     base = natural.natural_setting(load_model(natural.SUBJECT), protocol)
     real = real_parts(protocol)
     n = protocol.samples

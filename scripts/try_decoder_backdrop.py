@@ -35,5 +35,9 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette,
               "backdrop by a deep decoder with Fourier detail at 0.5":
                   lambda s: natural.in_drawn_silhouette(s, backdrop=s.class_colour_decoder(DETAIL))}
 
+# The row's backdrop was a Fourier image when this ran
+EARLIER_PROTOCOL = {"backdrop_decoder_detail": None}
+
 if __name__ == "__main__":
-    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2)
+    explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2,
+                      protocol=EARLIER_PROTOCOL)

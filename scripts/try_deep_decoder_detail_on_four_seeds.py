@@ -43,7 +43,8 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette,
               "object by a deep decoder with Fourier detail at 0.5": object_decoded(64, 2, detail=0.5)}
 
 # The row's object was a Fourier image when this ran (before scripts/try_deep_decoder_detail_on_four_seeds.py)
-EARLIER_PROTOCOL = {"object_decoder_detail": None}
+EARLIER_PROTOCOL = {"object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=4,

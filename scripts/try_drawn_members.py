@@ -55,7 +55,8 @@ def drawn_members(s: natural.Setting) -> dict:
 CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette, "each image one drawn member": drawn_members}
 
 # The row had no patch prior when this ran (before scripts/try_patch_prior.py)
-EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None}
+EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2,

@@ -70,7 +70,8 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.ROWS[natural.SILHOUETTE_ROW],
 
 
 # The row had no patch prior when this ran (before scripts/try_patch_prior.py)
-EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None}
+EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, incumbent_tolerance=0.05, validation=True,

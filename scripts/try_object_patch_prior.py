@@ -70,7 +70,8 @@ def candidates(s: natural.Setting) -> dict:
 
 
 # The row's object was a Fourier image when this ran (before scripts/try_deep_decoder_detail_on_four_seeds.py)
-EARLIER_PROTOCOL = {"object_decoder_detail": None}
+EARLIER_PROTOCOL = {"object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], candidates, validation=True, incumbent_tolerance=0.05, rule_seeds=2,

@@ -56,7 +56,8 @@ CANDIDATES = {natural.SILHOUETTE_ROW: natural.in_drawn_silhouette,
               "the row, the kind's mean curves (temperature 0)": functools.partial(at_temperature, temperature=0.0)}
 
 # The row had no patch prior when this ran (before scripts/try_patch_prior.py)
-EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None}
+EARLIER_PROTOCOL = {"patch_prior_layers": 0, "object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES, validation=True, incumbent_tolerance=0.05, rule_seeds=2,

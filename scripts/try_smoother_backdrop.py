@@ -60,7 +60,8 @@ CANDIDATES = {natural.SILHOUETTE_ROW: functools.partial(natural.in_drawn_silhoue
 
 # The row's objects were matched at every block when this ran (before scripts/try_coarser_object_curves.py), and it
 # had no patch prior (before scripts/try_patch_prior.py)
-EARLIER_PROTOCOL = {"object_curves_from": "stem", "patch_prior_layers": 0, "object_decoder_detail": None}
+EARLIER_PROTOCOL = {"object_curves_from": "stem", "patch_prior_layers": 0, "object_decoder_detail": None,
+                    "backdrop_decoder_detail": None}
 
 if __name__ == "__main__":
     explorations.main(__doc__.split("\n\n")[0], CANDIDATES,

@@ -223,7 +223,7 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
                         **match_options: object) -> dict[str, torch.Tensor]:
     """The colour-basis row (drawn distributions at every block, the capped evidence, the kind's colour basis) on an
     image whose object has an outline drawn from the kind's shape model (:func:`drawn_silhouettes`): a foreground and
-    a backdrop, each a Fourier image on the kind's basis, blended by it
+    a backdrop, each drawn on its own colour basis (below), blended by it
     (:func:`~stochvis.methods.distribution_matching.match_in_outline`). The whole image is matched, as real composites
     are measured; the evidence is asked of the whole image and, ``object_evidence``, of the object alone on grey, so the
     kind is inside the outline (two views per step: twice the cost), and, ``object_curves``, the object alone is
@@ -234,8 +234,10 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     untrained deep decoder plus a slower Fourier image for its texture (:meth:`Setting.cutout_colour_decoder`;
     ``Protocol.object_decoder_detail=None``: a Fourier image alone, :meth:`Setting.cutout_colour_fft`, as before
     ``scripts/try_deep_decoder_detail_on_four_seeds.py``), on the colour basis of the kind's cut-outs' own pixels
-    (``object_colours="cut-outs"``), the backdrop by a Fourier image on the kind's composites' (``"kind"`` puts the
-    object there too, a Fourier image, as before ``scripts/try_object_colours.py``). Chosen on training composites:
+    (``object_colours="cut-outs"``), the backdrop the same way on the kind's composites' basis
+    (:meth:`Setting.class_colour_decoder`; ``Protocol.backdrop_decoder_detail=None``: a Fourier image, as before
+    ``scripts/try_decoder_backdrop.py``; ``object_colours="kind"`` puts the object on the composites' basis too, a
+    Fourier image, as before ``scripts/try_object_colours.py``). Chosen on training composites:
     ``scripts/try_drawn_silhouettes.py`` (the outline), ``scripts/try_object_curves.py`` (the objects'
     curves) and ``scripts/try_object_colours.py`` (the cut-outs' colours); on validation composites
     ``scripts/try_coarser_object_curves.py`` (the objects' curves from block3 on). ``foreground``: another param factory for the object (an exploration's:
@@ -258,6 +260,8 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
         foreground = colour
     elif foreground is None:
         foreground = s.cutout_colour_fft() if p.object_decoder_detail is None else s.cutout_colour_decoder()
+    if backdrop is None and p.backdrop_decoder_detail is not None:
+        backdrop = s.class_colour_decoder(p.backdrop_decoder_detail)
     penalties = [*s.patch_prior(), *match_options.pop("penalties", ())]
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,

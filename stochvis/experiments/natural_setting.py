@@ -93,6 +93,9 @@ class Protocol:
     # chosen on judge scores against *validation* composites, four seeds pooled
     # (scripts/try_deep_decoder_detail_on_four_seeds.py, after a tie on two: scripts/try_deep_decoder_with_detail.py).
     object_decoder_detail: float | None = 0.5
+    # ... and its backdrop too, on the kind's composites' colour basis (None: a Fourier image, as before): chosen on
+    # judge scores against *validation* composites (scripts/try_decoder_backdrop.py).
+    backdrop_decoder_detail: float | None = 0.5
     seed: int = 0  # the optimisation's and the layout draws' seed
     split_seed: int = 0  # the composites': scales, positions and crops of the cut-outs on the photos
     # The rule's own split (natural.split(validation=True)): every statistic from the "fit" part of the training
