@@ -624,3 +624,27 @@ def test_the_silhouette_rows_object_is_a_deep_decoder_with_fourier_detail(settin
     assert any(not torch.equal(row[k], before[k]) for k in row)
     with pytest.raises(ValueError, match="Fourier image"):
         fourier.cutout_colour_decoder()
+
+
+def test_the_silhouette_rows_backdrop_is_a_deep_decoder_on_the_composites_colours(setting, monkeypatch):
+    import dataclasses
+
+    from stochvis.optvis import params as P
+    from stochvis.optvis.decoder_param import DecoderParam
+
+    p = setting.protocol
+    made = setting.class_colour_decoder(p.backdrop_decoder_detail)(batch=len(p.targets()), size=p.size, seed=1)
+    assert isinstance(made, DecoderParam) and made.detail == p.backdrop_decoder_detail == 0.5
+    assert made.resolution == p.size // 2 and made.fine is not None
+    assert torch.allclose(made.color_offset, torch.logit(P.ColourStatistics.stack(
+        setting.per_image(setting.statistics.class_colours)).mean))  # the composites' colours, not the cut-outs'
+    given = []
+    match = N.DM.match_in_outline
+    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["backdrop"]) or match(*a, **kw))
+    row = N.in_drawn_silhouette(setting)
+    fourier = dataclasses.replace(setting, protocol=dataclasses.replace(p, backdrop_decoder_detail=None))
+    before = N.in_drawn_silhouette(fourier)
+    n = len(p.targets())
+    assert isinstance(given[0](batch=n, size=p.size), DecoderParam)
+    assert isinstance(given[1](batch=n, size=p.size), P.FFTParam)  # None: the Fourier backdrop, as before
+    assert any(not torch.equal(row[k], before[k]) for k in row)
