@@ -39,7 +39,15 @@ with two other jobs; ``--conditions-only`` 20 minutes.
 * Confidence against 0.8 × the real row's (0.375 ± 0.046 / 0.379 ± 0.046): silhouette 0.587 ± 0.049 / 0.608 ± 0.057
   (+3.2 / +3.1 errors), drawn 0.514 / 0.465 (+1.9 / +1.3), colour basis 0.562 / 0.392 ± 0.059 (+2.5 / +0.2).
 
-Reading: the silhouette row meets every condition of the goal beyond its images' spread but VGG16 FID-like against
+Remeasured on 2026-12-08 for the silhouette row with its decoder backdrop (``--rows`` with its name; its pooled
+images merged into the same file; 25 minutes): VGG16 FID-like 7448 against 7708 (−3.4% ± 3.0%, p = 0.232), every
+held-out cut-out 6125 against 6720 (−8.9% ± 3.0%, p = 0.002); KID 2784 against 2982 (−6.7% ± 2.1%, p = 0.002); each
+seed 8820 / 9004 / 9256 against VITAL's 8934 / 8903 / 8697; Lite1 / Lite2 FID-like −16.3% ± 2.9% / −12.1% ± 3.5%
+(p = 0.002); plausibility +17.6% / +14.1% / +24.2% against the nearest rival (p ≤ 0.005); novelty 1.026 / 1.007 /
+0.857 ± 0.024 (+2.4 errors in VGG16); confidence 0.506 ± 0.053 / 0.562 ± 0.061 (+1.9 / +2.4 errors). The same
+reading as below: one condition short of firm, by less than before.
+
+Reading (2026-12-07): the silhouette row meets every condition of the goal beyond its images' spread but VGG16 FID-like against
 VITAL's on the table's reference, where it is below on the point estimate, by less than one error, below in one
 seed of three, and by a pooled spread nearer the real one (VGG16 diversity 76 against VITAL's 58, real 95); by KID
 and against every held-out cut-out it is firmly below. The drawn row beats VITAL firmly everywhere, and sits on the
