@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def choose(summaries: Mapping[str, Mapping[str, Mapping[str, float]]], *, incumb
     plausibility is more than that fraction below it — a rank counts a 1% win and a 23% loss alike
     (``scripts/try_smoother_backdrop.py``), and a loss that large in one family's features is a loss of realism,
     whatever the other judges say. None (the rule of every script before ``scripts/try_calm_backdrop.py``): ranks
-    alone."""
+    alone. **A tie keeps the incumbent** (the first of the best): the rule's data have not told them apart, and the
+    practice since ``scripts/try_deep_decoder_with_detail.py`` is to ask the same candidates again of more seeds, the
+    rule fixed before that run (``scripts/try_deep_decoder_detail_on_four_seeds.py``); the lines say so."""
     if incumbent_tolerance is not None and not 0 <= incumbent_tolerance < 1:
         raise ValueError(f"incumbent_tolerance {incumbent_tolerance!r}: a fraction in [0, 1), or None for ranks alone")
     if not summaries:
@@ -94,7 +97,10 @@ def choose(summaries: Mapping[str, Mapping[str, Mapping[str, float]]], *, incumb
     lines = [f"refused (more than {incumbent_tolerance:.0%} worse than the incumbent {names[0]!r}): {name}: "
              + ", ".join(why) for name, why in refused.items()]
     chosen = min((n for n in names if n not in refused), key=mean_rank.get)
-    lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}")
+    tied = [n for n in names if n not in refused and n != chosen and math.isclose(mean_rank[n], mean_rank[chosen])]
+    lines.append("mean realism rank: " + ", ".join(f"{n} {r:.2f}" for n, r in mean_rank.items()) + f" → chosen: {chosen}"
+                 + (f" (a tie with {', '.join(tied)}: the first stays; ask the same candidates again of more seeds)"
+                    if tied else ""))
     return chosen, lines
 
 

@@ -438,6 +438,22 @@ def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_unde
         explorations.choose({"lite": {"row": scores(1, 1)}, "vgg": {"other": scores(1, 1)}})
 
 
+def test_a_tie_keeps_the_incumbent_and_says_so():
+    from stochvis.experiments import explorations
+
+    def scores(fid, plausibility):
+        return {"fid_mean": fid, "plausibility_mean": plausibility}
+
+    # each wins two measures of four: mean rank 1.50 each
+    summaries = {"lite": {"row": scores(100, 0.50), "challenger": scores(99, 0.49)},
+                 "vgg": {"row": scores(100, 0.50), "challenger": scores(101, 0.51)}}
+    chosen, lines = explorations.choose(summaries)
+    assert chosen == "row" and "a tie with challenger" in lines[-1]
+    summaries["vgg"]["challenger"] = scores(99, 0.51)  # now better on three of four: no tie
+    chosen, lines = explorations.choose(summaries)
+    assert chosen == "challenger" and "tie" not in lines[-1]
+
+
 def test_the_rules_own_split_takes_its_statistics_from_the_fit_part_and_scores_against_the_rest(setting):
     import dataclasses
 
