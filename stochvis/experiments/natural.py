@@ -261,7 +261,7 @@ def in_drawn_silhouette(s: Setting, object_evidence: bool = True, foreground: Ca
     elif foreground is None:
         foreground = s.cutout_colour_fft() if p.object_decoder_detail is None else s.cutout_colour_decoder()
     if backdrop is None and p.backdrop_decoder_detail is not None:
-        backdrop = s.class_colour_decoder(p.backdrop_decoder_detail)
+        backdrop = s.class_colour_decoder()
     penalties = [*s.patch_prior(), *match_options.pop("penalties", ())]
     images, _ = DM.match_in_outline(s.subject, s.drawn_targets(every_block(s.subject), p.drawn_temperature),
                                     drawn_silhouettes(s) if outlines is None else outlines,

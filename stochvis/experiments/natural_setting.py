@@ -207,20 +207,22 @@ class Setting:
         """The silhouette row's object: a deep decoder of 64 channels at half the side, plus a Fourier image at
         ``detail`` (default :attr:`Protocol.object_decoder_detail`) for the texture, on each image's kind's cut-outs'
         colour basis as :meth:`cutout_colour_fft`: a factory for an object's ``param``."""
-        detail = self.protocol.object_decoder_detail if detail is None else detail
+        return self._decoder(self.statistics.cutout_colours, detail, "object_decoder_detail", "cutout_colour_fft")
+
+    def class_colour_decoder(self, detail: float | None = None) -> Callable[..., DecoderParam]:
+        """The silhouette row's backdrop, drawn as its object is (:meth:`cutout_colour_decoder`: a deep decoder plus a
+        Fourier image at ``detail``, default :attr:`Protocol.backdrop_decoder_detail`), on each image's kind's
+        composites' colour basis (:meth:`class_colour_fft`'s): a factory for a backdrop's ``param``."""
+        return self._decoder(self.statistics.class_colours, detail, "backdrop_decoder_detail", "class_colour_fft")
+
+    def _decoder(self, colours: Mapping[str, P.ColourStatistics], detail: float | None, field: str,
+                 fourier: str) -> Callable[..., DecoderParam]:
+        """64 channels at half the side, each image on its kind's basis of ``colours`` (kind → basis), at ``detail``
+        or else the protocol's ``field`` (whose None means the Fourier image ``fourier`` makes instead)."""
+        detail = getattr(self.protocol, field) if detail is None else detail
         if detail is None:
-            raise ValueError("object_decoder_detail=None draws the object by a Fourier image (cutout_colour_fft); "
-                             "give a detail gain in [0, 1] for the decoder")
-        return self._decoder(self.statistics.cutout_colours, detail)
-
-    def class_colour_decoder(self, detail: float) -> Callable[..., DecoderParam]:
-        """A backdrop drawn as the silhouette row's object is (:meth:`cutout_colour_decoder`: a deep decoder plus a
-        Fourier image at ``detail``), on each image's kind's composites' colour basis (:meth:`class_colour_fft`'s):
-        a factory for a backdrop's ``param``."""
-        return self._decoder(self.statistics.class_colours, detail)
-
-    def _decoder(self, colours: Mapping[str, P.ColourStatistics], detail: float) -> Callable[..., DecoderParam]:
-        """64 channels at half the side, each image on its kind's basis of ``colours`` (kind → basis)."""
+            raise ValueError(f"{field}=None draws this part by a Fourier image ({fourier}); give a detail gain in "
+                             "[0, 1] for the decoder")
         return functools.partial(deep_decoder, colour=P.ColourStatistics.stack(self.per_image(colours)), width=64,
                                  resolution=self.protocol.size // 2, detail=detail)
 

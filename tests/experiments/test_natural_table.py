@@ -413,11 +413,13 @@ def test_the_silhouette_rows_object_is_on_its_kinds_cut_outs_colours(setting):
         N.in_drawn_silhouette(setting, object_colours="photos")
 
 
+def scores(fid: float, plausibility: float) -> dict[str, float]:
+    """One candidate's means under one judge, as the rule reads them."""
+    return {"fid_mean": fid, "plausibility_mean": plausibility}
+
+
 def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_under_one_judge():
     from stochvis.experiments import explorations
-
-    def scores(fid, plausibility):
-        return {"fid_mean": fid, "plausibility_mean": plausibility}
 
     # the challenger is better on three measures of four by 1%, and 23% worse in one judge's FID-like
     summaries = {"lite": {"row": scores(100, 0.50), "challenger": scores(99, 0.51)},
@@ -440,9 +442,6 @@ def test_the_rule_can_refuse_a_challenger_that_wins_on_ranks_but_loses_much_unde
 
 def test_a_tie_keeps_the_incumbent_and_says_so():
     from stochvis.experiments import explorations
-
-    def scores(fid, plausibility):
-        return {"fid_mean": fid, "plausibility_mean": plausibility}
 
     # each wins two measures of four: mean rank 1.50 each
     summaries = {"lite": {"row": scores(100, 0.50), "challenger": scores(99, 0.49)},
@@ -616,51 +615,30 @@ def test_the_silhouette_row_holds_its_patches_to_its_kinds_photographs(setting, 
     assert isinstance(patches, R.PatchOutliers) and patches.weight == prior.weight and then is extra
 
 
-def test_the_silhouette_rows_object_is_a_deep_decoder_with_fourier_detail(setting, monkeypatch):
+def test_the_silhouette_rows_object_and_backdrop_are_deep_decoders_each_on_its_own_colours(setting, monkeypatch):
     import dataclasses
 
     from stochvis.optvis import params as P
     from stochvis.optvis.decoder_param import DecoderParam
 
-    p = setting.protocol
-    made = setting.cutout_colour_decoder()(batch=len(p.targets()), size=p.size, seed=0)
-    assert isinstance(made, DecoderParam) and made.detail == p.object_decoder_detail == 0.5
-    assert made.resolution == p.size // 2 and made.fine is not None
-    assert torch.allclose(made.color_offset, torch.logit(P.ColourStatistics.stack(
-        setting.per_image(setting.statistics.cutout_colours)).mean))  # on the cut-outs' own colours
+    p, n = setting.protocol, len(setting.protocol.targets())
+    parts = {"foreground": ("object_decoder_detail", setting.cutout_colour_decoder, "cutout_colours"),
+             "backdrop": ("backdrop_decoder_detail", setting.class_colour_decoder, "class_colours")}
+    for field, factory, colours in parts.values():
+        made = factory()(batch=n, size=p.size, seed=0)
+        assert isinstance(made, DecoderParam) and made.detail == getattr(p, field) == 0.5
+        assert made.resolution == p.size // 2 and made.fine is not None
+        assert torch.allclose(made.color_offset, torch.logit(P.ColourStatistics.stack(
+            setting.per_image(getattr(setting.statistics, colours))).mean))  # the cut-outs' / the composites' colours
     given = []
     match = N.DM.match_in_outline
-    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["foreground"]) or match(*a, **kw))
+    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw) or match(*a, **kw))
     row = N.in_drawn_silhouette(setting)
-    fourier = dataclasses.replace(setting, protocol=dataclasses.replace(p, object_decoder_detail=None))
-    before = N.in_drawn_silhouette(fourier)
-    n = len(p.targets())
-    assert isinstance(given[0](batch=n, size=p.size), DecoderParam)
-    assert isinstance(given[1](batch=n, size=p.size), P.FFTParam)  # None: the Fourier object, as before
-    assert any(not torch.equal(row[k], before[k]) for k in row)
-    with pytest.raises(ValueError, match="Fourier image"):
-        fourier.cutout_colour_decoder()
-
-
-def test_the_silhouette_rows_backdrop_is_a_deep_decoder_on_the_composites_colours(setting, monkeypatch):
-    import dataclasses
-
-    from stochvis.optvis import params as P
-    from stochvis.optvis.decoder_param import DecoderParam
-
-    p = setting.protocol
-    made = setting.class_colour_decoder(p.backdrop_decoder_detail)(batch=len(p.targets()), size=p.size, seed=1)
-    assert isinstance(made, DecoderParam) and made.detail == p.backdrop_decoder_detail == 0.5
-    assert made.resolution == p.size // 2 and made.fine is not None
-    assert torch.allclose(made.color_offset, torch.logit(P.ColourStatistics.stack(
-        setting.per_image(setting.statistics.class_colours)).mean))  # the composites' colours, not the cut-outs'
-    given = []
-    match = N.DM.match_in_outline
-    monkeypatch.setattr(N.DM, "match_in_outline", lambda *a, **kw: given.append(kw["backdrop"]) or match(*a, **kw))
-    row = N.in_drawn_silhouette(setting)
-    fourier = dataclasses.replace(setting, protocol=dataclasses.replace(p, backdrop_decoder_detail=None))
-    before = N.in_drawn_silhouette(fourier)
-    n = len(p.targets())
-    assert isinstance(given[0](batch=n, size=p.size), DecoderParam)
-    assert isinstance(given[1](batch=n, size=p.size), P.FFTParam)  # None: the Fourier backdrop, as before
-    assert any(not torch.equal(row[k], before[k]) for k in row)
+    for passed, (field, factory, _) in parts.items():
+        fourier = dataclasses.replace(setting, protocol=dataclasses.replace(p, **{field: None}))
+        before = N.in_drawn_silhouette(fourier)
+        assert isinstance(given[0][passed](batch=n, size=p.size), DecoderParam)
+        assert isinstance(given[-1][passed](batch=n, size=p.size), P.FFTParam)  # None: the Fourier image, as before
+        assert any(not torch.equal(row[k], before[k]) for k in row)
+        with pytest.raises(ValueError, match="Fourier image"):
+            getattr(fourier, factory.__name__)()
